@@ -1,0 +1,46 @@
+# txtcrm: `make run` starts the product, `make test` runs the suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PG_URL ?= postgres://postgres@127.0.0.1:5432/txtcrm
+REDIS_URL ?= redis://127.0.0.1:6379/0
+PYTEST_ARGS ?=
+
+.PHONY: run test test-sqlite test-postgres lint format clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	DEBUG=$${DEBUG:-1} $(PY) manage.py run_embedded
+
+test: test-sqlite
+	@if $(PY) scripts/reachable.py 127.0.0.1:5432 127.0.0.1:6379; then \
+		$(MAKE) --no-print-directory test-postgres; \
+	else \
+		echo "== SKIPPED the PostgreSQL + Redis pass: 127.0.0.1:5432 or :6379 is not reachable"; \
+	fi
+
+test-sqlite: $(STAMP)
+	@echo "== Test pass 1/2: SQLite, filesystem broker"
+	env -u DATABASE_URL -u CELERY_BROKER_URL -u REDIS_URL $(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	@echo "== Test pass 2/2: PostgreSQL ($(PG_URL)), Redis ($(REDIS_URL))"
+	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) REDIS_URL=$(REDIS_URL) \
+		$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(STAMP)
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,84 @@
+"""Shared fixtures: the personas, and the sandbox reached over real HTTP."""
+
+from dataclasses import dataclass
+
+import pytest
+import requests
+from django.contrib.auth import get_user_model
+
+from sandbox import services as sandbox_services
+
+
+@pytest.fixture
+def admin_user(db):
+    """Ada, who runs txtcrm for her business."""
+    return get_user_model().objects.create_superuser("ada", "ada@example.com", "ada-password-1")
+
+
+@pytest.fixture
+def agent_ann(db):
+    """Ann, an agent who answers customers."""
+    return get_user_model().objects.create_user("ann", "ann@example.com", "ann-password-1")
+
+
+@pytest.fixture
+def agent_bob(db):
+    """Bob, another agent."""
+    return get_user_model().objects.create_user("bob", "bob@example.com", "bob-password-1")
+
+
+class SandboxSession(requests.Session):
+    """requests.Session whose relative paths are resolved against the sandbox base URL."""
+
+    def __init__(self, base_url: str):
+        super().__init__()
+        self.base_url = base_url
+
+    def request(self, method, url, *args, **kwargs):
+        if not url.startswith("http"):
+            url = f"{self.base_url}{url.lstrip('/')}"
+        kwargs.setdefault("timeout", 30)
+        return super().request(method, url, *args, **kwargs)
+
+
+@dataclass
+class SandboxConnection:
+    """A sandbox application seen from outside: base URL and credentials."""
+
+    base_url: str
+    client_key: str
+    client_secret: str
+    application_id: int
+
+    def session(self) -> SandboxSession:
+        session = SandboxSession(self.base_url)
+        session.auth = (self.client_key, self.client_secret)
+        session.headers["Content-Type"] = "application/json"
+        return session
+
+
+def make_connection(live_server, name: str, account: str = "default", rate: str | None = None):
+    credentials = sandbox_services.ensure_application(name, account_name=account)
+    application = credentials.application
+    if rate:
+        calls, seconds = sandbox_services.parse_rate(rate)
+        application.rate_limit_calls, application.rate_limit_seconds = calls, seconds
+        application.save()
+    return SandboxConnection(
+        f"{live_server.url}/sandbox/",
+        application.client_key,
+        credentials.client_secret,
+        application.pk,
+    )
+
+
+@pytest.fixture
+def sandbox(live_server, transactional_db):
+    """The `default` sandbox application, default rate limit."""
+    return make_connection(live_server, "default")
+
+
+@pytest.fixture
+def api(sandbox):
+    """An HTTP session authenticated as the `default` sandbox application."""
+    return sandbox.session()

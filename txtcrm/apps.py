@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TxtcrmConfig(AppConfig):
+    name = "txtcrm"
+    verbose_name = "txtcrm"

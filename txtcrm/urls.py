@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from txtcrm import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("inbox/", views.section, {"section": "inbox"}, name="inbox"),
+    path("contacts/", views.section, {"section": "contacts"}, name="contacts"),
+    path("campaigns/", views.section, {"section": "campaigns"}, name="campaigns"),
+    path("settings/", views.section, {"section": "settings"}, name="settings"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+]
+
+if settings.SANDBOX_ENABLED:
+    urlpatterns.append(path("sandbox/", include("sandbox.urls")))

@@ -15,9 +15,18 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox import services
-from sandbox.models import Application
-from sandbox.schema import ValidationFailed, contact_full, contact_short, parse_contact
+from sandbox import messaging, services, webhooks
+from sandbox.models import Application, Trigger
+from sandbox.schema import (
+    ValidationFailed,
+    contact_full,
+    contact_short,
+    parse_bulk,
+    parse_contact,
+    parse_hook,
+    parse_send,
+    sms_json,
+)
 
 Handler = Callable[..., Any]
 
@@ -56,13 +65,17 @@ def read_json(request: HttpRequest) -> Any:
         raise ValidationFailed({"Body": f"is not valid JSON ({error})"}) from error
 
 
-def handle(request: HttpRequest, operation: str, handler: Handler, **kwargs: Any) -> HttpResponse:
+def handle(
+    request: HttpRequest, operation: str, handler: Handler, *, metered: bool = True, **kwargs: Any
+) -> HttpResponse:
+    """Authenticate, apply the rate limit (contract operations only), run, map errors."""
     application, authenticated = services.authenticate(request.headers.get("Authorization", ""))
     if not authenticated:
-        services.record_unauthorized(application, operation)
+        if metered:
+            services.record_unauthorized(application, operation)
         return unauthorized()
-    admission = services.admit_call(application, operation)
-    if not admission.admitted:
+    admission = services.admit_call(application, operation) if metered else None
+    if admission and not admission.admitted:
         response = error_response(
             429, f"Rate limit exceeded. Retry after {admission.retry_after} seconds."
         )
@@ -70,16 +83,18 @@ def handle(request: HttpRequest, operation: str, handler: Handler, **kwargs: Any
         return response
     try:
         with transaction.atomic():
-            response = json_response(handler(request, application, **kwargs))
+            result = handler(request, application, **kwargs)
+        response = result if isinstance(result, HttpResponse) else json_response(result)
     except ValidationFailed as error:
         response = error_response(400, error.message, error.errors)
-    except services.NotFound as error:
-        response = error_response(404, str(error))
-    services.record_status(admission.call, response.status_code)
+    except (services.NotFound, webhooks.UnknownHook) as error:
+        response = error_response(404, str(error) or "Not found")
+    if admission:
+        services.record_status(admission.call, response.status_code)
     return response
 
 
-def operations(**by_method: tuple[str, Handler]) -> Callable[..., HttpResponse]:
+def operations(metered: bool = True, **by_method: tuple[str, Handler]) -> Callable:
     """A view serving one path: HTTP method -> (operationId, handler)."""
 
     @csrf_exempt
@@ -89,7 +104,7 @@ def operations(**by_method: tuple[str, Handler]) -> Callable[..., HttpResponse]:
             response["Allow"] = ", ".join(by_method)
             return response
         operation, handler = by_method[request.method]
-        return handle(request, operation, handler, **kwargs)
+        return handle(request, operation, handler, metered=metered, **kwargs)
 
     return view
 
@@ -157,15 +172,95 @@ contact_by_reference = operations(
 )
 
 
-# --- Sandbox-only endpoints ---------------------------------------------------------
+# --- SMS ------------------------------------------------------------------------------
 
 
-def stats(request: HttpRequest) -> HttpResponse:
-    """Counters for the caller's account. Not an API operation: not rate limited."""
-    application, authenticated = services.authenticate(request.headers.get("Authorization", ""))
-    if not authenticated:
-        return unauthorized()
-    return json_response(services.stats(application.account))
+def send_sms(request: HttpRequest, application: Application) -> list[dict]:
+    sms = messaging.send_sms(application, parse_send(read_json(request), region=_region()))
+    return [sms_json(sms)]
+
+
+def send_bulk(request: HttpRequest, application: Application) -> str:
+    data = parse_bulk(read_json(request), region=_region())
+    return messaging.send_bulk(application, data).summary()
+
+
+sms_send = operations(POST=("SendSMS", send_sms))
+sms_send_bulk = operations(POST=("SendBulkSMS", send_bulk))
+
+
+# --- Webhook triggers ---------------------------------------------------------------------
+
+
+def _subscriber(trigger: Trigger) -> Handler:
+    def subscribe(request: HttpRequest, application: Application) -> HttpResponse:
+        hook_id, created = webhooks.subscribe(application, trigger, parse_hook(read_json(request)))
+        response = json_response({"Id": hook_id}, status=201 if created else 200)
+        response["Location"] = f"/system/applications/webhooks/{hook_id}"
+        return response
+
+    return subscribe
+
+
+def delete_hook(request: HttpRequest, application: Application, hook_id: str) -> str:
+    webhooks.unsubscribe(application, hook_id)
+    return f"Webhook {hook_id} deleted"
+
+
+subscribe_inbound = operations(POST=("InboundSMS", _subscriber(Trigger.INBOUND_SMS)))
+subscribe_outbound = operations(POST=("OutboundSMS", _subscriber(Trigger.OUTBOUND_SMS)))
+hook = operations(DELETE=("DeleteTrigger", delete_hook))
+
+
+# --- Sandbox-only endpoints: not contract operations, so not rate limited --------------------
+
+
+def _simulation_fields(request: HttpRequest) -> dict[str, str]:
+    body = read_json(request)
+    if not isinstance(body, dict):
+        raise ValidationFailed({"Body": "must be a JSON object"})
+    fields = {name: body.get(name) or "" for name in ("From", "To", "Message")}
+    for name, value in fields.items():
+        if not isinstance(value, str):
+            raise ValidationFailed({name: "must be a string"})
+    return fields
+
+
+def simulate_inbound(request: HttpRequest, application: Application) -> list[dict]:
+    fields = _simulation_fields(request)
+    sms = messaging.receive_inbound(
+        application.account, fields["From"], fields["To"], fields["Message"]
+    )
+    return [sms_json(sms)]
+
+
+def simulate_outbound(request: HttpRequest, application: Application) -> list[dict]:
+    fields = _simulation_fields(request)
+    if not fields["Message"].strip():
+        raise ValidationFailed({"Message": "is required"})
+    sms = messaging.send_from_portal(
+        application.account, fields["From"], fields["To"], fields["Message"]
+    )
+    return [sms_json(sms)]
+
+
+def simulate_click(request: HttpRequest, application: Application) -> dict:
+    body = read_json(request)
+    sms_id = body.get("SMSID") if isinstance(body, dict) else None
+    if not isinstance(sms_id, int) or isinstance(sms_id, bool):
+        raise ValidationFailed({"SMSID": "must be the SMS's id, a number"})
+    link = messaging.click(application.account, sms_id, body.get("URL"))
+    return {"URL": link.url, "Clicks": link.clicks}
+
+
+def stats_view(request: HttpRequest, application: Application) -> dict:
+    return services.stats(application.account)
+
+
+simulate_inbound_view = operations(metered=False, POST=("_simulate/inbound", simulate_inbound))
+simulate_outbound_view = operations(metered=False, POST=("_simulate/outbound", simulate_outbound))
+simulate_click_view = operations(metered=False, POST=("_simulate/click", simulate_click))
+stats = operations(metered=False, GET=("_stats", stats_view))
 
 
 def not_found(request: HttpRequest, path: str = "") -> HttpResponse:

@@ -12,6 +12,9 @@ class Account(models.Model):
     """Owns contacts, tags, SMS and webhooks; has several applications."""
 
     name = models.CharField(max_length=100, unique=True)
+    # The number contacts text to, and the default sender of portal SMS.
+    virtual_number = models.CharField(max_length=16, default="+447860000000")
+    currency_code = models.CharField(max_length=3, default="GBP")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -147,3 +150,158 @@ class ApiCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} {self.status_code} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class Direction(models.IntegerChoices):
+    OUTBOUND = 0, "outbound"
+    INBOUND = 1, "inbound"
+
+
+class Status(models.IntegerChoices):
+    """The sandbox's SMS status table (the contract leaves the numbers to the provider)."""
+
+    QUEUED = 0, "queued"
+    SENT = 1, "sent"
+    DELIVERED = 2, "delivered"
+    FAILED = 3, "failed"
+    SCHEDULED = 4, "scheduled"
+    CANCELLED = 5, "cancelled"
+
+
+class ErrorCode(models.IntegerChoices):
+    NONE = 0, "none"
+    INVALID_NUMBER = 1, "invalid or unknown number"
+    OPTED_OUT = 2, "contact opted out"
+    NETWORK_FAILURE = 3, "network failure"
+    EXPIRED = 4, "expired: no delivery before the validity period ended"
+
+
+class Campaign(models.Model):
+    """One SendBulkSMS call: its SMS share the CampaignID."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="campaigns")
+    application = models.ForeignKey(Application, on_delete=models.SET_NULL, null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Campaign {self.pk}"
+
+
+class SMS(models.Model):
+    """A TxtSync SMS. `id` is the contract's SMSID."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="sms")
+    # The API application that sent it; None for portal and inbound SMS.
+    application = models.ForeignKey(
+        Application, on_delete=models.SET_NULL, null=True, blank=True, related_name="sms"
+    )
+    campaign = models.ForeignKey(Campaign, on_delete=models.SET_NULL, null=True, blank=True)
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="sms"
+    )
+    contact_name = models.CharField(max_length=201, blank=True)
+    direction = models.PositiveSmallIntegerField(choices=Direction.choices)
+    from_number = models.CharField(max_length=16)
+    to_number = models.CharField(max_length=16)
+    message = models.TextField()
+    segments = models.PositiveSmallIntegerField(default=1)
+    status = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.QUEUED)
+    error_code = models.PositiveSmallIntegerField(choices=ErrorCode.choices, default=0)
+    created_date = models.DateTimeField()
+    scheduled_date = models.DateTimeField(null=True, blank=True)
+    sent_date = models.DateTimeField(null=True, blank=True)
+    delivered_date = models.DateTimeField(null=True, blank=True)
+    # When the status last changed: the simulated network's delays count from here.
+    status_changed_at = models.DateTimeField()
+    regarding_reference = models.CharField(max_length=200, blank=True)
+    regarding_schema = models.CharField(max_length=200, blank=True)
+    custom01 = models.CharField(max_length=500, blank=True)
+    custom02 = models.CharField(max_length=500, blank=True)
+    custom03 = models.CharField(max_length=500, blank=True)
+    currency_code = models.CharField(max_length=3, default="GBP")
+    cost_local = models.DecimalField(max_digits=10, decimal_places=4, default=0)
+    cost_gbp = models.DecimalField(max_digits=10, decimal_places=4, default=0)
+    is_flagged = models.BooleanField(default=False)
+    flagged_date = models.DateTimeField(null=True, blank=True)
+    flagged_description = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "SMS"
+        verbose_name_plural = "SMS"
+        indexes = [
+            models.Index(fields=["status", "status_changed_at"]),
+            models.Index(fields=["contact", "direction", "created_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"SMS {self.pk} {self.from_number} -> {self.to_number}"
+
+
+class Link(models.Model):
+    """A URL in an outbound SMS, and its clicks (the SMS's LinkDetails)."""
+
+    sms = models.ForeignKey(SMS, on_delete=models.CASCADE, related_name="links")
+    url = models.URLField(max_length=2000)
+    clicks = models.PositiveIntegerField(default=0)
+    first_clicked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class Trigger(models.IntegerChoices):
+    INBOUND_SMS = 0, "InboundSMS"
+    OUTBOUND_SMS = 5, "OutboundSMS"
+
+
+class WebhookSubscription(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="webhooks")
+    trigger = models.PositiveSmallIntegerField(choices=Trigger.choices)
+    url = models.URLField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "trigger", "url"],
+                condition=Q(deleted_at__isnull=True),
+                name="sandbox_one_live_hook_per_url",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_trigger_display()} -> {self.url}"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending"
+    DELIVERING = "delivering"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class WebhookDelivery(models.Model):
+    """One notification to one subscription, retried with backoff until it lands or expires."""
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    sms = models.ForeignKey(SMS, on_delete=models.CASCADE, related_name="deliveries")
+    payload = models.JSONField()
+    state = models.CharField(
+        max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    duplicate = models.BooleanField(default=False)  # a deliberate second copy
+    created_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"Delivery {self.pk} of SMS {self.sms_id} ({self.state})"

@@ -15,10 +15,20 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from sandbox.models import Account, ApiCall, Application, Contact, Tag
+from sandbox.models import (
+    SMS,
+    Account,
+    ApiCall,
+    Application,
+    Contact,
+    DeliveryState,
+    Status,
+    Tag,
+    WebhookDelivery,
+)
 from sandbox.schema import ContactInput, ValidationFailed, normalise_number
 
 DEFAULT_ACCOUNT = "default"
@@ -169,9 +179,39 @@ def stats(account: Account, now: datetime | None = None) -> dict:
             "responses": {str(code): n for code, n in by_status if code is not None},
             "unauthorized": log.filter(status_code=401).count(),
             "rate_limited": log.filter(status_code=429).count(),
+            "sms_by_status": _sms_by_status(SMS.objects.filter(application=application)),
+            "webhooks": _webhook_counts(
+                WebhookDelivery.objects.filter(subscription__application=application)
+            ),
         }
     unknown = ApiCall.objects.filter(application=None, status_code=401).count()
-    return {"applications": result, "unknown_key_unauthorized": unknown}
+    return {
+        "applications": result,
+        "unknown_key_unauthorized": unknown,
+        "account": {
+            "sms_by_status": _sms_by_status(SMS.objects.filter(account=account)),
+            "webhooks": _webhook_counts(
+                WebhookDelivery.objects.filter(subscription__application__account=account)
+            ),
+        },
+    }
+
+
+def _sms_by_status(sms: QuerySet) -> dict[str, int]:
+    counts = dict(sms.values_list("status").annotate(n=Count("id")).order_by())
+    return {status.label: counts.get(status.value, 0) for status in Status}
+
+
+def _webhook_counts(deliveries: QuerySet) -> dict[str, int]:
+    """attempted counts POSTs; succeeded/failed count notifications by their end state."""
+    totals = deliveries.aggregate(
+        attempted=Sum("attempts", default=0),
+        succeeded=Count("id", filter=Q(state=DeliveryState.SUCCEEDED)),
+        failed=Count("id", filter=Q(state=DeliveryState.FAILED)),
+        pending=Count("id", filter=Q(state__in=[DeliveryState.PENDING, DeliveryState.DELIVERING])),
+        duplicated=Count("id", filter=Q(duplicate=True)),
+    )
+    return totals
 
 
 # --- Contacts ---------------------------------------------------------------------

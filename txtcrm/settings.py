@@ -39,6 +39,11 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value.strip() else default
 
 
+def env_float(name: str, default: float) -> float:
+    value = env(name, "")
+    return float(value) if value.strip() else default
+
+
 DEBUG = env_bool("DEBUG", False)
 # The fallback key is only fit for the embedded default on 127.0.0.1.
 SECRET_KEY = env("SECRET_KEY") or "insecure-dev-only-key-set-SECRET_KEY-in-production"
@@ -148,6 +153,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     if CELERY_BROKER_URL.startswith("filesystem://")
     else {}
 )
+for _folder in CELERY_BROKER_TRANSPORT_OPTIONS.values():
+    if isinstance(_folder, str):
+        Path(_folder).mkdir(parents=True, exist_ok=True)  # kombu expects them to exist
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
@@ -164,8 +172,29 @@ TXTSYNC_CLIENT_SECRET = env("TXTSYNC_CLIENT_SECRET")
 SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", True)
 # Default limit for applications that do not set their own: "CALLS/SECONDS".
 SANDBOX_RATE_LIMIT = env("SANDBOX_RATE_LIMIT", "100/60")
-# Region used to read national-format numbers such as "07700 900123".
+# Region used to read national-format numbers such as "07911 123456".
 SANDBOX_DEFAULT_REGION = env("SANDBOX_DEFAULT_REGION", "GB")
+# The simulated network: seconds queued -> sent, and sent -> delivered/failed.
+SANDBOX_SEND_DELAY = env_float("SANDBOX_SEND_DELAY", 1)
+SANDBOX_DELIVERY_DELAY = env_float("SANDBOX_DELIVERY_DELAY", 3)
+SANDBOX_RANDOM_FAILURE_RATE = env_float("SANDBOX_RANDOM_FAILURE_RATE", 0)
+SANDBOX_NETWORK_TICK = env_float("SANDBOX_NETWORK_TICK", 2)
+# Webhook delivery: give up after this long; real-world duplicates and delays.
+SANDBOX_WEBHOOK_RETRY_FOR = env_float("SANDBOX_WEBHOOK_RETRY_FOR", 3600)
+SANDBOX_WEBHOOK_TIMEOUT = env_float("SANDBOX_WEBHOOK_TIMEOUT", 10)
+SANDBOX_WEBHOOK_RETRY_TICK = env_float("SANDBOX_WEBHOOK_RETRY_TICK", 5)
+SANDBOX_WEBHOOK_DUPLICATE_RATE = env_float("SANDBOX_WEBHOOK_DUPLICATE_RATE", 0)
+SANDBOX_WEBHOOK_DELAY_RATE = env_float("SANDBOX_WEBHOOK_DELAY_RATE", 0)
+SANDBOX_WEBHOOK_DELAY_SECONDS = env_float("SANDBOX_WEBHOOK_DELAY_SECONDS", 10)
+
+if SANDBOX_ENABLED:
+    CELERY_BEAT_SCHEDULE |= {
+        "sandbox-network": {"task": "sandbox.advance_network", "schedule": SANDBOX_NETWORK_TICK},
+        "sandbox-webhook-retries": {
+            "task": "sandbox.deliver_due_webhooks",
+            "schedule": SANDBOX_WEBHOOK_RETRY_TICK,
+        },
+    }
 
 LOGGING = {
     "version": 1,

@@ -14,7 +14,6 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from txtcrm import bootstrap
-from txtcrm.celery import ensure_broker_folders
 
 
 class Command(BaseCommand):
@@ -46,7 +45,6 @@ class Command(BaseCommand):
         return settings.SANDBOX_ENABLED and bootstrap.uses_builtin_sandbox()
 
     def _start_worker(self) -> subprocess.Popen:
-        ensure_broker_folders()
         command = [sys.executable, "-m", "celery", "-A", "txtcrm", "worker", "--beat"]
         command += ["--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
         command += ["--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME]

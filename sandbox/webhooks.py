@@ -1,0 +1,200 @@
+"""Webhook triggers: subscriptions, notifications, and their delivery with retries.
+
+A notification is stored as one WebhookDelivery per subscribed URL and
+POSTed by a Celery task after commit. A failed attempt (non-2xx, timeout,
+refused connection) is retried with exponential backoff (5 s, 10 s, 20 s ...
+capped at 10 minutes) until SANDBOX_WEBHOOK_RETRY_FOR seconds (default an
+hour) have passed since the notification, then given up and counted.
+
+Real senders deliver some notifications twice and some late, so the sandbox
+can too: SANDBOX_WEBHOOK_DUPLICATE_RATE is the share of notifications sent
+twice, SANDBOX_WEBHOOK_DELAY_RATE the share held back by
+SANDBOX_WEBHOOK_DELAY_SECONDS (so later ones overtake them).
+"""
+
+import logging
+import random
+import time
+from datetime import datetime, timedelta
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from sandbox.models import (
+    SMS,
+    Application,
+    DeliveryState,
+    Direction,
+    Trigger,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from sandbox.schema import notification_sms
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF_SECONDS = 600
+CLAIM_LEASE = timedelta(minutes=5)  # a claim older than this belongs to a dead worker
+USER_AGENT = "TxtSync-Sandbox-Webhooks/1.0"
+
+
+class UnknownHook(Exception):
+    pass
+
+
+def subscribe(application: Application, trigger: Trigger, url: str) -> tuple[int, bool]:
+    """(hook id, created). The same URL and trigger twice gives the existing hook."""
+    hook, created = WebhookSubscription.objects.get_or_create(
+        application=application, trigger=trigger, url=url, deleted_at=None
+    )
+    return hook.pk, created
+
+
+def unsubscribe(application: Application, hook_id: str) -> None:
+    """Idempotent for the account's hooks; unknown ids raise UnknownHook."""
+    hooks = WebhookSubscription.objects.filter(application__account=application.account)
+    if not hook_id.isdigit() or not hooks.filter(pk=int(hook_id)).exists():
+        raise UnknownHook(hook_id)
+    hooks.filter(pk=int(hook_id), deleted_at=None).update(deleted_at=timezone.now())
+
+
+def payload(sms: SMS) -> dict:
+    content = {
+        "SMS": notification_sms(sms),
+        "Contact": {"ExternalReference": sms.contact.external_reference if sms.contact else None},
+    }
+    if sms.direction == Direction.INBOUND:
+        last = (
+            SMS.objects.filter(
+                account=sms.account, direction=Direction.OUTBOUND, to_number=sms.from_number
+            )
+            .exclude(status__in=[4, 5])
+            .order_by("-created_date", "-pk")
+            .first()
+        )
+        content["LastSMSOutbound"] = notification_sms(last) if last else None
+    return {"Content": content}
+
+
+def notify(sms: SMS, trigger: Trigger) -> list[WebhookDelivery]:
+    """Queue the notification for every live hook of the account on this trigger.
+
+    Loop protection: an outbound SMS sent through the API does not notify the
+    sending application's own outbound hooks (other applications still hear of it).
+    """
+    hooks = WebhookSubscription.objects.filter(
+        application__account_id=sms.account_id, trigger=trigger, deleted_at=None
+    )
+    if trigger == Trigger.OUTBOUND_SMS and sms.application_id:
+        hooks = hooks.exclude(application_id=sms.application_id)
+    hooks = list(hooks)
+    if not hooks:
+        return []
+    body, now = payload(sms), timezone.now()
+    deliveries = []
+    for hook in hooks:
+        copies = 2 if random.random() < settings.SANDBOX_WEBHOOK_DUPLICATE_RATE else 1  # noqa: S311
+        held = random.random() < settings.SANDBOX_WEBHOOK_DELAY_RATE  # noqa: S311
+        first = now + timedelta(seconds=settings.SANDBOX_WEBHOOK_DELAY_SECONDS if held else 0)
+        deliveries += [
+            WebhookDelivery(
+                subscription=hook,
+                sms=sms,
+                payload=body,
+                next_attempt_at=first,
+                created_at=now,
+                duplicate=copy > 0,
+            )
+            for copy in range(copies)
+        ]
+    deliveries = WebhookDelivery.objects.bulk_create(deliveries)
+    due_now = [d.pk for d in deliveries if d.next_attempt_at <= now]
+    transaction.on_commit(lambda: _enqueue(due_now))
+    return deliveries
+
+
+def _enqueue(delivery_ids: list[int]) -> None:
+    from sandbox.tasks import deliver_webhook  # tasks import this module
+
+    for delivery_id in delivery_ids:
+        deliver_webhook.delay(delivery_id)
+
+
+def _claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
+    claimed = WebhookDelivery.objects.filter(
+        Q(state=DeliveryState.PENDING)
+        | Q(state=DeliveryState.DELIVERING, claimed_at__lt=now - CLAIM_LEASE),
+        pk=delivery_id,
+    ).update(state=DeliveryState.DELIVERING, claimed_at=now)
+    if not claimed:
+        return None
+    return WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
+
+
+def attempt(delivery_id: int) -> DeliveryState | None:
+    """POST one delivery, if nobody else is; None when it was not ours to send."""
+    delivery = _claim(delivery_id, timezone.now())
+    if delivery is None:
+        return None
+    error = _post(delivery.subscription.url, delivery.payload)
+    now = timezone.now()
+    delivery.attempts += 1
+    delivery.claimed_at = None
+    if error is None:
+        delivery.state, delivery.delivered_at, delivery.last_error = (
+            DeliveryState.SUCCEEDED,
+            now,
+            "",
+        )
+    elif now - delivery.created_at >= timedelta(seconds=settings.SANDBOX_WEBHOOK_RETRY_FOR):
+        delivery.state, delivery.last_error = DeliveryState.FAILED, error
+        log.warning(
+            "Gave up on webhook delivery %s after %s attempts", delivery.pk, delivery.attempts
+        )
+    else:
+        backoff = min(5 * 2 ** (delivery.attempts - 1), MAX_BACKOFF_SECONDS)
+        delivery.state, delivery.last_error = DeliveryState.PENDING, error
+        delivery.next_attempt_at = now + timedelta(seconds=backoff)
+    delivery.save()
+    return delivery.state
+
+
+def _post(url: str, body: dict) -> str | None:
+    """None on a 2xx; otherwise what went wrong."""
+    try:
+        response = requests.post(
+            url,
+            json=body,
+            headers={"User-Agent": USER_AGENT},
+            timeout=(3.05, settings.SANDBOX_WEBHOOK_TIMEOUT),
+            allow_redirects=False,
+        )
+    except requests.RequestException as error:
+        return f"{type(error).__name__}: {error}"[:500]
+    if 200 <= response.status_code < 300:
+        return None
+    return f"HTTP {response.status_code}"
+
+
+def due_deliveries(now: datetime | None = None, limit: int = 200) -> list[int]:
+    """Deliveries whose next attempt is due (or whose worker died), oldest first."""
+    now = now or timezone.now()
+    due = WebhookDelivery.objects.filter(
+        Q(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+        | Q(state=DeliveryState.DELIVERING, claimed_at__lt=now - CLAIM_LEASE)
+    )
+    return list(due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
+
+
+def deliver_due(now: datetime | None = None, budget_seconds: float = 20) -> int:
+    """Attempt due deliveries in this process until done or out of time (a slow
+    receiver must not hold the worker); returns how many were attempted."""
+    deadline = time.monotonic() + budget_seconds
+    attempted = 0
+    for delivery_id in due_deliveries(now):
+        if time.monotonic() > deadline:
+            break
+        attempted += attempt(delivery_id) is not None
+    return attempted

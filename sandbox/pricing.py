@@ -13,7 +13,7 @@
 CostLocal is CostGBP in the account's currency (GBP 1, EUR 1.17, USD 1.27).
 """
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 PRICE_GBP_PER_SEGMENT = {
     "+44": Decimal("0.0350"),
@@ -38,4 +38,5 @@ def price_per_segment_gbp(number: str) -> Decimal:
 def cost(number: str, segments: int, currency: str) -> tuple[Decimal, Decimal]:
     """(CostLocal in `currency`, CostGBP) of an SMS to `number`."""
     gbp = price_per_segment_gbp(number) * segments
-    return (gbp * GBP_EXCHANGE_RATE[currency]).quantize(Decimal("0.0001")), gbp
+    local = (gbp * GBP_EXCHANGE_RATE[currency]).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+    return local, gbp

@@ -1,12 +1,15 @@
 """Shared fixtures: the personas, and the sandbox reached over real HTTP."""
 
+import shutil
 from dataclasses import dataclass
 
 import pytest
+import redis
 import requests
 from django.contrib.auth import get_user_model
 
 from sandbox import services as sandbox_services
+from tests.receiver import Receiver
 
 
 @pytest.fixture
@@ -82,3 +85,24 @@ def sandbox(live_server, transactional_db):
 def api(sandbox):
     """An HTTP session authenticated as the `default` sandbox application."""
     return sandbox.session()
+
+
+def pytest_unconfigure(config):
+    """Remove this run's private state: its folder under var/ and its Redis queue."""
+    from django.conf import settings
+
+    if not settings.configured or not settings.VAR_DIR.name.startswith("test-run-"):
+        return
+    shutil.rmtree(settings.VAR_DIR, ignore_errors=True)
+    if settings.CELERY_BROKER_URL.startswith("redis://"):
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        client.delete(settings.CELERY_TASK_DEFAULT_QUEUE)
+        client.close()
+
+
+@pytest.fixture
+def receiver():
+    """A real HTTP webhook receiver that records what it is sent."""
+    server = Receiver()
+    yield server
+    server.close()

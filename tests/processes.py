@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,3 +70,56 @@ def web_servers(count: int):
             process.terminate()
         for process in processes:
             process.wait(timeout=10)
+
+
+class Worker:
+    """A real Celery worker with beat, in its own process, on the test database and broker."""
+
+    def __init__(self, **settings_env: str):
+        command = [sys.executable, "-m", "celery", "-A", "txtcrm", "worker", "--beat"]
+        command += ["--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
+        command += [
+            "--without-heartbeat",
+            "--schedule",
+            str(Path(os.environ["TXTCRM_VAR_DIR"]) / f"beat-{free_port()}"),
+        ]
+        self.output: list[str] = []
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=child_env(**settings_env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        threading.Thread(target=self._collect, daemon=True).start()
+
+    def _collect(self) -> None:
+        for line in self.process.stdout:
+            self.output.append(line)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(" ready." in line for line in self.output):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("Celery worker did not start:\n" + "".join(self.output))
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@contextmanager
+def celery_worker(**settings_env: str):
+    """Run a worker (with beat) for the duration of the block."""
+    worker = Worker(**settings_env)
+    try:
+        worker.wait_ready()
+        yield worker
+    finally:
+        worker.stop()

@@ -21,6 +21,7 @@ class EmbeddedRun:
     def __init__(self, var_dir, port: int):
         env = {k: v for k, v in os.environ.items() if k not in EMBEDDED_ONLY}
         env |= {"TXTCRM_VAR_DIR": str(var_dir), "DEBUG": "1"}
+        env |= {"DJANGO_SETTINGS_MODULE": "txtcrm.settings"}  # the product's, not the tests'
         env |= {"PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "PYTHONUNBUFFERED": "1"}
         env.pop("TXTSYNC_CLIENT_KEY", None)
         env.pop("TXTSYNC_CLIENT_SECRET", None)

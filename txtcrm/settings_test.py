@@ -11,8 +11,8 @@ os.environ.setdefault(
     str(Path(__file__).resolve().parent.parent / "var" / f"test-run-{os.getpid()}"),
 )
 
-from txtcrm.settings import *  # noqa: E402, F403
-from txtcrm.settings import DATABASES, VAR_DIR  # noqa: E402
+from txtcrm.settings import *  # noqa: F403
+from txtcrm.settings import DATABASES, VAR_DIR
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so extra server and worker processes share the test database.

@@ -68,3 +68,10 @@ def test_the_console_form_needs_csrf(admin_user):
     strict.force_login(admin_user)
 
     assert strict.post(URL, {"action": "inbound", "from": "+447911123456"}).status_code == 403
+
+
+def test_staff_see_the_console_in_the_navigation_and_agents_do_not(client, admin_user, agent_ann):
+    client.force_login(admin_user)
+    assert URL in client.get(reverse("home")).content.decode()
+    client.force_login(agent_ann)
+    assert URL not in client.get(reverse("home")).content.decode()

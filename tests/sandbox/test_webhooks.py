@@ -152,7 +152,8 @@ def test_loop_protection_spares_only_the_sending_application(api, live_server, r
     messaging.advance_network(now=timezone.now() + timedelta(minutes=1))
     deliver()
 
-    heard = sorted(zip(receiver.paths, (b["Content"]["SMS"]["Message"] for b in receiver.bodies)))
+    messages = [body["Content"]["SMS"]["Message"] for body in receiver.bodies]
+    heard = sorted(zip(receiver.paths, messages, strict=True))
     assert heard == [("/other", "From default"), ("/sender", "From zapier")]
 
 
@@ -165,7 +166,7 @@ def test_no_outbound_notification_before_the_sms_is_sent(api, receiver):
     assert receiver.bodies == []
 
 
-# --- Delivery: retries, giving up, duplicates, delays ---------------------------------------------
+# --- Delivery: retries, giving up, duplicates, delays ----------------------------------
 
 
 def test_a_failed_delivery_is_retried_with_backoff_until_it_lands(api, receiver, sandbox):

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from sandbox import messaging, services, webhooks
-from sandbox.models import Application, Trigger
+from sandbox.models import Application, Contact, Trigger
 from sandbox.schema import (
     ValidationFailed,
     contact_full,
@@ -130,17 +130,24 @@ def add_contact(request: HttpRequest, application: Application) -> dict:
     return contact_short(services.add_contact(application.account, data))
 
 
-def update_contact(request: HttpRequest, application: Application, contact_id: str) -> str:
-    contact = services.get_contact(application.account, contact_id)
+def _update(request: HttpRequest, contact: Contact) -> str:
     data = parse_contact(read_json(request), region=_region(), creating=False)
     services.update_contact(contact, data)
     return f"Contact {contact.pk} updated"
 
 
-def delete_contact(request: HttpRequest, application: Application, contact_id: str) -> str:
-    contact = services.get_contact(application.account, contact_id)
+def _delete(contact: Contact) -> str:
+    contact_id = contact.pk
     services.delete_contact(contact)
     return f"Contact {contact_id} deleted"
+
+
+def update_contact(request: HttpRequest, application: Application, contact_id: str) -> str:
+    return _update(request, services.get_contact(application.account, contact_id))
+
+
+def delete_contact(request: HttpRequest, application: Application, contact_id: str) -> str:
+    return _delete(services.get_contact(application.account, contact_id))
 
 
 def get_by_reference(request: HttpRequest, application: Application, reference: str) -> list:
@@ -148,17 +155,11 @@ def get_by_reference(request: HttpRequest, application: Application, reference: 
 
 
 def update_by_reference(request: HttpRequest, application: Application, reference: str) -> str:
-    contact = services.get_contact_by_reference(application.account, reference)
-    data = parse_contact(read_json(request), region=_region(), creating=False)
-    services.update_contact(contact, data)
-    return f"Contact {contact.pk} updated"
+    return _update(request, services.get_contact_by_reference(application.account, reference))
 
 
 def delete_by_reference(request: HttpRequest, application: Application, reference: str) -> str:
-    contact = services.get_contact_by_reference(application.account, reference)
-    contact_id = contact.pk
-    services.delete_contact(contact)
-    return f"Contact {contact_id} deleted"
+    return _delete(services.get_contact_by_reference(application.account, reference))
 
 
 contacts = operations(GET=("SearchContact", search_contacts), POST=("AddContact", add_contact))

@@ -1,6 +1,7 @@
 """Shared fixtures: the personas, and the sandbox reached over real HTTP."""
 
 import shutil
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -98,6 +99,11 @@ def pytest_unconfigure(config):
         client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
         client.delete(settings.CELERY_TASK_DEFAULT_QUEUE)
         client.close()
+    if settings.TXTSYNC_BUDGET_STORE.startswith("redis://"):
+        client = redis.Redis.from_url(settings.TXTSYNC_BUDGET_STORE)
+        for key in client.scan_iter(f"{settings.TXTSYNC_BUDGET_REDIS_PREFIX}*"):
+            client.delete(key)
+        client.close()
 
 
 @pytest.fixture
@@ -106,3 +112,10 @@ def receiver():
     server = Receiver()
     yield server
     server.close()
+
+
+@pytest.fixture(autouse=True)
+def own_txtsync_connection(settings):
+    """Each test its own connection key, so budget state kept in Redis (which no test
+    transaction rolls back) never leaks from one test into another."""
+    settings.TXTSYNC_CLIENT_KEY = f"tsk_test_{uuid.uuid4().hex[:12]}"

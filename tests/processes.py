@@ -123,3 +123,16 @@ def celery_worker(**settings_env: str):
         yield worker
     finally:
         worker.stop()
+
+
+REDIS_TEST_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+
+
+def redis_reachable() -> bool:
+    host_port = REDIS_TEST_URL.split("//", 1)[1].split("/", 1)[0]
+    host, _, port = host_port.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=0.5):
+            return True
+    except OSError:
+        return False

@@ -55,14 +55,18 @@ def ensure_sandbox_credentials() -> dict[str, str]:
     `default` application with a fresh secret and save it to var/sandbox.env, which
     settings read for every process (web, worker, beat)."""
     key, secret = settings.TXTSYNC_CLIENT_KEY, settings.TXTSYNC_CLIENT_SECRET
-    if key and secret and sandbox.check_credentials(key, secret)[1]:
-        return {"TXTSYNC_CLIENT_KEY": key, "TXTSYNC_CLIENT_SECRET": secret}
-    credentials = sandbox.ensure_application("default", rotate=True)
+    application, valid = sandbox.check_credentials(key, secret) if key else (None, False)
+    if not valid:
+        credentials = sandbox.ensure_application("default", rotate=True)
+        application, secret = credentials.application, credentials.client_secret or ""
     pairs = {
-        "TXTSYNC_CLIENT_KEY": credentials.application.client_key,
-        "TXTSYNC_CLIENT_SECRET": credentials.client_secret or "",
+        "TXTSYNC_CLIENT_KEY": application.client_key,
+        "TXTSYNC_CLIENT_SECRET": secret,
+        "TXTSYNC_FROM": application.account.virtual_number,  # replies come back to it
     }
-    write_env_file(settings.SANDBOX_ENV_FILE, pairs)
+    if read_env_file(settings.SANDBOX_ENV_FILE) != pairs:
+        write_env_file(settings.SANDBOX_ENV_FILE, pairs)
     settings.TXTSYNC_CLIENT_KEY = pairs["TXTSYNC_CLIENT_KEY"]
     settings.TXTSYNC_CLIENT_SECRET = pairs["TXTSYNC_CLIENT_SECRET"]
+    settings.TXTSYNC_FROM = pairs["TXTSYNC_FROM"]
     return pairs

@@ -156,7 +156,9 @@ for _folder in CELERY_BROKER_TRANSPORT_OPTIONS.values():
         Path(_folder).mkdir(parents=True, exist_ok=True)  # kombu expects them to exist
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "messaging-sweep": {"task": "messaging.sweep", "schedule": 15.0},
+}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 REDIS_URL = env("REDIS_URL", "")
 
@@ -165,6 +167,16 @@ REDIS_URL = env("REDIS_URL", "")
 TXTSYNC_BASE_URL = env("TXTSYNC_BASE_URL", f"{PUBLIC_BASE_URL}/sandbox/")
 TXTSYNC_CLIENT_KEY = env("TXTSYNC_CLIENT_KEY")
 TXTSYNC_CLIENT_SECRET = env("TXTSYNC_CLIENT_SECRET")
+# The sender of inbox replies: the account's number (make run fills in the sandbox's).
+TXTSYNC_FROM = env("TXTSYNC_FROM", "txtcrm")
+TXTSYNC_CONNECT_TIMEOUT = env_float("TXTSYNC_CONNECT_TIMEOUT", 5)
+TXTSYNC_READ_TIMEOUT = env_float("TXTSYNC_READ_TIMEOUT", 30)
+# The call budget per connection: CALLS/SECONDS, less a safety margin, paced evenly;
+# its state in Redis (production) or the database (embedded default).
+TXTSYNC_BUDGET = env("TXTSYNC_BUDGET", "100/60")
+TXTSYNC_BUDGET_MARGIN = env_float("TXTSYNC_BUDGET_MARGIN", 0.03)
+TXTSYNC_BUDGET_STORE = env("TXTSYNC_BUDGET_STORE", REDIS_URL or "database")
+TXTSYNC_BUDGET_REDIS_PREFIX = "txtcrm:budget:"
 
 # --- Sandbox (the offline TxtSync) -----------------------------------------------
 SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", True)

@@ -19,4 +19,5 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 # A queue of its own, so a shared Redis broker never mixes runs.
 CELERY_TASK_DEFAULT_QUEUE = f"txtcrm-{VAR_DIR.name}"
+TXTSYNC_BUDGET_REDIS_PREFIX = f"txtcrm-{VAR_DIR.name}:budget:"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test logins

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from messaging import views as messaging_views
 from txtcrm import views
 
 urlpatterns = [
@@ -11,6 +12,12 @@ urlpatterns = [
     path("contacts/", views.section, {"section": "contacts"}, name="contacts"),
     path("campaigns/", views.section, {"section": "campaigns"}, name="campaigns"),
     path("settings/", views.section, {"section": "settings"}, name="settings"),
+    path("settings/txtsync/", messaging_views.txtsync_settings, name="txtsync-settings"),
+    path(
+        "settings/txtsync/metrics.json",
+        messaging_views.txtsync_metrics_json,
+        name="txtsync-metrics",
+    ),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

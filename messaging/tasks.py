@@ -1,0 +1,28 @@
+"""Celery tasks of messaging: thin wrappers around messaging.services.
+
+Sends are acknowledged early (Celery's default, no acks_late): a task lost
+with its worker is recovered by the sweeper from the row, never by
+redelivery of the message that might already have been sent.
+"""
+
+from celery import shared_task
+
+from messaging import services
+
+
+@shared_task(name="messaging.send_message", ignore_result=True)
+def send_message(message_id: int) -> None:
+    outcome = services.send_queued(message_id)
+    if (
+        outcome
+        and outcome.retry_in is not None
+        and outcome.retry_in <= services.SHORT_WAIT_SECONDS
+    ):
+        send_message.apply_async((message_id,), countdown=outcome.retry_in)
+    # Longer waits stay on the row (next_attempt_at) until the sweeper re-queues them.
+
+
+@shared_task(name="messaging.sweep", ignore_result=True)
+def sweep() -> None:
+    for message_id in services.sweep().requeued or []:
+        send_message.delay(message_id)

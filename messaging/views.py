@@ -1,0 +1,15 @@
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from messaging.metrics import txtsync_metrics
+
+
+@staff_member_required
+def txtsync_settings(request: HttpRequest) -> HttpResponse:
+    return render(request, "messaging/txtsync_settings.html", {"metrics": txtsync_metrics()})
+
+
+@staff_member_required
+def txtsync_metrics_json(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(txtsync_metrics())

@@ -1,0 +1,165 @@
+"""The call budget's rule, step by step on a fake clock, against both stores."""
+
+import uuid
+
+import pytest
+import redis
+
+from tests.processes import REDIS_TEST_URL, redis_reachable
+from txtcrm.budget import BudgetWait, CallBudget, Policy, Priority
+from txtcrm.budget_stores import DatabaseStore, RedisStore
+
+POLICY = Policy(calls=10, seconds=10, margin=0.0)  # one slot a second
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1_000_000.0
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def with_clock(store, clock):
+    store.clock = lambda: clock.now
+    return store
+
+
+@pytest.fixture(params=["database", "redis"])
+def make_budget(request, db):
+    prefix = f"test:{uuid.uuid4().hex}:"
+    if request.param == "database":
+        store_factory = DatabaseStore
+    else:
+        if not redis_reachable():
+            pytest.skip("Redis is not reachable")  # the PostgreSQL + Redis pass covers it
+        store_factory = lambda: RedisStore(REDIS_TEST_URL, prefix=prefix)  # noqa: E731
+    clock = FakeClock()
+
+    def make(policy=POLICY):
+        return CallBudget(with_clock(store_factory(), clock), "key-1", policy, sleep=clock.sleep)
+
+    make.clock = clock
+    yield make
+    if request.param == "redis":
+        redis.Redis.from_url(REDIS_TEST_URL).delete(f"{prefix}key-1")
+
+
+def test_slots_are_spaced_evenly(make_budget):
+    budget, clock = make_budget(), make_budget.clock
+    start = clock.now
+
+    slots = [budget.reserve(Priority.INTERACTIVE, patience=60).slot for _ in range(4)]
+
+    assert [slot - start for slot in slots] == [0, 1, 2, 3]
+
+
+def test_the_margin_holds_back_part_of_the_budget():
+    assert Policy(100, 60, 0.03).interval == pytest.approx(60 / 97)
+    assert Policy.parse("20/5", 0.02) == Policy(20, 5.0, 0.02)
+
+
+def test_a_class_books_no_further_ahead_than_its_lead(make_budget):
+    budget = make_budget()
+    for _ in range(2):
+        budget.reserve(Priority.INTERACTIVE, patience=60)  # next free slot: now + 2
+
+    assert budget.reserve(Priority.CAMPAIGN, 60).slot is not None  # 2 intervals ahead: ok
+    assert budget.reserve(Priority.CAMPAIGN, 60).slot is None  # 3 ahead: refused
+    assert budget.reserve(Priority.SYNC_PUSH, 60).slot is None
+
+
+def test_refresh_only_takes_capacity_nobody_booked(make_budget):
+    budget, clock = make_budget(), make_budget.clock
+    assert budget.reserve(Priority.REFRESH, 60).slot == clock.now
+    assert budget.reserve(Priority.REFRESH, 60).slot is None
+    clock.now += 1
+    assert budget.reserve(Priority.REFRESH, 60).slot == clock.now
+
+
+def test_interactive_overtakes_a_campaign_that_keeps_the_budget_busy(make_budget):
+    budget, clock = make_budget(), make_budget.clock
+    campaign = [budget.reserve(Priority.CAMPAIGN, 60).slot for _ in range(5)]
+    reply = budget.reserve(Priority.INTERACTIVE, 60).slot
+
+    assert [s is not None for s in campaign] == [True, True, True, False, False]
+    assert reply - clock.now == 3  # right after the 3 already-booked campaign slots
+
+
+def test_a_waiting_higher_class_holds_lower_classes_back(make_budget):
+    budget, clock = make_budget(), make_budget.clock
+    for _ in range(20):
+        budget.reserve(Priority.INTERACTIVE, patience=60)
+    refused = budget.reserve(Priority.INTERACTIVE, patience=5, token="reply-9")
+    assert refused.slot is None
+
+    clock.now += 19  # the backlog has drained
+    assert budget.reserve(Priority.CAMPAIGN, 60).slot is None  # the reply is still waiting
+    assert budget.reserve(Priority.INTERACTIVE, 60, token="reply-9").slot is not None
+    assert budget.reserve(Priority.CAMPAIGN, 60).slot is not None
+
+
+def test_a_dead_waiters_registration_lapses(make_budget):
+    budget, clock = make_budget(), make_budget.clock
+    budget.blocked(retry_after=5)
+    budget.reserve(Priority.INTERACTIVE, patience=1, token="crashed")
+
+    clock.now += 31  # past the waiter's TTL
+    assert budget.reserve(Priority.REFRESH, 60).slot is not None
+
+
+def test_a_429_blocks_every_class_until_retry_after(make_budget):
+    budget, clock = make_budget(), make_budget.clock
+
+    until = budget.blocked(retry_after=7)
+
+    assert until == clock.now + 7
+    for priority in Priority:
+        decision = budget.reserve(priority, patience=60)
+        assert decision.slot is None and decision.wait == 7
+    clock.now += 7
+    assert budget.reserve(Priority.INTERACTIVE, 60).slot == clock.now
+
+
+def test_a_429_without_retry_after_backs_off_exponentially(make_budget):
+    budget, clock = make_budget(), make_budget.clock
+
+    waits = [budget.blocked(retry_after=None) - clock.now for _ in range(4)]
+
+    assert waits == [1, 2, 4, 8]
+    assert budget.snapshot()["totals"]["rate_limited"] == 4
+
+
+def test_acquire_sleeps_until_its_slot(make_budget):
+    budget, clock = make_budget(), make_budget.clock
+    budget.reserve(Priority.INTERACTIVE, 60)
+
+    budget.acquire(Priority.INTERACTIVE, patience=5)
+
+    assert clock.slept == [1.0]
+
+
+def test_acquire_raises_budget_wait_rather_than_sleeping_past_its_patience(make_budget):
+    budget, clock = make_budget(), make_budget.clock
+    budget.blocked(retry_after=120)
+
+    with pytest.raises(BudgetWait) as wait:
+        budget.acquire(Priority.CAMPAIGN, patience=10)
+
+    assert wait.value.seconds == pytest.approx(120)
+    assert sum(clock.slept) <= 10
+
+
+def test_snapshot_shows_window_use_waiting_and_totals(make_budget):
+    budget = make_budget()
+    for _ in range(3):
+        budget.acquire(Priority.INTERACTIVE, patience=5)
+    budget.reserve(Priority.REFRESH, patience=0)
+
+    snapshot = budget.snapshot()
+
+    assert snapshot["calls_in_window"] == 3
+    assert snapshot["waiting"] == {"interactive": 0, "campaign": 0, "sync_push": 0, "refresh": 1}
+    assert snapshot["totals"]["calls"] == 3

@@ -1,0 +1,255 @@
+"""The call budget: one limiter per TxtSync connection, in front of every API call.
+
+TxtSync allows 100 calls per 60 s per connection (Client Key). Every process
+that calls TxtSync (web, every Celery worker, beat) shares one state per
+connection, kept in Redis in production or in the database for the embedded
+default (see budget_stores.py), and changed only inside a store transaction.
+
+Pacing is even, not bursty: calls are given *slots* at least
+`interval = seconds / (calls x (1 - margin))` apart (a GCRA with no burst), so
+no window of any alignment on the server sees more than the budget, whatever
+its window semantics. A caller reserves the next free slot and sleeps until
+it; a slot too far ahead is refused with the wait, and the caller either
+sleeps a little and asks again or, for a long wait, reschedules its work.
+
+Priorities (highest first): interactive, campaign, sync push, refresh. The
+rule: a class may only book a slot up to its *lead* ahead of now (interactive:
+as far as the caller will wait; campaign: 2 intervals; sync push: 1; refresh:
+0, i.e. only capacity nobody has booked), and never while a higher class is
+waiting. A refused caller registers as a waiter of its class (with an
+expiry, so a dead worker's registration lapses), which is what holds lower
+classes back and what the metrics call queue depth.
+
+A 429 from TxtSync sets a shared "blocked until" (Retry-After, else
+exponential backoff 1, 2, 4 ... 60 s) that every caller honours.
+
+Why not the `limits` library: it answers "may I hit now?" for whole-second
+windows; this needs sub-second even spacing, booked future slots, class
+priorities and a shared block, all in one atomic step.
+"""
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+MAX_BACKOFF_SECONDS = 60.0
+WAITER_TTL_SECONDS = 30.0
+
+
+class Priority(IntEnum):
+    INTERACTIVE = 0
+    CAMPAIGN = 1
+    SYNC_PUSH = 2
+    REFRESH = 3
+
+
+# How many intervals ahead each class may book; None: as far as the caller waits.
+LEAD_INTERVALS: dict[Priority, float | None] = {
+    Priority.INTERACTIVE: None,
+    Priority.CAMPAIGN: 2,
+    Priority.SYNC_PUSH: 1,
+    Priority.REFRESH: 0,
+}
+
+
+class BudgetWait(Exception):
+    """No slot within the caller's patience: reschedule the work `seconds` from now."""
+
+    def __init__(self, seconds: float, reason: str):
+        self.seconds = seconds
+        self.reason = reason
+        super().__init__(f"call budget: wait {seconds:.1f} s ({reason})")
+
+
+@dataclass(frozen=True)
+class Policy:
+    calls: int = 100
+    seconds: float = 60.0
+    margin: float = 0.03  # share of the budget held back for clock and network jitter
+
+    @property
+    def interval(self) -> float:
+        return self.seconds / (self.calls * (1 - self.margin))
+
+    @classmethod
+    def parse(cls, budget: str, margin: float) -> "Policy":
+        calls, _, seconds = budget.partition("/")
+        return cls(int(calls), float(seconds), margin)
+
+
+@dataclass
+class State:
+    """Everything the store keeps for one connection (serialised as JSON)."""
+
+    tat: float = 0.0  # the next free slot
+    blocked_until: float = 0.0
+    consecutive_429s: int = 0
+    last_429_at: float = 0.0
+    waiters: dict[str, dict[str, float]] = field(default_factory=dict)  # class -> token -> expiry
+    recent_calls: list[float] = field(default_factory=list)  # slot times within one window
+    totals: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> "State":
+        return cls(**(data or {}))
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.totals[name] = self.totals.get(name, 0) + n
+
+
+class Store(Protocol):
+    def transact(self, key: str, change: Callable[[State], T]) -> T:
+        """Load the key's state under a lock, apply `change`, save it, return its result."""
+        ...
+
+    def clock(self) -> float:
+        """Seconds since the epoch, as every process sharing this store sees them."""
+        ...
+
+
+@dataclass(frozen=True)
+class Decision:
+    slot: float | None  # granted: when to call
+    wait: float = 0.0  # refused: how long until asking again makes sense
+    reason: str = ""
+
+
+def decide(
+    state: State, priority: Priority, token: str, now: float, policy: Policy, patience: float
+) -> Decision:
+    """The whole limiter rule, applied to one connection's state (which it updates)."""
+    _drop_expired(state, now)
+    refusal = _refusal(state, priority, now, policy, patience)
+    if refusal:
+        state.waiters.setdefault(str(int(priority)), {})[token] = now + WAITER_TTL_SECONDS
+        return refusal
+    slot = max(state.tat, now)
+    state.tat = slot + policy.interval
+    state.waiters.get(str(int(priority)), {}).pop(token, None)
+    state.recent_calls = [t for t in state.recent_calls if t > now - policy.seconds] + [slot]
+    state.count("calls")
+    return Decision(slot=slot)
+
+
+def _refusal(
+    state: State, priority: Priority, now: float, policy: Policy, patience: float
+) -> Decision | None:
+    if state.blocked_until > now:
+        return Decision(None, state.blocked_until - now, "blocked after a 429")
+    for higher in range(int(priority)):
+        if state.waiters.get(str(higher)):
+            return Decision(None, policy.interval, f"{Priority(higher).name.lower()} waiting")
+    lead_intervals = LEAD_INTERVALS[priority]
+    lead = patience if lead_intervals is None else min(patience, lead_intervals * policy.interval)
+    ahead = max(state.tat, now) - now
+    if ahead > lead:
+        return Decision(None, max(ahead - lead, policy.interval / 4), "budget in use")
+    return None
+
+
+def _drop_expired(state: State, now: float) -> None:
+    for name, tokens in list(state.waiters.items()):
+        live = {token: expiry for token, expiry in tokens.items() if expiry > now}
+        if live:
+            state.waiters[name] = live
+        else:
+            del state.waiters[name]
+
+
+def record_429(state: State, now: float, retry_after: float | None) -> float:
+    """Block every caller; returns the new blocked-until."""
+    if now - state.last_429_at > MAX_BACKOFF_SECONDS:
+        state.consecutive_429s = 0
+    state.consecutive_429s += 1
+    state.last_429_at = now
+    wait = retry_after if retry_after is not None else 2 ** (state.consecutive_429s - 1)
+    state.blocked_until = max(state.blocked_until, now + min(wait, MAX_BACKOFF_SECONDS * 10))
+    state.tat = max(state.tat, state.blocked_until)
+    state.count("rate_limited")
+    return state.blocked_until
+
+
+class CallBudget:
+    """The limiter for one connection."""
+
+    def __init__(self, store: Store, key: str, policy: Policy, sleep=time.sleep):
+        self.store = store
+        self.key = key
+        self.policy = policy
+        self.sleep = sleep
+
+    def reserve(self, priority: Priority, patience: float, token: str | None = None) -> Decision:
+        token = token or uuid.uuid4().hex
+        return self.store.transact(
+            self.key,
+            lambda state: decide(
+                state, priority, token, self.store.clock(), self.policy, patience
+            ),
+        )
+
+    def acquire(self, priority: Priority, patience: float = 10.0) -> None:
+        """Wait for a slot, sleeping at most `patience` seconds in all; else BudgetWait."""
+        token = uuid.uuid4().hex
+        deadline = self.store.clock() + patience
+        while True:
+            now = self.store.clock()
+            decision = self.reserve(priority, max(0.0, deadline - now), token)
+            if decision.slot is not None:
+                delay = decision.slot - self.store.clock()
+                if delay <= 0:
+                    return
+                self.sleep(delay)
+                if not self._blocked_now():  # a 429 elsewhere while we slept voids the slot
+                    return
+                continue
+            if now + decision.wait > deadline:
+                raise BudgetWait(decision.wait, decision.reason)
+            self.sleep(min(decision.wait, max(self.policy.interval, 0.05)))
+
+    def _blocked_now(self) -> bool:
+        return self.store.transact(
+            self.key, lambda state: state.blocked_until > self.store.clock()
+        )
+
+    def blocked(self, retry_after: float | None) -> float:
+        """TxtSync answered 429: pause every caller of this connection."""
+        return self.store.transact(
+            self.key, lambda state: record_429(state, self.store.clock(), retry_after)
+        )
+
+    def count(self, name: str) -> None:
+        self.store.transact(self.key, lambda state: state.count(name))
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a person (or a benchmark) wants to see about this connection now."""
+
+        def read(state: State) -> dict[str, Any]:
+            now = self.store.clock()
+            _drop_expired(state, now)
+            return {
+                "connection": self.key,
+                "budget": {
+                    "calls": self.policy.calls,
+                    "seconds": self.policy.seconds,
+                    "margin": self.policy.margin,
+                },
+                "calls_in_window": sum(
+                    1 for t in state.recent_calls if now - self.policy.seconds < t <= now
+                ),
+                "booked_ahead_seconds": round(max(0.0, state.tat - now), 3),
+                "blocked_for_seconds": round(max(0.0, state.blocked_until - now), 3),
+                "waiting": {
+                    p.name.lower(): len(state.waiters.get(str(int(p)), {})) for p in Priority
+                },
+                "totals": {"calls": 0, "rate_limited": 0, "unknown_outcomes": 0} | state.totals,
+            }
+
+        return self.store.transact(self.key, read)

@@ -1,0 +1,69 @@
+"""The one way txtcrm calls TxtSync: a client for the configured connection, behind its
+call budget. Views never call this; tasks and services do."""
+
+from collections.abc import Callable
+from functools import cache
+from typing import TypeVar
+
+from django.conf import settings
+
+from txtcrm.budget import BudgetWait, CallBudget, Policy, Priority
+from txtcrm.budget_stores import DatabaseStore, RedisStore
+from txtsync import OutcomeUnknown, RateLimited, TxtSyncClient
+
+T = TypeVar("T")
+
+__all__ = ["BudgetWait", "Priority", "budget", "call", "client"]
+
+
+def connection_key() -> str:
+    """Budgets are per connection: the Client Key names it."""
+    return settings.TXTSYNC_CLIENT_KEY or "unconfigured"
+
+
+@cache
+def _client(base_url: str, key: str, secret: str) -> TxtSyncClient:
+    return TxtSyncClient(
+        base_url,
+        key,
+        secret,
+        connect_timeout=settings.TXTSYNC_CONNECT_TIMEOUT,
+        read_timeout=settings.TXTSYNC_READ_TIMEOUT,
+    )
+
+
+def client() -> TxtSyncClient:
+    return _client(
+        settings.TXTSYNC_BASE_URL, settings.TXTSYNC_CLIENT_KEY, settings.TXTSYNC_CLIENT_SECRET
+    )
+
+
+@cache
+def _store(url: str, prefix: str):
+    if url.startswith(("redis://", "rediss://")):
+        return RedisStore(url, prefix)
+    return DatabaseStore()
+
+
+def budget() -> CallBudget:
+    policy = Policy.parse(settings.TXTSYNC_BUDGET, settings.TXTSYNC_BUDGET_MARGIN)
+    store = _store(settings.TXTSYNC_BUDGET_STORE, settings.TXTSYNC_BUDGET_REDIS_PREFIX)
+    return CallBudget(store, connection_key(), policy)
+
+
+def call(priority: Priority, operation: Callable[[TxtSyncClient], T], patience: float = 10) -> T:
+    """Run `operation` with this connection's client once the budget gives a slot.
+
+    BudgetWait: no slot within `patience` seconds, or TxtSync answered 429 (the
+    request was refused, so it is safe to try again after the wait).
+    """
+    limiter = budget()
+    limiter.acquire(priority, patience)
+    try:
+        return operation(client())
+    except RateLimited as error:
+        until = limiter.blocked(error.retry_after)
+        raise BudgetWait(max(0.0, until - limiter.store.clock()), "429 from TxtSync") from error
+    except OutcomeUnknown:
+        limiter.count("unknown_outcomes")
+        raise

@@ -158,9 +158,14 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "messaging-sweep": {"task": "messaging.sweep", "schedule": 15.0},
+    "contacts-push": {"task": "contacts.push", "schedule": 10.0},
+    "contacts-refresh": {"task": "contacts.refresh", "schedule": 60.0},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 REDIS_URL = env("REDIS_URL", "")
+
+# Region for numbers typed in national format, e.g. "07911 123456" in GB.
+TXTCRM_DEFAULT_REGION = env("TXTCRM_DEFAULT_REGION", "GB")
 
 # --- TxtSync ------------------------------------------------------------------
 # Default: the built-in sandbox served by this same server under /sandbox/.

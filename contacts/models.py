@@ -1,0 +1,196 @@
+"""The contact mirror: txtcrm's copy of TxtSync's contacts, plus what txtcrm adds.
+
+Writable fields mirror TxtSync's; engagement fields are read-only copies that
+only a pull changes. Every local change goes through contacts.services, which
+marks the contact dirty so the push task sends its latest state.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=100)
+    # Tags match case-insensitively, as in TxtSync.
+    name_folded = models.CharField(max_length=100, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name_folded"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.name = self.name.strip()
+        self.name_folded = self.name.casefold()
+        super().save(*args, **kwargs)
+
+
+class SyncState(models.TextChoices):
+    CLEAN = "clean", "in sync"
+    DIRTY = "dirty", "waiting to push"
+    PUSHING = "pushing", "pushing"
+    ERROR = "error", "push refused"
+
+
+# Writable fields shared with TxtSync: model attribute -> contract name.
+TXTSYNC_FIELDS = {
+    "first_name": "FirstName",
+    "last_name": "LastName",
+    "mobile_number": "MobileNumber",
+    "company_name": "CompanyName",
+    "email_address": "EmailAddress",
+    "address_line1": "AddressLine1",
+    "address_line2": "AddressLine2",
+    "city": "City",
+    "county": "County",
+    "postcode": "Postcode",
+    "country": "Country",
+    **{f"custom0{n}": f"Custom0{n}" for n in range(1, 6)},
+}
+ENGAGEMENT_FIELDS = [
+    "overall_rating",
+    "total_distinct_link_clicks",
+    "total_links_sent",
+    "total_inbound_sms",
+    "total_outbound_sms",
+    "total_failed_sms",
+    "last_communication_date",
+]
+CUSTOM_FIELDS = [f"custom0{n}" for n in range(1, 6)]
+
+
+class Contact(models.Model):
+    # txtcrm's stable id; sent as ExternalReference unless another system set one first.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    mobile_number = models.CharField(max_length=16, unique=True)  # E.164
+    company_name = models.CharField(max_length=200, blank=True)
+    email_address = models.EmailField(max_length=254, blank=True)
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    county = models.CharField(max_length=100, blank=True)
+    postcode = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+    custom01 = models.CharField(max_length=500, blank=True)
+    custom02 = models.CharField(max_length=500, blank=True)
+    custom03 = models.CharField(max_length=500, blank=True)
+    custom04 = models.CharField(max_length=500, blank=True)
+    custom05 = models.CharField(max_length=500, blank=True)
+    allow_sms = models.BooleanField(default=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="contacts")
+    # NULL when unset, so the uniqueness constraint ignores it.
+    external_reference = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
+
+    # Read-only copies of TxtSync's engagement data.
+    txtsync_id = models.BigIntegerField(null=True, blank=True, unique=True)  # ContactID
+    overall_rating = models.PositiveSmallIntegerField(default=0)
+    total_distinct_link_clicks = models.PositiveIntegerField(default=0)
+    total_links_sent = models.PositiveIntegerField(default=0)
+    total_inbound_sms = models.PositiveIntegerField(default=0)
+    total_outbound_sms = models.PositiveIntegerField(default=0)
+    total_failed_sms = models.PositiveIntegerField(default=0)
+    last_communication_date = models.DateTimeField(null=True, blank=True)
+
+    # Derived, for search and sorting.
+    full_name = models.CharField(max_length=201, blank=True, editable=False)
+    search_name = models.CharField(max_length=201, blank=True, editable=False)  # case-folded
+
+    # Sync with TxtSync.
+    sync_state = models.CharField(
+        max_length=8, choices=SyncState.choices, default=SyncState.DIRTY, db_index=True
+    )
+    sync_error = models.CharField(max_length=500, blank=True)
+    sync_version = models.PositiveIntegerField(default=1)  # bumped by every local change
+    pushed_version = models.PositiveIntegerField(default=0)
+    next_push_at = models.DateTimeField(null=True, blank=True)
+    last_pulled_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)  # deleted here, not yet remotely
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_reference"],
+                condition=Q(external_reference__isnull=False),
+                name="contact_unique_external_reference",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["search_name"]),
+            models.Index(fields=["last_communication_date"]),
+            models.Index(fields=["overall_rating"]),
+            models.Index(fields=["sync_state", "next_push_at"]),
+            models.Index(fields=["email_address"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.mobile_number
+
+    def save(self, *args, **kwargs):
+        self.full_name = " ".join(
+            p for p in (self.first_name.strip(), self.last_name.strip()) if p
+        )
+        self.search_name = self.full_name.casefold()
+        super().save(*args, **kwargs)
+
+    @property
+    def our_reference(self) -> str:
+        """The ExternalReference txtcrm gives a contact that has none."""
+        return f"txtcrm-{self.uid}"
+
+
+class OptOutSource(models.TextChoices):
+    KEYWORD = "keyword", "keyword (STOP/START)"
+    AGENT = "agent", "agent"
+    IMPORT = "import", "import"
+    API = "api", "API"
+    TXTSYNC = "txtsync", "TxtSync"
+
+
+class OptOutEvent(models.Model):
+    """Who or what changed AllowSMS, when and why. Never deleted with a change of mind."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="opt_out_events")
+    allow_sms = models.BooleanField()  # the new value
+    source = models.CharField(max_length=8, choices=OptOutSource.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{'opted in' if self.allow_sms else 'opted out'} by {self.source} at {self.at}"
+
+
+class CustomFieldLabel(models.Model):
+    """An admin's name for a custom field, e.g. Custom01 shown as "Policy number"."""
+
+    field = models.CharField(max_length=8, unique=True, choices=[(f, f) for f in CUSTOM_FIELDS])
+    label = models.CharField(max_length=60)
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.label}"
+
+
+class SyncCheckpoint(models.Model):
+    """When a periodic sync job last completed (e.g. the full pull)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at}"

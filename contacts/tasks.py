@@ -1,0 +1,22 @@
+"""Celery tasks of contacts: thin wrappers around contacts.sync."""
+
+from celery import shared_task
+
+from contacts import sync
+
+
+@shared_task(name="contacts.push", ignore_result=True)
+def push_contacts() -> None:
+    """Push every due dirty contact (enqueued after edits, and run by beat)."""
+    sync.push_due()
+
+
+@shared_task(name="contacts.refresh", ignore_result=True)
+def refresh_contacts() -> None:
+    """Re-read recently messaged contacts with spare budget only."""
+    sync.refresh()
+
+
+@shared_task(name="contacts.pull_all", ignore_result=True)
+def pull_all_contacts() -> None:
+    sync.pull_all()

@@ -122,8 +122,15 @@ def run_variant(variant: str, sends: int, workers: int, budget: str) -> dict:
         )
         task = send_message if variant == "budget" else naive_send
         task.apply_async((message.pk,), queue=queue)
-    while Message.objects.filter(send_state__in=[SendState.QUEUED, SendState.SENDING]).exists():
+    pending = Message.objects.filter(send_state__in=[SendState.QUEUED, SendState.SENDING])
+    last_count, last_change = pending.count(), time.time()
+    while last_count:
         time.sleep(1)
+        if pending.count() != last_count:
+            last_count, last_change = pending.count(), time.time()
+        elif time.time() - last_change > 120:
+            stop(pool)
+            raise RuntimeError(f"no progress for 2 minutes; see the logs in {VAR}")
     stop(pool)
     calls = ApiCall.objects.filter(operation="SendSMS", at__gte=_aware(since))
     accepted = list(calls.filter(status_code=200).order_by("at").values_list("at", flat=True))

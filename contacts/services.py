@@ -15,6 +15,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from contacts.models import (
+    CUSTOM_FIELDS,
     TXTSYNC_FIELDS,
     Contact,
     CustomFieldLabel,
@@ -267,3 +268,36 @@ def matching(search: str = "") -> QuerySet[Contact]:
         if len(digits) >= 4 and len(digits) == len(search.replace(" ", "").lstrip("+")):
             query |= Q(mobile_number__contains=digits.lstrip("0"))
     return contacts.filter(query)
+
+
+def filtered(
+    search: str = "",
+    *,
+    tag_id: int | None = None,
+    allow_sms: bool | None = None,
+    sync_state: str | None = None,
+) -> QuerySet[Contact]:
+    """The contacts list's filter: the page shows it, and "all matching" bulk actions
+    re-evaluate it server-side from the same parameters."""
+    contacts = matching(search)
+    if tag_id is not None:
+        contacts = contacts.filter(tags__id=tag_id)
+    if allow_sms is not None:
+        contacts = contacts.filter(allow_sms=allow_sms)
+    if sync_state:
+        contacts = contacts.filter(sync_state=sync_state)
+    return contacts
+
+
+@transaction.atomic
+def set_custom_field_labels(labels: dict[str, str]) -> None:
+    """Name custom01..custom05; a blank label goes back to the default (Custom0N)."""
+    unknown = set(labels) - set(CUSTOM_FIELDS)
+    if unknown:
+        raise ContactInvalid({field: "is not a custom field" for field in sorted(unknown)})
+    for field, label in labels.items():
+        label = label.strip()
+        if label:
+            CustomFieldLabel.objects.update_or_create(field=field, defaults={"label": label})
+        else:
+            CustomFieldLabel.objects.filter(field=field).delete()

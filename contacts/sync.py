@@ -249,15 +249,19 @@ def refresh(limit: int = 20, patience: float = 5) -> PullReport:
 
 
 def _find_local(remote: RemoteContact) -> Contact | None:
-    for lookup in (
-        {"txtsync_id": remote.contact_id},
-        {"external_reference": remote.external_reference},
-        {"mobile_number": remote.mobile_number},
+    return _lookup(remote.contact_id, remote.external_reference, remote.mobile_number)
+
+
+def _lookup(txtsync_id: int | None, reference: str | None, number: str | None) -> Contact | None:
+    """By ContactID, then ExternalReference, then number."""
+    for field, value in (
+        ("txtsync_id", txtsync_id),
+        ("external_reference", reference),
+        ("mobile_number", number),
     ):
-        if next(iter(lookup.values())):
-            found = Contact.objects.filter(**lookup).first()
-            if found:
-                return found
+        found = Contact.objects.filter(**{field: value}).first() if value else None
+        if found:
+            return found
     return None
 
 
@@ -301,3 +305,22 @@ def apply_remote(remote: RemoteContact, report: PullReport) -> Contact | None:
         services.mark_dirty(Contact.objects.filter(pk=local.pk))
     report.updated += 1
     return local
+
+
+def resolve_contact(
+    txtsync_id: int | None, reference: str | None, number: str, name: str = ""
+) -> Contact:
+    """The local contact a notification speaks of: by ContactID, then ExternalReference,
+    then number; created (already in TxtSync) when unknown."""
+    found = _lookup(txtsync_id, reference, number)
+    if found:
+        if txtsync_id and found.txtsync_id is None:
+            Contact.objects.filter(pk=found.pk).update(txtsync_id=txtsync_id)
+        return found
+    first, _, last = name.strip().partition(" ")
+    return Contact.objects.create(
+        mobile_number=number, first_name=first, last_name=last, txtsync_id=txtsync_id,
+        external_reference=reference or None, pushed_version=1,
+        # Without a reference it is pushed once, to give it ours.
+        sync_state=SyncState.CLEAN if reference else SyncState.DIRTY,
+    )  # fmt: skip

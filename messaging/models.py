@@ -1,4 +1,11 @@
-"""The SMS mirror. Outbound messages carry txtcrm's own send state (DESIGN §5)."""
+"""The SMS mirror and conversations.
+
+Every SMS, inbound or outbound, lands in its contact's conversation. Outbound
+messages txtcrm sends carry its own send state (DESIGN §5); messages seen
+only by webhook (sent from TxtSync's portal or another integration) have none.
+"""
+
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -21,8 +28,56 @@ class SendState(models.TextChoices):
     UNKNOWN = "unknown", "outcome unknown"  # may have reached TxtSync: never resent blindly
 
 
+class ConversationStatus(models.TextChoices):
+    OPEN = "open", "open"
+    CLOSED = "closed", "closed"
+
+
+class Conversation(models.Model):
+    """One per contact. Unread is shared by the team: a conversation is unread until
+    anyone opens it (a team inbox answers each customer once)."""
+
+    contact = models.OneToOneField(
+        "contacts.Contact", on_delete=models.CASCADE, related_name="conversation"
+    )
+    status = models.CharField(
+        max_length=6, choices=ConversationStatus.choices, default=ConversationStatus.OPEN
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_conversations",
+    )
+    unread = models.BooleanField(default=False)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    last_message = models.ForeignKey(
+        "Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped on every change the inbox shows: the live-update cursor.
+    changed_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "-last_activity_at"]),
+            models.Index(fields=["assignee", "status", "-last_activity_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Conversation with {self.contact}"
+
+
 class Message(models.Model):
     direction = models.PositiveSmallIntegerField(choices=Direction.choices)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.SET_NULL, null=True, blank=True
+    )
     from_number = models.CharField(max_length=16)
     to_number = models.CharField(max_length=16)
     body = models.TextField()
@@ -30,6 +85,9 @@ class Message(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The message's own date (TxtSync's CreatedDate / DeliveredDate): threads are
+    # ordered by it, so late notifications land where they belong.
+    message_date = models.DateTimeField(null=True, blank=True, db_index=True)
 
     # Send state (outbound messages txtcrm sends).
     send_state = models.CharField(max_length=8, choices=SendState.choices, blank=True)
@@ -40,13 +98,18 @@ class Message(models.Model):
 
     # What TxtSync says about it.
     sms_id = models.BigIntegerField(null=True, blank=True)
+    contact_name = models.CharField(max_length=201, blank=True)
     segments = models.PositiveSmallIntegerField(null=True, blank=True)
     status = models.SmallIntegerField(null=True, blank=True)
     error_code = models.SmallIntegerField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    campaign_id = models.BigIntegerField(null=True, blank=True)
+    link_details = models.TextField(blank=True)
     currency_code = models.CharField(max_length=3, blank=True)
     cost_local = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
     cost_gbp = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         constraints = [
@@ -54,7 +117,76 @@ class Message(models.Model):
                 fields=["sms_id"], condition=Q(sms_id__isnull=False), name="message_unique_smsid"
             )
         ]
-        indexes = [models.Index(fields=["send_state", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["send_state", "next_attempt_at"]),
+            models.Index(fields=["conversation", "message_date"]),
+        ]
 
     def __str__(self) -> str:
-        return f"Message {self.pk} to {self.to_number} ({self.send_state or 'inbound'})"
+        return f"Message {self.pk} to {self.to_number} ({self.send_state or 'seen'})"
+
+
+class Note(models.Model):
+    """An internal note in a thread: never sent."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Note by {self.author} at {self.created_at}"
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class WebhookEndpoint(models.Model):
+    """Where TxtSync notifies us, per connection: an unguessable token in the URL."""
+
+    connection = models.CharField(max_length=200, unique=True)  # the Client Key
+    token = models.CharField(max_length=64, default=new_token)
+    inbound_hook_id = models.BigIntegerField(null=True, blank=True)
+    outbound_hook_id = models.BigIntegerField(null=True, blank=True)
+    subscribed_at = models.DateTimeField(null=True, blank=True)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_outbound_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Webhooks of {self.connection}"
+
+
+class EventKind(models.TextChoices):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class WebhookEvent(models.Model):
+    """A notification as received, stored with its effects in one transaction."""
+
+    kind = models.CharField(max_length=8, choices=EventKind.choices)
+    sms_id = models.BigIntegerField()
+    payload = models.JSONField()
+    message = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sms_id", "kind"], name="webhook_event_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} SMS {self.sms_id}"
+
+
+class RejectedWebhook(models.Model):
+    """A notification we could not accept, kept for an admin to look at."""
+
+    kind = models.CharField(max_length=8, choices=EventKind.choices)
+    reason = models.CharField(max_length=300)
+    body = models.TextField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Rejected {self.kind}: {self.reason}"

@@ -25,7 +25,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from messaging.models import Direction, Message, SendState
+from contacts import services as contacts
+from contacts.models import Contact
+from messaging.models import Conversation, Direction, Message, SendState
 from txtcrm import txtsync_gateway as gateway
 from txtsync import (
     SMS,
@@ -44,18 +46,37 @@ SENDING_LEASE = timedelta(minutes=5)  # longer than any call's timeouts
 SHORT_WAIT_SECONDS = 60  # waits up to this go back to the broker; longer ones to beat
 
 
+def conversation_with(number: str) -> Conversation:
+    """The conversation with whoever has this number (a new contact if nobody)."""
+    number = contacts.normalise_number(number)
+    contact = Contact.objects.filter(mobile_number=number).first()
+    if contact is None:
+        contact = contacts.create_contact({"mobile_number": number})
+    conversation, _ = Conversation.objects.get_or_create(contact=contact)
+    return conversation
+
+
 def queue_outbound(to_number: str, body: str, author=None) -> Message:
-    """Store an outbound message as queued; its send task is enqueued after commit."""
+    """Store an outbound message as queued in its conversation; its send task is
+    enqueued after commit."""
     from messaging.tasks import send_message  # tasks import this module
 
+    conversation = conversation_with(to_number)
+    now = timezone.now()
     message = Message.objects.create(
         direction=Direction.OUTBOUND,
+        conversation=conversation,
+        contact=conversation.contact,
         from_number=settings.TXTSYNC_FROM,
-        to_number=to_number,
+        to_number=conversation.contact.mobile_number,
         body=body,
         author=author,
+        message_date=now,
         send_state=SendState.QUEUED,
-        next_attempt_at=timezone.now(),
+        next_attempt_at=now,
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_activity_at=now, last_message=message, changed_at=now
     )
     transaction.on_commit(lambda: send_message.delay(message.pk))
     return message

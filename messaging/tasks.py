@@ -26,3 +26,16 @@ def send_message(message_id: int) -> None:
 def sweep() -> None:
     for message_id in services.sweep().requeued or []:
         send_message.delay(message_id)
+
+
+@shared_task(bind=True, name="messaging.subscribe_webhooks", ignore_result=True, max_retries=30)
+def subscribe_webhooks(self) -> None:
+    """`make run` asks for this at start: subscribing the same URLs again is harmless.
+    Retried while the web server (the sandbox) is still starting."""
+    from messaging import webhook_setup
+    from txtsync import ConnectionFailed
+
+    try:
+        webhook_setup.subscribe()
+    except ConnectionFailed as error:
+        raise self.retry(countdown=2) from error

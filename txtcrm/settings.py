@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
     "txtcrm",
     "contacts",
     "messaging",
@@ -137,6 +138,20 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PUBLIC_BASE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+
+# --- REST API (contacts/api.py) ----------------------------------------------------
+# Token first, so a request without credentials gets 401 with `WWW-Authenticate: Token`;
+# session auth (with CSRF on unsafe methods) serves the signed-in browser.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Page numbers; `page_size` may ask for up to 500 (see the class).
+    "DEFAULT_PAGINATION_CLASS": "contacts.serializers.Pagination",
+    "PAGE_SIZE": 50,
+}
 
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")

@@ -1,15 +1,16 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from messaging import hooks
 from messaging import views as messaging_views
 from txtcrm import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("inbox/", views.section, {"section": "inbox"}, name="inbox"),
-    path("contacts/", views.section, {"section": "contacts"}, name="contacts"),
+    path("contacts/", include("contacts.urls")),
     path("campaigns/", views.section, {"section": "campaigns"}, name="campaigns"),
     path("settings/", views.section, {"section": "settings"}, name="settings"),
     path("settings/txtsync/", messaging_views.txtsync_settings, name="txtsync-settings"),
@@ -21,6 +22,12 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/", include(("contacts.api_urls", "api"))),  # names: api:contact-list ...
+    re_path(
+        r"^hooks/txtsync/(?P<token>[\w-]+)/(?P<kind>inbound|outbound)$",
+        hooks.txtsync_hook,
+        name="txtsync-hook",
+    ),
 ]
 
 if settings.SANDBOX_ENABLED:

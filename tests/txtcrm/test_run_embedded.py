@@ -26,6 +26,7 @@ class EmbeddedRun:
         env.pop("TXTSYNC_CLIENT_KEY", None)
         env.pop("TXTSYNC_CLIENT_SECRET", None)
         self.url = f"http://127.0.0.1:{port}"
+        self.env = env
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "run_embedded", f"127.0.0.1:{port}"],
             cwd=ROOT,
@@ -51,6 +52,13 @@ class EmbeddedRun:
             assert self.process.poll() is None, "".join(self.output)
             time.sleep(0.2)
         raise AssertionError(f"{pattern!r} not seen in:\n{''.join(self.output)}")
+
+    def manage(self, *args: str) -> str:
+        """Another manage.py command against the same installation."""
+        return subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True,
+            capture_output=True, text=True, timeout=60,
+        ).stdout  # fmt: skip
 
     def interrupt(self) -> None:
         """Ctrl-C: SIGINT to the whole process group; everything in it must exit."""
@@ -106,6 +114,10 @@ def test_one_command_runs_web_worker_and_beat_and_ctrl_c_stops_them(tmp_path):
             timeout=10,
         )
         assert (contacts.status_code, contacts.json()) == (200, [])
+        deadline = time.monotonic() + 60
+        while "Webhooks: subscribed" not in run.manage("txtsync_webhooks", "status"):
+            assert time.monotonic() < deadline, "make run did not subscribe the webhooks"
+            time.sleep(0.5)
     finally:
         run.interrupt()
 

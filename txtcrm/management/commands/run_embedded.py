@@ -32,6 +32,10 @@ class Command(BaseCommand):
         admin = bootstrap.ensure_admin()
         sandbox_pairs = bootstrap.ensure_sandbox_credentials() if self._sandbox() else {}
         worker = None if no_worker else self._start_worker()
+        if worker and sandbox_pairs:
+            from messaging.tasks import subscribe_webhooks
+
+            subscribe_webhooks.delay()  # the worker does it once the server answers
         try:
             self._print_banner(addrport, admin, sandbox_pairs)
             call_command("runserver", addrport)

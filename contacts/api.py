@@ -1,0 +1,200 @@
+"""REST API for contacts and tags (token or session auth; see REST_FRAMEWORK in settings).
+
+Thin: parse with contacts.serializers, change through contacts.services (so every
+change is pushed to TxtSync and every AllowSMS change has its history), render.
+
+/api/contacts/
+  GET     list, paginated (`page`, `page_size` <= 500); filters `search` (name, number
+          in any format, email, external reference), `tag` (name, any case),
+          `allow_sms` (true/false), `sync_state`; `ordering` by `name`,
+          `last_communication_date` or `overall_rating` (`-` for descending,
+          comma-separated for several). An unknown query parameter is a 400.
+  POST    create; `tags` are names (created when new), `allow_sms` defaults to true.
+/api/contacts/<id>/
+  GET     one contact, with `opt_out_history` (single-contact replies only).
+  PUT     replace: omitted text fields become blank and omitted `tags` none; `allow_sms`
+          and `external_reference` (the sync key) only change when sent, so an
+          opt-out is never undone by leaving a field out.
+  PATCH   change only the fields sent.
+  DELETE  204; deleted here at once, removed from TxtSync by the push task.
+/api/tags/             GET (all tags with contact counts, one query), POST {"name"}
+/api/tags/<id>/        GET, PATCH/PUT {"name"} renames, DELETE (204)
+
+Read-only fields (engagement counters, sync state, ids, timestamps) are refused
+with a 400 naming them when sent with a value that differs from the contact's;
+an unchanged echo (GET, edit, PUT back) is accepted and ignored.
+Validation errors are DRF's `{"field": ["message"]}`.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import transaction
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from rest_framework import status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from contacts import services
+from contacts.models import TXTSYNC_FIELDS, Contact, OptOutEvent, OptOutSource, SyncState, Tag
+from contacts.serializers import (
+    ContactDetailSerializer,
+    ContactSerializer,
+    Pagination,
+    TagSerializer,
+)
+
+LIST_PARAMETERS = {"search", "tag", "allow_sms", "sync_state", "ordering", "page", "page_size"}
+LIST_PARAMETERS |= {"format"}  # DRF's renderer choice
+ORDERINGS = {
+    "name": "search_name",
+    "last_communication_date": "last_communication_date",
+    "overall_rating": "overall_rating",
+}
+BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
+@contextmanager
+def contact_errors() -> Iterator[None]:
+    """A service's ContactInvalid as DRF's 400 `{"field": ["message"]}`."""
+    try:
+        yield
+    except services.ContactInvalid as error:
+        raise ValidationError(
+            {name: [problem] for name, problem in error.errors.items()}
+        ) from error
+
+
+def filter_contacts(params) -> QuerySet[Contact]:
+    """The list's query parameters applied to the visible contacts; 400 on bad ones."""
+    errors: dict[str, list[str]] = {}
+    for name in sorted(set(params) - LIST_PARAMETERS):
+        errors[name] = [f"Unknown parameter; use one of: {', '.join(sorted(LIST_PARAMETERS))}."]
+    contacts = services.matching(params.get("search", ""))
+    if tag := params.get("tag", "").strip():
+        contacts = contacts.filter(tags__name_folded=tag.casefold())
+    if "allow_sms" in params:
+        allow_sms = BOOLEANS.get(params["allow_sms"].strip().lower())
+        if allow_sms is None:
+            errors["allow_sms"] = ["Must be true or false."]
+        else:
+            contacts = contacts.filter(allow_sms=allow_sms)
+    if "sync_state" in params:
+        if params["sync_state"] not in SyncState.values:
+            errors["sync_state"] = [f"Must be one of: {', '.join(SyncState.values)}."]
+        else:
+            contacts = contacts.filter(sync_state=params["sync_state"])
+    order_by = []
+    for key in filter(None, (k.strip() for k in params.get("ordering", "").split(","))):
+        field = ORDERINGS.get(key.removeprefix("-"))
+        if field is None:
+            errors["ordering"] = [f"Order by one of: {', '.join(ORDERINGS)} (- for descending)."]
+            break
+        expression = F(field)
+        # Contacts never messaged (NULL date) go last either way, on every database.
+        order_by.append(
+            expression.desc(nulls_last=True)
+            if key.startswith("-")
+            else expression.asc(nulls_last=True)
+        )
+    if errors:
+        raise ValidationError(errors)
+    return contacts.order_by(*order_by, "pk")
+
+
+class ContactViewSet(viewsets.ModelViewSet):
+    pagination_class = Pagination
+
+    def get_serializer_class(self):
+        return ContactSerializer if self.action == "list" else ContactDetailSerializer
+
+    def get_queryset(self) -> QuerySet[Contact]:
+        if self.action == "list":
+            return filter_contacts(self.request.query_params).prefetch_related("tags")
+        return services.visible().prefetch_related(
+            "tags",
+            Prefetch("opt_out_events", queryset=OptOutEvent.objects.select_related("actor")),
+        )
+
+    def _render(self, contact: Contact, status_code: int = status.HTTP_200_OK) -> Response:
+        contact = self.get_queryset().get(pk=contact.pk)  # fresh, with its prefetches
+        return Response(self.get_serializer(contact).data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        tag_names = fields.pop("tags", ())
+        allow_sms = fields.pop("allow_sms", True)
+        with contact_errors():
+            contact = services.create_contact(
+                fields,
+                tag_names=tag_names,
+                allow_sms=allow_sms,
+                source=OptOutSource.API,
+                actor=request.user,
+            )
+        return self._render(contact, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        contact = self.get_object()
+        serializer = self.get_serializer(contact, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        allow_sms = fields.pop("allow_sms", None)
+        tag_names = fields.pop("tags", None)
+        if not partial:  # PUT replaces what it does not mention (see the module's doc)
+            fields = {name: "" for name in TXTSYNC_FIELDS} | fields
+            tag_names = tag_names if tag_names is not None else []
+        with contact_errors(), transaction.atomic():
+            if fields or tag_names is not None:
+                services.update_contact(contact, fields, tag_names=tag_names, actor=request.user)
+            if allow_sms is not None:
+                services.set_allow_sms(
+                    contact,
+                    allow_sms,
+                    source=OptOutSource.API,
+                    actor=request.user,
+                    reason="changed through the API",
+                )
+        return self._render(contact)
+
+    def destroy(self, request, *args, **kwargs):
+        services.delete_contact(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TagViewSet(viewsets.ModelViewSet):
+    """Tags are few, so the list is not paginated: all of them in one query."""
+
+    serializer_class = TagSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[Tag]:
+        return Tag.objects.annotate(
+            contact_count=Count("contacts", filter=Q(contacts__deleted_at__isnull=True))
+        ).order_by("name_folded")
+
+    def _render(self, tag: Tag, status_code: int = status.HTTP_200_OK) -> Response:
+        tag = self.get_queryset().get(pk=tag.pk)
+        return Response(self.get_serializer(tag).data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        [tag] = services.tags_named([serializer.validated_data["name"]])
+        return self._render(tag, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        tag = self.get_object()
+        serializer = self.get_serializer(tag, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        if "name" in serializer.validated_data:
+            services.rename_tag(tag, serializer.validated_data["name"])
+        return self._render(tag)
+
+    def destroy(self, request, *args, **kwargs):
+        services.delete_tag(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,264 @@
+"""Forms of the contacts pages: they parse and validate input; contacts.services does the rest."""
+
+from django import forms
+from django.conf import settings
+from django.db.models import F, QuerySet
+
+from contacts import services
+from contacts.models import CUSTOM_FIELDS, TXTSYNC_FIELDS, Contact, SyncState, Tag
+
+# How the pages name the writable fields (custom fields use the admin's labels).
+FIELD_LABELS = {
+    "first_name": "First name",
+    "last_name": "Last name",
+    "mobile_number": "Mobile number",
+    "company_name": "Company",
+    "email_address": "Email address",
+    "address_line1": "Address line 1",
+    "address_line2": "Address line 2",
+    "city": "Town or city",
+    "county": "County",
+    "postcode": "Postcode",
+    "country": "Country",
+}
+TAG_NAME_MAX = Tag._meta.get_field("name").max_length
+
+
+class PageForm(forms.Form):
+    """Labels without the trailing colon, as on the rest of the pages."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+def split_tags(text: str) -> list[str]:
+    """Tag names typed as "VIP, north , Spring 2025" -> ["VIP", "north", "Spring 2025"]."""
+    return [name.strip() for name in (text or "").split(",") if name.strip()]
+
+
+class ContactForm(PageForm):
+    """The writable TxtSync fields, tags (comma-separated) and, for a new contact, AllowSMS.
+
+    AllowSMS of an existing contact changes only through the contact page's opt-out
+    buttons, so every change has its history (who, when, why).
+    """
+
+    def __init__(self, *args, custom_labels: dict[str, str], creating: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Field types and lengths come from the model, so the two never disagree.
+        model_fields = forms.fields_for_model(
+            Contact,
+            fields=list(TXTSYNC_FIELDS),
+            labels={**FIELD_LABELS, **custom_labels},
+        )
+        region = settings.TXTCRM_DEFAULT_REGION
+        # Typed in any format, so longer than the E.164 form stored.
+        model_fields["mobile_number"] = forms.CharField(
+            label=FIELD_LABELS["mobile_number"],
+            max_length=40,
+            help_text=f"Any format: national ({region}) or international with +country code.",
+        )
+        self.fields.update(model_fields)
+        self.fields["tags"] = forms.CharField(
+            required=False,
+            help_text="Separate tags with commas, e.g. VIP, North. New tags are created.",
+        )
+        if creating:
+            self.fields["allow_sms"] = forms.BooleanField(
+                label="Allow SMS",
+                required=False,
+                initial=True,
+                help_text="Untick if this person has asked not to receive SMS.",
+            )
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "contacts-input")
+        self.fields["mobile_number"].widget.attrs.update(
+            {"inputmode": "tel", "autocomplete": "off"}
+        )
+        self.fields["email_address"].widget.attrs["autocomplete"] = "off"
+
+    def clean_mobile_number(self) -> str:
+        raw = self.cleaned_data["mobile_number"]
+        try:
+            return services.normalise_number(raw)
+        except services.ContactInvalid:
+            raise forms.ValidationError(
+                "%(number)s is not a phone number we can text. Type the full number, "
+                "e.g. 07911 123456, or +44 7911 123456 with the country code.",
+                params={"number": repr(raw.strip())},
+                code="invalid_number",
+            ) from None
+
+    def clean_tags(self) -> list[str]:
+        names = split_tags(self.cleaned_data["tags"])
+        too_long = [name for name in names if len(name) > TAG_NAME_MAX]
+        if too_long:
+            raise forms.ValidationError(
+                f"Tag names can be at most {TAG_NAME_MAX} characters; shorten "
+                f"“{too_long[0][:20]}…”."
+            )
+        return names
+
+    def contact_fields(self, *, changed_only: bool = False) -> dict:
+        return {
+            name: self.cleaned_data[name]
+            for name in TXTSYNC_FIELDS
+            if not changed_only or name in self.changed_data
+        }
+
+    def show_errors(self, error: services.ContactInvalid) -> None:
+        """Put the service's errors next to their fields (the rest at the top)."""
+        for field, problem in error.errors.items():
+            if field in self.fields:
+                self.add_error(field, problem[:1].upper() + problem[1:])
+            else:
+                self.add_error(None, f"{FIELD_LABELS.get(field, field)}: {problem}")
+
+    @staticmethod
+    def initial_for(contact: Contact) -> dict:
+        initial = {name: getattr(contact, name) for name in TXTSYNC_FIELDS}
+        initial["tags"] = ", ".join(tag.name for tag in contact.tags.all())
+        return initial
+
+
+SORTS = {
+    # value: (label, ordering). The pk tie-break keeps pages stable; name and last
+    # communication each have an index that the database reads in this order.
+    "name": ("Name, A to Z", ["search_name", "pk"]),
+    "-name": ("Name, Z to A", ["-search_name", "-pk"]),
+    # Never-contacted contacts go last either way, on every database.
+    "-last": (
+        "Last communication, newest first",
+        [F("last_communication_date").desc(nulls_last=True), "-pk"],
+    ),
+    "last": (
+        "Last communication, oldest first",
+        [F("last_communication_date").asc(nulls_last=True), "pk"],
+    ),
+    "-rating": ("OverallRating, highest first", ["-overall_rating", "-pk"]),
+    "rating": ("OverallRating, lowest first", ["overall_rating", "pk"]),
+}
+ALLOW_SMS_CHOICES = [("", "Any"), ("yes", "Allowed"), ("no", "Opted out")]
+
+
+class SearchInput(forms.TextInput):
+    input_type = "search"
+
+
+class ContactFilterForm(PageForm):
+    """The list's search, filters and sort, read from GET (list) or POST (bulk actions).
+
+    A bad value (an unknown sort, a deleted tag) is ignored rather than shown as an error:
+    these come from links and selects, not from typing.
+    """
+
+    q = forms.CharField(
+        required=False,
+        label="Search",
+        max_length=200,
+        widget=SearchInput(attrs={"placeholder": "Name, number, email or reference"}),
+    )
+    tag = forms.ChoiceField(required=False, label="Tag")
+    allow_sms = forms.ChoiceField(required=False, label="AllowSMS", choices=ALLOW_SMS_CHOICES)
+    sync = forms.ChoiceField(
+        required=False,
+        label="Sync",
+        choices=[
+            ("", "Any"),
+            *((value, label.capitalize()) for value, label in SyncState.choices),
+        ],
+    )
+    sort = forms.ChoiceField(
+        required=False, label="Sort by", choices=[(k, label) for k, (label, _) in SORTS.items()]
+    )
+    PARAMS = ("q", "tag", "allow_sms", "sync", "sort")
+
+    def __init__(self, data, *, tags: list[Tag]):
+        super().__init__({k: data.get(k, "") for k in self.PARAMS})
+        self.fields["tag"].choices = [("", "Any tag"), *((str(t.pk), t.name) for t in tags)]
+        self.is_valid()  # fills cleaned_data with the valid values only
+
+    def value(self, name: str) -> str:
+        return self.cleaned_data.get(name) or ""
+
+    def params(self) -> dict[str, str]:
+        """The valid, non-empty parameters, to put back in links and redirects."""
+        return {name: self.value(name) for name in self.PARAMS if self.value(name)}
+
+    def is_filtered(self) -> bool:
+        return any(self.value(name) for name in ("q", "tag", "allow_sms", "sync"))
+
+    def ordering(self) -> list:
+        return SORTS[self.value("sort") or "name"][1]
+
+    def contacts(self) -> QuerySet[Contact]:
+        """Every contact matching the search and filters (not yet sorted or paged)."""
+        allow = self.value("allow_sms")
+        return services.filtered(
+            self.value("q"),
+            tag_id=int(self.value("tag")) if self.value("tag") else None,
+            allow_sms={"yes": True, "no": False}.get(allow),
+            sync_state=self.value("sync") or None,
+        )
+
+
+class IdListField(forms.Field):
+    """Contact ids from the rows' checkboxes; the view limits them to visible contacts."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[int]:
+        return [int(v) for v in value or [] if str(v).isdigit()]
+
+
+class BulkTagForm(PageForm):
+    """Add or remove one tag on the selected contacts or on all matching the filter."""
+
+    action = forms.ChoiceField(choices=[("add", "Add tag"), ("remove", "Remove tag")])
+    tag_name = forms.CharField(
+        label="Tag",
+        max_length=TAG_NAME_MAX,
+        error_messages={"required": "Type the name of the tag to add or remove."},
+    )
+    scope = forms.ChoiceField(
+        required=False, choices=[("selected", "Selected"), ("all", "All matching")]
+    )
+    ids = IdListField(required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("scope") != "all" and not cleaned.get("ids"):
+            raise forms.ValidationError(
+                "Select some contacts first, or choose all contacts matching the filter."
+            )
+        return cleaned
+
+
+class TagRenameForm(PageForm):
+    name = forms.CharField(label="New name", max_length=TAG_NAME_MAX)
+
+    def __init__(self, *args, tag: Tag, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tag = tag
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        clash = Tag.objects.filter(name_folded=name.casefold()).exclude(pk=self.tag.pk).first()
+        if clash:
+            raise forms.ValidationError(
+                f"There is already a tag named “{clash.name}”. Choose another name, or "
+                "delete one of the two tags."
+            )
+        return name
+
+
+class CustomFieldLabelsForm(PageForm):
+    """What this business calls Custom01..Custom05 (blank: the default name)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in CUSTOM_FIELDS:
+            self.fields[field] = forms.CharField(
+                label=field.capitalize(), required=False, max_length=60
+            )

@@ -1,0 +1,34 @@
+"""Print a user's REST API token, creating it if needed (`--rotate` replaces it)."""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+
+class Command(BaseCommand):
+    help = (
+        "Print USERNAME's API token for `Authorization: Token <key>`, creating it when "
+        "the user has none. --rotate replaces it, so the old one stops working. "
+        "The token is a password: it is printed once here and never logged."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument(
+            "--rotate", action="store_true", help="Replace the token; the old one stops working."
+        )
+
+    @transaction.atomic
+    def handle(self, *args, username: str, rotate: bool, **options):
+        User = get_user_model()
+        try:
+            user = User.objects.get(**{User.USERNAME_FIELD: username})
+        except User.DoesNotExist as error:
+            raise CommandError(f"No user named {username!r}.") from error
+        if not user.is_active:
+            raise CommandError(f"{username!r} is not active: activate the user first.")
+        if rotate:
+            Token.objects.filter(user=user).delete()
+        token, _ = Token.objects.get_or_create(user=user)
+        self.stdout.write(token.key)

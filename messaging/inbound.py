@@ -153,6 +153,7 @@ def _record(
                   "message_date": existing.message_date or when}  # fmt: skip
         if existing.send_state == SendState.UNKNOWN:
             fields |= {"send_state": SendState.SENT, "last_error": "Settled by TxtSync"}
+        fields["changed_at"] = timezone.now()  # the live thread picks it up
         Message.objects.filter(pk=existing.pk).update(**fields)
         existing.refresh_from_db()
         return existing

@@ -190,3 +190,17 @@ class RejectedWebhook(models.Model):
 
     def __str__(self) -> str:
         return f"Rejected {self.kind}: {self.reason}"
+
+
+class CannedReply(models.Model):
+    """A reply an admin prepared, with merge fields such as {FirstName} or {FirstName|there}."""
+
+    title = models.CharField(max_length=80, unique=True)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "canned replies"
+
+    def __str__(self) -> str:
+        return self.title

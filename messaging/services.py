@@ -56,7 +56,7 @@ def conversation_with(number: str) -> Conversation:
     return conversation
 
 
-def queue_outbound(to_number: str, body: str, author=None) -> Message:
+def queue_outbound(to_number: str, body: str, author=None, sender: str | None = None) -> Message:
     """Store an outbound message as queued in its conversation; its send task is
     enqueued after commit."""
     from messaging.tasks import send_message  # tasks import this module
@@ -67,7 +67,7 @@ def queue_outbound(to_number: str, body: str, author=None) -> Message:
         direction=Direction.OUTBOUND,
         conversation=conversation,
         contact=conversation.contact,
-        from_number=settings.TXTSYNC_FROM,
+        from_number=sender or settings.TXTSYNC_FROM,
         to_number=conversation.contact.mobile_number,
         body=body,
         author=author,
@@ -91,14 +91,16 @@ class SendOutcome:
 def _claim(message_id: int, now: datetime) -> Message | None:
     claimed = Message.objects.filter(
         pk=message_id, send_state=SendState.QUEUED, next_attempt_at__lte=now
-    ).update(send_state=SendState.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    ).update(
+        send_state=SendState.SENDING, claimed_at=now, attempts=F("attempts") + 1, changed_at=now
+    )
     return Message.objects.get(pk=message_id) if claimed else None
 
 
 def _finish(message: Message, state: SendState, **fields) -> None:
     """The claimed row's outcome, written only if we still hold the claim."""
     Message.objects.filter(pk=message.pk, send_state=SendState.SENDING).update(
-        send_state=state, claimed_at=None, **fields
+        send_state=state, claimed_at=None, changed_at=timezone.now(), **fields
     )
 
 
@@ -179,6 +181,7 @@ def sweep(now: datetime | None = None) -> Sweep:
     ).update(
         send_state=SendState.UNKNOWN,
         claimed_at=None,
+        changed_at=now,
         last_error="The worker stopped while sending; the outcome is unknown",
     )
     due = Message.objects.filter(

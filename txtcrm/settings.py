@@ -190,6 +190,8 @@ TXTSYNC_CLIENT_KEY = env("TXTSYNC_CLIENT_KEY")
 TXTSYNC_CLIENT_SECRET = env("TXTSYNC_CLIENT_SECRET")
 # The sender of inbox replies: the account's number (make run fills in the sandbox's).
 TXTSYNC_FROM = env("TXTSYNC_FROM", "txtcrm")
+# Sender ids an agent may choose in the composer (comma-separated); default: TXTSYNC_FROM.
+TXTSYNC_SENDERS = [s.strip() for s in env("TXTSYNC_SENDERS", "").split(",") if s.strip()]
 TXTSYNC_CONNECT_TIMEOUT = env_float("TXTSYNC_CONNECT_TIMEOUT", 5)
 TXTSYNC_READ_TIMEOUT = env_float("TXTSYNC_READ_TIMEOUT", 30)
 # The call budget per connection: CALLS/SECONDS, less a safety margin, paced evenly;

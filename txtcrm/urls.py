@@ -9,7 +9,7 @@ from txtcrm import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("inbox/", views.section, {"section": "inbox"}, name="inbox"),
+    path("inbox/", include("messaging.inbox_urls")),
     path("contacts/", include("contacts.urls")),
     path("campaigns/", views.section, {"section": "campaigns"}, name="campaigns"),
     path("settings/", views.section, {"section": "settings"}, name="settings"),
@@ -23,6 +23,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include(("contacts.api_urls", "api"))),  # names: api:contact-list ...
+    path("api/", include(("messaging.api_urls", "api-messaging"))),
     re_path(
         r"^hooks/txtsync/(?P<token>[\w-]+)/(?P<kind>inbound|outbound)$",
         hooks.txtsync_hook,

@@ -1,0 +1,185 @@
+"""Conversation use cases for the inbox: folders, search, assign, close, read, notes,
+canned replies and replies. The only code that changes conversations besides the
+webhook receiver (messaging.inbound) and the send path (messaging.services)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from contacts import services as contacts
+from messaging import services
+from messaging.merge import render
+from messaging.models import (
+    CannedReply,
+    Conversation,
+    ConversationStatus,
+    Message,
+    Note,
+)
+from txtsync.segments import count_segments
+
+FOLDERS = ("mine", "unassigned", "all", "closed")
+MAX_SEGMENTS = 10
+
+
+class ReplyRefused(Exception):
+    """A reply that must not be sent, with the reason to show the agent."""
+
+
+def in_folder(folder: str, user) -> QuerySet[Conversation]:
+    """Mine / Unassigned / All are open conversations (snoozed ones hidden until due);
+    Closed is the closed ones. Newest activity first."""
+    conversations = Conversation.objects.filter(last_activity_at__isnull=False)
+    if folder == "closed":
+        conversations = conversations.filter(status=ConversationStatus.CLOSED)
+    else:
+        now = timezone.now()
+        conversations = conversations.filter(status=ConversationStatus.OPEN).filter(
+            Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now)
+        )
+        if folder == "mine":
+            conversations = conversations.filter(assignee=user)
+        elif folder == "unassigned":
+            conversations = conversations.filter(assignee__isnull=True)
+    return conversations.order_by("-last_activity_at", "-pk")
+
+
+def search(conversations: QuerySet[Conversation], text: str = "", tag_id: int | None = None):
+    """Across contact names, numbers (any format) and message text; and by tag."""
+    text = text.strip()
+    if text:
+        people = contacts.matching(text).values("pk")
+        said = Message.objects.filter(conversation=OuterRef("pk"), body__icontains=text)
+        conversations = conversations.filter(Q(contact__in=people) | Q(Exists(said)))
+    if tag_id:
+        conversations = conversations.filter(contact__tags=tag_id)
+    return conversations
+
+
+def for_list(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """What an inbox row shows, in a constant number of queries."""
+    return conversations.select_related("contact", "assignee", "last_message")
+
+
+def unread_counts(user) -> dict[str, int]:
+    """Unread conversations per folder, in one query."""
+    open_now = Q(status=ConversationStatus.OPEN) & (
+        Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=timezone.now())
+    )
+    unread = Q(unread=True, last_activity_at__isnull=False)
+    return Conversation.objects.aggregate(
+        mine=Count("pk", filter=unread & open_now & Q(assignee=user)),
+        unassigned=Count("pk", filter=unread & open_now & Q(assignee__isnull=True)),
+        all=Count("pk", filter=unread & open_now),
+        closed=Count("pk", filter=unread & Q(status=ConversationStatus.CLOSED)),
+    )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item of a thread: a message or an internal note, in time order."""
+
+    at: datetime
+    message: Message | None = None
+    note: Note | None = None
+
+
+def thread(conversation: Conversation) -> list[Entry]:
+    messages = conversation.messages.select_related("author").order_by("message_date", "pk")
+    notes = conversation.notes.select_related("author").order_by("created_at")
+    entries = [Entry(m.message_date or m.created_at, message=m) for m in messages]
+    entries += [Entry(n.created_at, note=n) for n in notes]
+    return sorted(entries, key=lambda entry: entry.at)
+
+
+def _change(conversation: Conversation, **fields) -> Conversation:
+    for name, value in fields.items():
+        setattr(conversation, name, value)
+    conversation.save(update_fields=[*fields, "changed_at"])
+    return conversation
+
+
+def mark_read(conversation: Conversation) -> None:
+    """Unread is shared by the team: opening the conversation reads it for everyone."""
+    if conversation.unread:
+        _change(conversation, unread=False)
+
+
+def assign(conversation: Conversation, user_id: int | None) -> Conversation:
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first() if user_id else None
+    return _change(conversation, assignee=user)
+
+
+def close(conversation: Conversation) -> Conversation:
+    return _change(conversation, status=ConversationStatus.CLOSED, unread=False)
+
+
+def reopen(conversation: Conversation) -> Conversation:
+    return _change(conversation, status=ConversationStatus.OPEN, snoozed_until=None)
+
+
+def snooze(conversation: Conversation, until: datetime) -> Conversation:
+    return _change(conversation, snoozed_until=until)
+
+
+def add_note(conversation: Conversation, author, body: str) -> Note:
+    body = body.strip()
+    if not body:
+        raise ReplyRefused("A note needs some text.")
+    note = Note.objects.create(conversation=conversation, author=author, body=body)
+    _change(conversation)
+    return note
+
+
+def senders() -> list[str]:
+    """The sender ids an agent may choose from (TXTSYNC_SENDERS, else TXTSYNC_FROM)."""
+    return settings.TXTSYNC_SENDERS or [settings.TXTSYNC_FROM]
+
+
+@transaction.atomic
+def reply(conversation: Conversation, author, body: str, sender: str | None = None) -> Message:
+    """Queue a reply; refused with a clear reason when it must not go."""
+    contact = conversation.contact
+    if not contact.allow_sms:
+        raise ReplyRefused(f"{contact} has opted out of SMS (AllowSMS is off): nothing was sent.")
+    if not body.strip():
+        raise ReplyRefused("Write a message first.")
+    segments = count_segments(body).segments
+    if segments > MAX_SEGMENTS:
+        raise ReplyRefused(f"The message is {segments} SMS long; the most is {MAX_SEGMENTS}.")
+    if sender and sender not in senders():
+        raise ReplyRefused(f"{sender!r} is not one of your sender ids.")
+    message = services.queue_outbound(contact.mobile_number, body, author=author, sender=sender)
+    if conversation.status == ConversationStatus.CLOSED:
+        reopen(conversation)
+    return message
+
+
+def start(number: str) -> Conversation:
+    """A conversation with any number or contact (created when new)."""
+    return services.conversation_with(number)
+
+
+def canned_replies() -> QuerySet[CannedReply]:
+    return CannedReply.objects.order_by("title")
+
+
+def render_canned(canned: CannedReply, conversation: Conversation) -> str:
+    return render(canned.body, conversation.contact)
+
+
+def messages_since(conversation: Conversation, cursor: datetime) -> bool:
+    """Has anything in this thread changed since `cursor`? One indexed query."""
+    return Message.objects.filter(conversation=conversation, changed_at__gt=cursor).exists() or (
+        Note.objects.filter(conversation=conversation, created_at__gt=cursor).exists()
+    )
+
+
+def changed_since(cursor: datetime) -> bool:
+    """Has any conversation changed since `cursor`? One indexed query."""
+    return Conversation.objects.filter(changed_at__gt=cursor).exists()

@@ -183,3 +183,28 @@ def messages_since(conversation: Conversation, cursor: datetime) -> bool:
 def changed_since(cursor: datetime) -> bool:
     """Has any conversation changed since `cursor`? One indexed query."""
     return Conversation.objects.filter(changed_at__gt=cursor).exists()
+
+
+def inbox_changed_since(cursor: datetime, conversation_id: int | None = None) -> bool:
+    """Has any conversation changed since `cursor`, or (when given) any message of this
+    conversation (send states change only the message)? One query either way, each part
+    on its own index: what an idle inbox poll costs."""
+    if conversation_id is None:
+        return changed_since(cursor)
+    row = (
+        Conversation.objects.filter(pk=conversation_id)
+        .annotate(
+            any_changed=Exists(Conversation.objects.filter(changed_at__gt=cursor)),
+            thread_changed=Exists(
+                Message.objects.filter(conversation_id=conversation_id, changed_at__gt=cursor)
+            ),
+        )
+        .values_list("any_changed", "thread_changed")
+        .first()
+    )
+    return row is None or any(row)
+
+
+def assignees() -> QuerySet:
+    """The users a conversation may be assigned to: every active user."""
+    return get_user_model().objects.filter(is_active=True).order_by("username")

@@ -1,0 +1,164 @@
+"""Forms of the inbox: they parse and validate what an agent typed; the use cases in
+messaging.conversations decide what happens."""
+
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from django import forms
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from contacts import services as contacts
+from messaging import conversations
+
+DEFAULT_FOLDER = "all"
+FOLDER_LABELS = {
+    "mine": "Mine",
+    "unassigned": "Unassigned",
+    "all": "All",
+    "closed": "Closed",
+}
+
+
+class ListFilters(forms.Form):
+    """Which conversations the list shows: folder, search text, tag, page."""
+
+    folder = forms.ChoiceField(
+        choices=[(name, FOLDER_LABELS[name]) for name in conversations.FOLDERS], required=False
+    )
+    q = forms.CharField(required=False, max_length=100, label="Search")
+    tag = forms.IntegerField(required=False, min_value=1)
+    page = forms.IntegerField(required=False, min_value=1, max_value=10_000)
+
+    @classmethod
+    def from_query(cls, query) -> "ListFilters":
+        form = cls(query)
+        form.is_valid()  # bad values fall back to the defaults below
+        return form
+
+    @property
+    def folder_name(self) -> str:
+        return self.cleaned_data.get("folder") or DEFAULT_FOLDER
+
+    @property
+    def text(self) -> str:
+        return (self.cleaned_data.get("q") or "").strip()
+
+    @property
+    def tag_id(self) -> int | None:
+        return self.cleaned_data.get("tag")
+
+    @property
+    def page_number(self) -> int:
+        return self.cleaned_data.get("page") or 1
+
+    def params(self, **overrides) -> dict[str, str]:
+        """The non-default filters as query parameters (to keep them across pages)."""
+        values = {
+            "folder": self.folder_name if self.folder_name != DEFAULT_FOLDER else "",
+            "q": self.text,
+            "tag": str(self.tag_id or ""),
+            "page": str(self.page_number) if self.page_number > 1 else "",
+        }
+        values.update({name: str(value) for name, value in overrides.items()})
+        return {name: value for name, value in values.items() if value}
+
+    def query(self, **overrides) -> str:
+        """`?folder=…&q=…` or "" when every filter is the default."""
+        params = self.params(**overrides)
+        return f"?{urlencode(params)}" if params else ""
+
+
+def parse_cursor(raw: str) -> datetime | None:
+    """The poll cursor: an ISO 8601 date-time with its offset ("+" may arrive as " ")."""
+    try:
+        cursor = parse_datetime((raw or "").strip().replace(" ", "+"))
+    except ValueError:
+        return None
+    if cursor is None or timezone.is_naive(cursor):
+        return None
+    return cursor
+
+
+def _single_newlines(text: str) -> str:
+    # Browsers submit a textarea's line breaks as CRLF but count them as one character;
+    # store what the live counter counted.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label="Reply",
+        strip=False,
+        max_length=1600,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Write a message first."},
+    )
+    sender = forms.ChoiceField(label="Send as", required=False, choices=())
+
+    def __init__(self, *args, senders: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sender"].choices = [(sender, sender) for sender in senders]
+
+    def clean_body(self) -> str:
+        body = _single_newlines(self.cleaned_data["body"])
+        if not body.strip():
+            raise forms.ValidationError("Write a message first.")
+        return body
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        label="Internal note",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "A note needs some text."},
+    )
+
+    def clean_body(self) -> str:
+        return _single_newlines(self.cleaned_data["body"])
+
+
+class AssignForm(forms.Form):
+    assignee = forms.IntegerField(required=False, min_value=1)
+
+
+SNOOZE_CHOICES = {
+    "1h": ("1 hour", timedelta(hours=1)),
+    "4h": ("4 hours", timedelta(hours=4)),
+    "1d": ("1 day", timedelta(days=1)),
+    "1w": ("1 week", timedelta(weeks=1)),
+}
+
+
+class SnoozeForm(forms.Form):
+    duration = forms.ChoiceField(
+        choices=[(key, label) for key, (label, _) in SNOOZE_CHOICES.items()]
+    )
+
+    def until(self) -> datetime:
+        return timezone.now() + SNOOZE_CHOICES[self.cleaned_data["duration"]][1]
+
+
+class NewConversationForm(forms.Form):
+    number = forms.CharField(
+        label="Mobile number",
+        max_length=40,
+        help_text="Any format, e.g. 07911 123456 or +44 7911 123456.",
+        error_messages={"required": "Type the mobile number to text."},
+    )
+
+    def clean_number(self) -> str:
+        raw = self.cleaned_data["number"]
+        try:
+            return contacts.normalise_number(raw)
+        except contacts.ContactInvalid:
+            raise forms.ValidationError(
+                "%(number)s is not a mobile number we can text. Type it with its area code, "
+                "e.g. 07911 123456, or with the country code, e.g. +44 7911 123456.",
+                params={"number": repr(raw.strip())},
+            ) from None
+
+
+class ContactSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, label="Find a contact")

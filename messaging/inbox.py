@@ -1,0 +1,413 @@
+"""The inbox pages (thin views: parse, call messaging.conversations, render).
+
+Live updates are htmx polls of `poll` with a cursor (DESIGN §6): an idle poll costs
+one indexed query and answers 204; otherwise it sends the fragments that may have
+changed (folders, list rows, the open thread) and the next cursor.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from contacts import services as contacts
+from contacts.models import Tag
+from messaging import conversations
+from messaging.conversations import ReplyRefused
+from messaging.forms import (
+    FOLDER_LABELS,
+    SNOOZE_CHOICES,
+    AssignForm,
+    ContactSearchForm,
+    ListFilters,
+    NewConversationForm,
+    NoteForm,
+    ReplyForm,
+    SnoozeForm,
+    parse_cursor,
+)
+from messaging.models import Conversation, ConversationStatus, Message, SendState
+
+LIST_SIZE = 50
+# A change committed just after a poll read the clock but stamped before it would be
+# missed by a cursor of exactly "now": polls look this far back (re-rendering is
+# idempotent, so seeing a change twice is harmless).
+CURSOR_OVERLAP = timedelta(seconds=2)
+
+
+def _poll_settings() -> dict[str, float]:
+    return {
+        "interval": getattr(settings, "INBOX_POLL_SECONDS", 3),
+        "idle_interval": getattr(settings, "INBOX_POLL_IDLE_SECONDS", 15),
+        "idle_after": getattr(settings, "INBOX_IDLE_AFTER_SECONDS", 60),
+    }
+
+
+def inbox_login_required(view):
+    """login_required, except that an htmx request (a poll, a reply) whose session has
+    ended gets 401 and HX-Refresh, so the page reloads into the login form."""
+    page_view = login_required(view)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated and request.headers.get("HX-Request"):
+            return HttpResponse("Sign in again.", status=401, headers={"HX-Refresh": "true"})
+        return page_view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+# --- What the templates show --------------------------------------------------------------
+
+
+def _when(at: datetime | None, now: datetime) -> str:
+    if at is None:
+        return ""
+    local, today = timezone.localtime(at), timezone.localtime(now)
+    if local.date() == today.date():
+        return local.strftime("%H:%M")
+    if local.year == today.year:
+        return f"{local.day} {local:%b}"
+    return f"{local.day} {local:%b %Y}"
+
+
+def _page_title(counts: dict[str, int], name: str = "Inbox") -> str:
+    unread = counts["all"]
+    return f"({unread}) {name}" if unread else name
+
+
+def _list_context(request: HttpRequest, filters: ListFilters, current: int | None) -> dict:
+    """The left pane: folders with unread counts, filters and one page of rows."""
+    found = conversations.search(
+        conversations.in_folder(filters.folder_name, request.user), filters.text, filters.tag_id
+    )
+    start = (filters.page_number - 1) * LIST_SIZE
+    rows = list(conversations.for_list(found)[start : start + LIST_SIZE + 1])
+    now = timezone.now()
+    for row in rows:
+        row.when = _when(row.last_activity_at, now)
+    counts = conversations.unread_counts(request.user)
+    inbox_url = reverse("inbox")
+    folders = [
+        {
+            "name": name,
+            "label": FOLDER_LABELS[name],
+            "unread": counts[name],
+            "query": filters.query(folder=name, page=""),
+            "current": name == filters.folder_name,
+        }
+        for name in conversations.FOLDERS
+    ]
+    return {
+        "filters": filters,
+        "list_query": filters.query(),
+        "folders": folders,
+        "counts": counts,
+        "rows": rows[:LIST_SIZE],
+        "older_href": inbox_url + filters.query(page=filters.page_number + 1)
+        if len(rows) > LIST_SIZE
+        else "",
+        "newer_href": inbox_url + filters.query(page=filters.page_number - 1)
+        if filters.page_number > 1
+        else "",
+        "current_id": current,
+    }
+
+
+@dataclass(frozen=True)
+class ThreadItem:
+    """An entry of the thread as shown: kind (in / out / note), when, and send state."""
+
+    kind: str
+    entry: conversations.Entry
+    day: str  # the date heading to show before it ("" when the day is unchanged)
+    state: str = ""  # css modifier
+    state_label: str = ""
+    state_detail: str = ""
+
+    @property
+    def message(self) -> Message | None:
+        return self.entry.message
+
+    @property
+    def note(self):
+        return self.entry.note
+
+    @property
+    def dom_id(self) -> str:
+        return f"m-{self.message.pk}" if self.message else f"n-{self.note.pk}"
+
+
+def _send_state(message: Message) -> tuple[str, str, str]:
+    """(css modifier, label, explanation) of an outbound message."""
+    state, error = message.send_state, message.last_error
+    if message.status == 2:
+        return "delivered", "Delivered", ""
+    if state == SendState.QUEUED:
+        return "queued", "Queued", error  # e.g. waiting for the call budget
+    if state == SendState.SENDING:
+        return "sending", "Sending…", ""
+    if state == SendState.FAILED:
+        return "failed", "Failed", error or "TxtSync did not accept it."
+    if state == SendState.UNKNOWN:
+        return (
+            "unknown",
+            "Outcome unknown",
+            "It may or may not have reached TxtSync, so it will not be resent "
+            "automatically; check with the contact before sending it again."
+            + (f" ({error})" if error else ""),
+        )
+    if message.status == 3:
+        return "failed", "Not delivered", f"TxtSync error code {message.error_code}"
+    if state == SendState.SENT:
+        return "sent", "Sent", ""
+    return "sent", "Sent from elsewhere", "Sent outside txtcrm (e.g. TxtSync's portal)."
+
+
+def _thread_items(conversation: Conversation) -> list[ThreadItem]:
+    items, last_day = [], None
+    for entry in conversations.thread(conversation):
+        local = timezone.localtime(entry.at)
+        day = "" if local.date() == last_day else f"{local:%A} {local.day} {local:%B %Y}"
+        last_day = local.date()
+        if entry.note is not None:
+            items.append(ThreadItem("note", entry, day))
+        elif entry.message.direction == 1:
+            items.append(ThreadItem("in", entry, day))
+        else:
+            items.append(ThreadItem("out", entry, day, *_send_state(entry.message)))
+    return items
+
+
+def _status_context(conversation: Conversation) -> dict:
+    snoozed = conversation.snoozed_until
+    return {
+        "conversation": conversation,
+        "is_closed": conversation.status == ConversationStatus.CLOSED,
+        "snoozed_until": snoozed if snoozed and snoozed > timezone.now() else None,
+    }
+
+
+def _thread_context(conversation: Conversation, reply_form: ReplyForm | None = None) -> dict:
+    senders = conversations.senders()
+    canned = [
+        {"title": reply.title, "text": conversations.render_canned(reply, conversation)}
+        for reply in conversations.canned_replies()
+    ]
+    return _status_context(conversation) | {
+        "contact": conversation.contact,
+        "contact_tags": list(conversation.contact.tags.all()),
+        "items": _thread_items(conversation),
+        "assignees": list(conversations.assignees()),
+        "canned": canned,
+        "senders": senders,
+        "reply_form": reply_form or ReplyForm(senders=senders),
+        "note_form": NoteForm(),
+        "snooze_choices": [(key, label) for key, (label, _) in SNOOZE_CHOICES.items()],
+    }
+
+
+def _cursor(now: datetime, previous: datetime | None = None) -> str:
+    """The next cursor: a little before `now`, never before the previous one."""
+    cursor = now - CURSOR_OVERLAP
+    return max(cursor, previous).isoformat() if previous else cursor.isoformat()
+
+
+def _render_inbox(
+    request: HttpRequest,
+    filters: ListFilters,
+    conversation: Conversation | None = None,
+    reply_form: ReplyForm | None = None,
+) -> HttpResponse:
+    now = timezone.now()
+    context = _list_context(request, filters, conversation.pk if conversation else None)
+    name = str(conversation.contact) if conversation else "Inbox"
+    context |= {
+        "page_title": _page_title(context["counts"], name),
+        "cursor": _cursor(now),
+        "poll": _poll_settings(),
+        "tags": list(Tag.objects.only("pk", "name")),
+        "poll_query": filters.query(**({"c": conversation.pk} if conversation else {})),
+    }
+    if conversation is not None:
+        context |= _thread_context(conversation, reply_form)
+    return render(request, "messaging/inbox.html", context)
+
+
+def _conversation(pk: int) -> Conversation:
+    return get_object_or_404(Conversation.objects.select_related("contact", "assignee"), pk=pk)
+
+
+def _back_to_thread(request: HttpRequest, conversation: Conversation) -> HttpResponse:
+    filters = ListFilters.from_query(request.GET)
+    return redirect(reverse("inbox-thread", args=[conversation.pk]) + filters.query())
+
+
+# --- Pages ----------------------------------------------------------------------------------
+
+
+@inbox_login_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    return _render_inbox(request, ListFilters.from_query(request.GET))
+
+
+@inbox_login_required
+@require_GET
+def thread(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = _conversation(pk)
+    conversations.mark_read(conversation)
+    return _render_inbox(request, ListFilters.from_query(request.GET), conversation)
+
+
+@inbox_login_required
+@require_GET
+def poll(request: HttpRequest) -> HttpResponse:
+    """204 when nothing changed since the cursor; else the fragments and the next cursor."""
+    now = timezone.now()
+    cursor = parse_cursor(request.GET.get("cursor", ""))
+    if cursor is None:
+        return HttpResponseBadRequest("cursor: give the ISO 8601 date-time of the last poll.")
+    try:
+        conversation_id = int(request.GET["c"]) if request.GET.get("c") else None
+    except ValueError:
+        return HttpResponseBadRequest("c: give a conversation id.")
+    if not conversations.inbox_changed_since(cursor, conversation_id):
+        return HttpResponse(status=204)
+
+    conversation = (
+        Conversation.objects.select_related("contact", "assignee")
+        .filter(pk=conversation_id)
+        .first()
+        if conversation_id
+        else None
+    )
+    if conversation is not None:
+        conversations.mark_read(conversation)  # the agent is looking at it
+    filters = ListFilters.from_query(request.GET)
+    context = _list_context(request, filters, conversation_id)
+    name = str(conversation.contact) if conversation else "Inbox"
+    context |= {"page_title": _page_title(context["counts"], name), "cursor": _cursor(now, cursor)}
+    if conversation is not None:
+        context |= _status_context(conversation) | {"items": _thread_items(conversation)}
+    return render(request, "messaging/_poll.html", context)
+
+
+@inbox_login_required
+@require_POST
+def reply(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = _conversation(pk)
+    senders = conversations.senders()
+    form = ReplyForm(request.POST, senders=senders)
+    if form.is_valid():
+        try:
+            conversations.reply(
+                conversation,
+                request.user,
+                form.cleaned_data["body"],
+                form.cleaned_data["sender"] or None,
+            )
+        except ReplyRefused as refused:
+            form.add_error("body", str(refused))
+        else:
+            if not _is_htmx(request):
+                messages.success(request, "Reply queued.")
+                return _back_to_thread(request, conversation)
+            conversation.refresh_from_db()
+            form = ReplyForm(senders=senders, initial={"sender": form.cleaned_data["sender"]})
+            context = _thread_context(conversation, form) | {"sent": True}
+            return render(request, "messaging/_reply_sent.html", context)
+    if _is_htmx(request):
+        return render(request, "messaging/_composer.html", _thread_context(conversation, form))
+    return _render_inbox(request, ListFilters.from_query(request.GET), conversation, form)
+
+
+@inbox_login_required
+@require_POST
+def note(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = _conversation(pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            conversations.add_note(conversation, request.user, form.cleaned_data["body"])
+        except ReplyRefused as refused:
+            messages.error(request, str(refused))
+    else:
+        messages.error(request, form.errors["body"][0])
+    return _back_to_thread(request, conversation)
+
+
+@inbox_login_required
+@require_POST
+def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = _conversation(pk)
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose someone from the list, or Unassigned.")
+        return _back_to_thread(request, conversation)
+    conversation = conversations.assign(conversation, form.cleaned_data["assignee"])
+    who = conversation.assignee.get_username() if conversation.assignee else "nobody"
+    messages.success(request, f"Assigned to {who}.")
+    return _back_to_thread(request, conversation)
+
+
+@inbox_login_required
+@require_POST
+def close(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = conversations.close(_conversation(pk))
+    messages.success(request, "Conversation closed.")
+    return _back_to_thread(request, conversation)
+
+
+@inbox_login_required
+@require_POST
+def reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = conversations.reopen(_conversation(pk))
+    messages.success(request, "Conversation reopened.")
+    return _back_to_thread(request, conversation)
+
+
+@inbox_login_required
+@require_POST
+def snooze(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = _conversation(pk)
+    form = SnoozeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose how long to snooze it for.")
+        return _back_to_thread(request, conversation)
+    until = form.until()
+    conversations.snooze(conversation, until)
+    messages.success(
+        request, f"Snoozed until {timezone.localtime(until):%a %d %b %H:%M}: it returns then."
+    )
+    return _back_to_thread(request, conversation)
+
+
+@inbox_login_required
+@require_http_methods(["GET", "POST"])
+def new(request: HttpRequest) -> HttpResponse:
+    """Start a conversation with any number, or with a contact found by search."""
+    form = NewConversationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        conversation = conversations.start(form.cleaned_data["number"])
+        return redirect("inbox-thread", conversation.pk)
+    search = ContactSearchForm(request.GET)
+    text = search.cleaned_data["q"].strip() if search.is_valid() else ""
+    found = list(contacts.matching(text).order_by("search_name", "pk")[:20]) if text else []
+    return render(
+        request,
+        "messaging/new.html",
+        {"form": form, "search": search, "search_text": text, "found": found},
+    )

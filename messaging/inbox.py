@@ -45,9 +45,9 @@ CURSOR_OVERLAP = timedelta(seconds=2)
 
 def _poll_settings() -> dict[str, float]:
     return {
-        "interval": getattr(settings, "INBOX_POLL_SECONDS", 3),
-        "idle_interval": getattr(settings, "INBOX_POLL_IDLE_SECONDS", 15),
-        "idle_after": getattr(settings, "INBOX_IDLE_AFTER_SECONDS", 60),
+        "interval": settings.INBOX_POLL_SECONDS,
+        "idle_interval": settings.INBOX_POLL_IDLE_SECONDS,
+        "idle_after": settings.INBOX_IDLE_AFTER_SECONDS,
     }
 
 

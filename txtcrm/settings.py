@@ -183,6 +183,12 @@ REDIS_URL = env("REDIS_URL", "")
 # Region for numbers typed in national format, e.g. "07911 123456" in GB.
 TXTCRM_DEFAULT_REGION = env("TXTCRM_DEFAULT_REGION", "GB")
 
+# Inbox live updates: poll seconds while in use, while idle (> INBOX_IDLE_AFTER_SECONDS);
+# never while the tab is hidden.
+INBOX_POLL_SECONDS = env_float("INBOX_POLL_SECONDS", 3)
+INBOX_POLL_IDLE_SECONDS = env_float("INBOX_POLL_IDLE_SECONDS", 15)
+INBOX_IDLE_AFTER_SECONDS = env_float("INBOX_IDLE_AFTER_SECONDS", 60)
+
 # --- TxtSync ------------------------------------------------------------------
 # Default: the built-in sandbox served by this same server under /sandbox/.
 TXTSYNC_BASE_URL = env("TXTSYNC_BASE_URL", f"{PUBLIC_BASE_URL}/sandbox/")

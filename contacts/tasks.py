@@ -20,3 +20,6 @@ def refresh_contacts() -> None:
 @shared_task(name="contacts.pull_all", ignore_result=True)
 def pull_all_contacts() -> None:
     sync.pull_all()
+
+
+from contacts import csv_tasks  # noqa: E402, F401  (registers contacts.import_csv)

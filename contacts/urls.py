@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contacts import views
+from contacts import views, views_csv
 
 # No app_name: the list keeps the name "contacts" that the top navigation uses.
 urlpatterns = [
@@ -15,4 +15,13 @@ urlpatterns = [
     path("tags/<int:pk>/", views.tag_edit, name="tag-edit"),
     path("tags/<int:pk>/delete/", views.tag_delete, name="tag-delete"),
     path("fields/", views.custom_fields, name="custom-fields"),
+    path("import/", views_csv.import_upload, name="contacts-import"),
+    path("import/map/<slug:token>/", views_csv.import_map, name="contacts-import-map"),
+    path("import/<slug:job_id>/", views_csv.import_job, name="contacts-import-job"),
+    path(
+        "import/<slug:job_id>/status.json",
+        views_csv.import_status,
+        name="contacts-import-status",
+    ),
+    path("export/", views_csv.export, name="contacts-export"),
 ]

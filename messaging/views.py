@@ -7,7 +7,10 @@ from messaging.metrics import txtsync_metrics
 
 @staff_member_required
 def txtsync_settings(request: HttpRequest) -> HttpResponse:
-    return render(request, "messaging/txtsync_settings.html", {"metrics": txtsync_metrics()})
+    metrics = txtsync_metrics()
+    # webhook_setup.health(), with the receiver's secret token masked (messaging.metrics).
+    context = {"metrics": metrics, "webhooks": metrics["webhooks"]}
+    return render(request, "messaging/txtsync_settings.html", context)
 
 
 @staff_member_required

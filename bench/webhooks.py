@@ -1,0 +1,319 @@
+"""Benchmark: webhook notifications per second into the receiver, against a bare view.
+
+    .venv/bin/python bench/webhooks.py [--requests 5000] [--concurrency 8] [--duplicates 0.2]
+                                       [--workers 2] [--conn-max-age 60] [--port 8041]
+
+The production shape: PostgreSQL (DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432/txtcrm_bench_hooks, created with `createdb` when
+missing, migrated and emptied) under gunicorn with 2 sync workers. The same server
+also serves /bench/ok (bench/webhooks_urls.py via bench/webhooks_settings.py): a bare
+Django view that reads the body and answers 200 through the same middleware.
+
+N TxtSync-shaped notifications (80 % inbound, 20 % outbound, from 500 numbers, of
+which a `--duplicates` share are repeats of an earlier one, arriving a little later as
+real senders' retries do) are POSTed to each endpoint by a load generator in a separate
+process (Python threads, one keep-alive-capable http.client connection each, loopback
+only; lighter than requests so the client steals less CPU from the server). Reports
+requests per second, p50/p99 latency and non-2xx answers per endpoint, the ratio
+receiver / bare view (target >= 0.5), and checks that every notification was stored
+exactly once. For scale, a third bench-only endpoint stores only the raw event (token
+check + one INSERT ... ON CONFLICT DO NOTHING), the ceiling of a receiver that would
+apply effects later. State goes to var/bench-webhooks/.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var" / "bench-webhooks"
+DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/txtcrm_bench_hooks"
+NUMBERS = 500
+WARM_UP = 100
+WARM_UP_SMSID = 10**12  # warm-up notifications, kept apart from the measured ones
+STORE_ONLY_OFFSET = 500_000_000  # SMSIDs of the store-only run, apart from the receiver's
+TOKEN = secrets.token_urlsafe(32)  # this run's receiver token
+
+
+# --- The load generator (runs as its own process: --load) ------------------------------------
+
+
+def load(spec_file: Path) -> dict:
+    """POST every body in the spec to its URL path with `concurrency` threads."""
+    spec = json.loads(spec_file.read_text())
+    bodies = [body.encode() for body in spec["bodies"]]
+    paths, concurrency = spec["paths"], spec["concurrency"]
+    latencies: list[float] = []
+    failures: list[int] = []
+    lock = threading.Lock()
+
+    def worker(offset: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", spec["port"], timeout=60)
+        mine, bad = [], []
+        for i in range(offset, len(bodies), concurrency):
+            started = time.perf_counter()
+            connection.request(
+                "POST", paths[i], bodies[i], {"Content-Type": "application/json"}
+            )  # a closed connection (sync workers close each) reopens on the next request
+            response = connection.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - started)
+            if not 200 <= response.status < 300:
+                bad.append(response.status)
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+            failures.extend(bad)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    centiles = statistics.quantiles(latencies, n=100, method="inclusive")
+    return {
+        "requests": len(latencies),
+        "seconds": elapsed,
+        "per_second": len(latencies) / elapsed,
+        "p50_ms": centiles[49] * 1000,
+        "p99_ms": centiles[98] * 1000,
+        "non_2xx": len(failures),
+        "statuses": sorted(set(failures)),
+    }
+
+
+def run_load(name: str, port: int, paths: list[str], bodies: list[str], concurrency: int):
+    spec_file = VAR / f"load-{name}.json"
+    spec_file.write_text(
+        json.dumps({"port": port, "paths": paths, "bodies": bodies, "concurrency": concurrency})
+    )
+    done = subprocess.run(  # noqa: S603 (our own script)
+        [sys.executable, __file__, "--load", str(spec_file)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+# --- The notifications ---------------------------------------------------------------------
+
+
+def notifications(count: int, duplicates: float, seed: int = 7) -> list[tuple[str, str]]:
+    """(kind, JSON body) in arrival order: unique ones, plus repeats that arrive a little
+    after their original (up to ~200 notifications later)."""
+    rng = random.Random(seed)  # noqa: S311 (data, not secrets)
+    repeats = round(count * duplicates)
+    unique = count - repeats
+    originals = []
+    for n in range(unique):
+        contact = rng.randrange(NUMBERS)
+        number = f"+4477009{contact:05d}"
+        inbound = rng.random() < 0.8
+        sms = {
+            "SMSID": 1_000_000 + n,
+            "ContactID": 50_000 + contact,
+            "ContactName": f"Customer {contact}",
+            "FromNumber": number if inbound else "+447860000000",
+            "ToNumber": "+447860000000" if inbound else number,
+            "Message": f"Message {n}: is my order {rng.randrange(10**6)} on its way?",
+        }
+        date = f"2026-11-29T{(n // 3600) % 24:02d}:{(n // 60) % 60:02d}:{n % 60:02d}Z"
+        sms["DeliveredDate" if inbound else "CreatedDate"] = date
+        body = {"Content": {"SMS": sms, "Contact": {"ExternalReference": None}}}
+        if inbound:
+            body["Content"]["LastSMSOutbound"] = None
+        originals.append(("inbound" if inbound else "outbound", json.dumps(body)))
+    keyed = [(float(n), item) for n, item in enumerate(originals)]
+    for _ in range(repeats):
+        n = rng.randrange(unique)
+        keyed.append((n + rng.uniform(0.5, 200), originals[n]))
+    keyed.sort(key=lambda pair: pair[0])
+    return [item for _, item in keyed]
+
+
+def shifted(body: str, offset: int) -> str:
+    payload = json.loads(body)
+    payload["Content"]["SMS"]["SMSID"] += offset
+    return json.dumps(payload)
+
+
+def warm_up_notifications() -> list[tuple[str, str]]:
+    sms = {"FromNumber": "+447700999999", "ToNumber": "+447860000000", "Message": "warm-up"}
+    return [
+        ("inbound", json.dumps({"Content": {"SMS": {**sms, "SMSID": WARM_UP_SMSID + n}}}))
+        for n in range(WARM_UP)
+    ]
+
+
+# --- Setup, server and report ----------------------------------------------------------------
+
+
+def configure(database_url: str, conn_max_age: int, port: int) -> dict:
+    shutil.rmtree(VAR, ignore_errors=True)
+    VAR.mkdir(parents=True)
+    server_env = {
+        "DJANGO_SETTINGS_MODULE": "bench.webhooks_settings",
+        "BENCH_ROOT_URLCONF": "bench.webhooks_urls",
+        "TXTCRM_VAR_DIR": str(VAR),
+        "DATABASE_URL": database_url,
+        "DB_CONN_MAX_AGE": str(conn_max_age),
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
+    os.environ.update(server_env)
+    sys.path.insert(0, str(ROOT))
+    return server_env
+
+
+def create_database(database_url: str) -> None:
+    """`createdb` the bench database when it is missing (PostgreSQL only)."""
+    from urllib.parse import urlparse
+
+    url = urlparse(database_url)
+    if not url.scheme.startswith("postgres"):
+        return
+    command = ["createdb", "-h", url.hostname or "127.0.0.1", "-p", str(url.port or 5432)]
+    command += ["-U", url.username or "postgres", url.path.lstrip("/")]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if done.returncode and "already exists" not in done.stderr:
+        raise RuntimeError(f"createdb failed: {done.stderr.strip()}")
+
+
+def prepare_database() -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from messaging.models import WebhookEndpoint
+
+    call_command("migrate", verbosity=0)
+    call_command("flush", interactive=False, verbosity=0)
+    WebhookEndpoint.objects.create(connection="bench", token=TOKEN)
+
+
+def start_server(env: dict, workers: int, port: int) -> subprocess.Popen:
+    log = open(VAR / "gunicorn.log", "w")  # noqa: SIM115 (closed with the process)
+    command = [sys.executable, "-m", "gunicorn", "txtcrm.wsgi:application"]
+    command += ["--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
+    command += ["--log-level", "warning", "--timeout", "60"]
+    return subprocess.Popen(  # noqa: S603
+        command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+    )
+
+
+def wait_for_server(port: int) -> None:
+    for _ in range(300):
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request("GET", "/login/")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"gunicorn did not start; see {VAR / 'gunicorn.log'}")
+
+
+def check_stored(expected_unique: int) -> dict:
+    from messaging.models import Message, WebhookEvent
+
+    events = WebhookEvent.objects.filter(sms_id__lt=STORE_ONLY_OFFSET)
+    return {
+        "events": events.count(),
+        "messages": Message.objects.filter(sms_id__lt=STORE_ONLY_OFFSET).count(),
+        "expected": expected_unique,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--duplicates", type=float, default=0.2)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--conn-max-age", type=int, default=60)
+    parser.add_argument("--port", type=int, default=8041)
+    parser.add_argument("--load", type=Path, help=argparse.SUPPRESS)  # the load process
+    args = parser.parse_args()
+    if args.load:
+        print(json.dumps(load(args.load)))
+        return
+
+    database_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE)
+    env = configure(database_url, args.conn_max_age, args.port)
+    create_database(database_url)
+    prepare_database()
+    items = notifications(args.requests, args.duplicates)
+    hook = "/hooks/txtsync/" + TOKEN + "/{}"
+    server = start_server(env, args.workers, args.port)
+    try:
+        wait_for_server(args.port)
+        warm = warm_up_notifications()
+        for name, paths, batch in [
+            ("warm-ok", ["/bench/ok"] * len(warm), warm),
+            ("warm-hook", [hook.format(kind) for kind, _ in warm], warm),
+        ]:
+            run_load(name, args.port, paths, [body for _, body in batch], args.concurrency)
+        bodies = [body for _, body in items]
+        bare = run_load("ok", args.port, ["/bench/ok"] * len(items), bodies, args.concurrency)
+        receiver = run_load(
+            "hook", args.port, [hook.format(kind) for kind, _ in items], bodies, args.concurrency
+        )
+        store_only = run_load(
+            "store-only",
+            args.port,
+            [f"/bench/store-only/{TOKEN}/{kind}" for kind, _ in items],
+            [shifted(body, STORE_ONLY_OFFSET) for body in bodies],
+            args.concurrency,
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    stored = check_stored(len({body for _, body in items}))
+
+    engine = "PostgreSQL" if database_url.startswith("postgres") else database_url.split(":")[0]
+    print(
+        f"\n{args.requests} notifications ({args.duplicates:.0%} duplicates, 80 % inbound), "
+        f"concurrency {args.concurrency}, gunicorn {args.workers} sync workers, {engine} "
+        f"(CONN_MAX_AGE {args.conn_max_age}), {os.cpu_count()} CPUs shared by client, "
+        f"server and database (load average {os.getloadavg()[0]:.1f} at the end)\n"
+    )
+    print("| endpoint | requests | req/s | p50 (ms) | p99 (ms) | non-2xx |")
+    print("|---|---|---|---|---|---|")
+    rows = [
+        ("bare Django view (/bench/ok)", bare),
+        ("webhook receiver (/hooks/txtsync/…)", receiver),
+        ("for scale: raw event only, no effects (bench-only)", store_only),
+    ]
+    for name, r in rows:
+        print(
+            f"| {name} | {r['requests']} | {r['per_second']:.0f} | {r['p50_ms']:.1f} | "
+            f"{r['p99_ms']:.1f} | {r['non_2xx']} |"
+        )
+    ratio = receiver["per_second"] / bare["per_second"]
+    print(f"\nreceiver / bare view: **{ratio:.2f}** (target >= 0.5)")
+    verdict = "ok" if stored["events"] == stored["messages"] == stored["expected"] else "MISMATCH"
+    print(
+        f"stored: {stored['events']} events, {stored['messages']} messages for "
+        f"{stored['expected']} distinct notifications ({verdict})"
+    )
+
+
+if __name__ == "__main__":
+    main()

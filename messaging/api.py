@@ -1,0 +1,193 @@
+"""REST API for conversations and messages (token or session auth, as the contacts API).
+
+Thin: parse with messaging.serializers, change through messaging.conversations, render.
+Every list costs a constant number of queries, whatever the amount of data.
+
+/api/conversations/
+  GET     the inbox, newest activity first, paginated (`page`, `page_size` <= 500) with
+          `next` / `previous` links but no total `count` (see InboxPagination);
+          `folder` = mine | unassigned | all (default) | closed (open folders hide
+          snoozed conversations until due), `q` (contact name, number in any format,
+          message text), `tag` (a tag name, any case). An unknown parameter is a 400.
+/api/conversations/<id>/
+  GET     one conversation: contact summary, status, assignee, unread,
+          last_activity_at, last message. Reading it here does not mark it read.
+  POST    <id>/assign/ {"user": <id> | null}; <id>/close/; <id>/reopen/ -> 200, the
+          conversation as it is now.
+/api/conversations/<id>/messages/
+  GET     its messages in thread order (oldest first, by the message's own date),
+          paginated.
+  POST    {"body", "sender"?} queues a reply -> 201 with the queued message (its
+          send_state moves on as the send task works). A reply that must not go
+          (opted out, empty, too long) -> 400 {"body": [reason]}; nothing is sent.
+/api/messages/<id>/
+  GET     one message: direction, body, dates, send_state, last_error, TxtSync's
+          status, error_code, segments, sms_id, cost, author.
+"""
+
+from django.conf import settings
+from django.db.models import QuerySet
+from rest_framework import mixins, pagination, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from contacts.models import Tag
+from contacts.serializers import Pagination
+from messaging import conversations
+from messaging.models import Conversation, Message
+from messaging.serializers import (
+    AssignSerializer,
+    ConversationSerializer,
+    MessageSerializer,
+    ReplySerializer,
+)
+
+LIST_PARAMETERS = {"folder", "q", "tag", "page", "page_size", "format"}  # format: DRF's
+THREAD_PARAMETERS = {"page", "page_size", "format"}
+DEFAULT_FOLDER = "all"
+
+
+class InboxPagination(pagination.BasePagination):
+    """Page numbers as contacts.serializers.Pagination (`page`, `page_size` up to 500),
+    without the total count: counting every conversation a search matches costs more
+    than the page itself (a search across 1M messages, bench/inbox.py), and the inbox
+    pages do not count either. `next` is null on the last page."""
+
+    max_page_size = Pagination.max_page_size
+
+    def paginate_queryset(self, queryset, request, view=None) -> list:
+        self.request = request
+        self.number = self._positive(request.query_params.get("page"), default=1)
+        size = self._positive(
+            request.query_params.get("page_size"), default=settings.REST_FRAMEWORK["PAGE_SIZE"]
+        )
+        size = min(size, self.max_page_size)
+        start = (self.number - 1) * size
+        rows = list(queryset[start : start + size + 1])  # one more: is there a next page?
+        self.has_next = len(rows) > size
+        if not rows and self.number > 1:
+            raise NotFound("Invalid page.")
+        return rows[:size]
+
+    @staticmethod
+    def _positive(raw: str | None, default: int) -> int:
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            return default
+        return value if value > 0 else default
+
+    def get_paginated_response(self, data) -> Response:
+        url = self.request.build_absolute_uri()
+        previous = None
+        if self.number == 2:
+            previous = remove_query_param(url, "page")
+        elif self.number > 2:
+            previous = replace_query_param(url, "page", self.number - 1)
+        following = replace_query_param(url, "page", self.number + 1) if self.has_next else None
+        return Response({"next": following, "previous": previous, "results": data})
+
+
+def refuse_unknown(params, allowed: set[str]) -> dict[str, list[str]]:
+    return {
+        name: [f"Unknown parameter; use one of: {', '.join(sorted(allowed))}."]
+        for name in sorted(set(params) - allowed)
+    }
+
+
+def filter_conversations(params, user) -> QuerySet[Conversation]:
+    """The list's query parameters applied to the inbox; 400 on bad ones."""
+    errors = refuse_unknown(params, LIST_PARAMETERS)
+    folder = params.get("folder", DEFAULT_FOLDER).strip() or DEFAULT_FOLDER
+    if folder not in conversations.FOLDERS:
+        errors["folder"] = [f"Must be one of: {', '.join(conversations.FOLDERS)}."]
+    if errors:
+        raise ValidationError(errors)
+    found = conversations.in_folder(folder, user)
+    tag_id = None
+    if tag := params.get("tag", "").strip():
+        tag_id = Tag.objects.filter(name_folded=tag.casefold()).values_list("pk", flat=True)
+        tag_id = tag_id.first()
+        if tag_id is None:
+            return found.none()  # as /api/contacts/?tag=: no such tag, nobody carries it
+    return conversations.search(found, params.get("q", ""), tag_id)
+
+
+class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ConversationSerializer
+    pagination_class = InboxPagination
+
+    def get_queryset(self) -> QuerySet[Conversation]:
+        if self.action == "list":
+            return conversations.for_list(
+                filter_conversations(self.request.query_params, self.request.user)
+            )
+        return conversations.for_list(Conversation.objects.all())
+
+    def _render(self, conversation: Conversation) -> Response:
+        conversation = self.get_queryset().get(pk=conversation.pk)  # fresh, with its joins
+        return Response(ConversationSerializer(conversation).data)
+
+    # serializer_class on actions: what the browsable API's form offers.
+    @action(detail=True, methods=["post"], serializer_class=AssignSerializer)
+    def assign(self, request: Request, pk=None) -> Response:
+        conversation = self.get_object()
+        serializer = AssignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        conversations.assign(conversation, serializer.validated_data["user"])
+        return self._render(conversation)
+
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk=None) -> Response:
+        return self._render(conversations.close(self.get_object()))
+
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, pk=None) -> Response:
+        return self._render(conversations.reopen(self.get_object()))
+
+    @action(detail=True, methods=["get", "post"], serializer_class=ReplySerializer)
+    def messages(self, request: Request, pk=None) -> Response:
+        conversation = self.get_object()
+        if request.method == "POST":
+            return self._reply(request, conversation)
+        errors = refuse_unknown(request.query_params, THREAD_PARAMETERS)
+        if errors:
+            raise ValidationError(errors)
+        thread = (
+            Message.objects.filter(conversation=conversation)
+            .select_related("author")
+            .order_by("message_date", "pk")
+        )
+        # One conversation's messages: counting them is one cheap indexed query.
+        paginator = Pagination()
+        page = paginator.paginate_queryset(thread, request, view=self)
+        return paginator.get_paginated_response(MessageSerializer(page, many=True).data)
+
+    def _reply(self, request: Request, conversation: Conversation) -> Response:
+        serializer = ReplySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            message = conversations.reply(
+                conversation,
+                request.user,
+                serializer.validated_data["body"],
+                sender=serializer.validated_data.get("sender") or None,
+            )
+        except conversations.ReplyRefused as refused:
+            raise ValidationError({"body": [str(refused)]}) from refused
+        message = Message.objects.select_related("author").get(pk=message.pk)
+        location = reverse("api-messaging:message-detail", args=[message.pk], request=request)
+        return Response(
+            MessageSerializer(message).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": location},
+        )
+
+
+class MessageViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = MessageSerializer
+    queryset = Message.objects.select_related("author")

@@ -1,0 +1,132 @@
+"""How conversations and messages look in the REST API, and what a request may send.
+
+Serializers only parse and render: they never save. messaging/api.py hands the
+validated data to messaging.conversations, which is the only writer. Requests are
+strict as in the contacts API: a field the API does not have is a 400 naming it.
+"""
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from contacts.serializers import StrictSerializerMixin
+from messaging import conversations
+from messaging.models import Conversation, Direction, Message
+
+
+class PersonSerializer(serializers.Serializer):
+    """A user as the API shows them: enough to tell agents apart, nothing private."""
+
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True)
+
+
+class ContactSummarySerializer(serializers.Serializer):
+    """Who a conversation is with (the full contact is at /api/contacts/<id>/)."""
+
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(source="full_name", read_only=True)
+    mobile_number = serializers.CharField(read_only=True)
+    allow_sms = serializers.BooleanField(read_only=True)
+
+
+class DirectionField(serializers.Field):
+    """Direction as a word ("inbound" / "outbound") rather than TxtSync's 1 / 0."""
+
+    def to_representation(self, value: int) -> str:
+        return Direction(value).label
+
+
+class LastMessageSerializer(serializers.ModelSerializer):
+    """The newest message, as an inbox row previews it."""
+
+    direction = DirectionField(read_only=True)
+
+    class Meta:
+        model = Message
+        fields = ["id", "direction", "body", "message_date", "send_state"]
+        read_only_fields = fields
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    contact = ContactSummarySerializer(read_only=True)
+    assignee = PersonSerializer(read_only=True, allow_null=True)
+    last_message = LastMessageSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id",
+            "contact",
+            "status",
+            "assignee",
+            "unread",
+            "last_activity_at",
+            "snoozed_until",
+            "last_message",
+            "changed_at",
+        ]
+        read_only_fields = fields
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    """One SMS: what was said, by whom, and where it is on its way (send_state is
+    txtcrm's own; status, error_code, segments, sms_id and cost are TxtSync's)."""
+
+    direction = DirectionField(read_only=True)
+    author = PersonSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "conversation",
+            "direction",
+            "from_number",
+            "to_number",
+            "body",
+            "author",
+            "message_date",
+            "created_at",
+            "sent_at",
+            "delivered_at",
+            "send_state",
+            "last_error",
+            "status",
+            "error_code",
+            "segments",
+            "sms_id",
+            "currency_code",
+            "cost_local",
+            "cost_gbp",
+        ]
+        read_only_fields = fields
+
+
+class AssignSerializer(StrictSerializerMixin, serializers.Serializer):
+    """`{"user": <id>}` assigns, `{"user": null}` unassigns."""
+
+    user = serializers.IntegerField(allow_null=True)
+
+    def validate_user(self, value: int | None) -> int | None:
+        if (
+            value is not None
+            and not get_user_model().objects.filter(pk=value, is_active=True).exists()
+        ):
+            raise serializers.ValidationError(f"There is no active user with id {value}.")
+        return value
+
+
+class ReplySerializer(StrictSerializerMixin, serializers.Serializer):
+    """A reply to send. The body's rules (opt-out, length, not empty) are the
+    conversation's to judge (conversations.reply), so they are not repeated here."""
+
+    body = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    sender = serializers.CharField(required=False, allow_blank=True)
+
+    def validate_sender(self, value: str) -> str:
+        choices = conversations.senders()
+        if value and value not in choices:
+            raise serializers.ValidationError(
+                f"{value!r} is not one of your sender ids; use one of: {', '.join(choices)}."
+            )
+        return value

@@ -147,7 +147,9 @@ def _record(
 ) -> Message:
     """The message for this SMS: ours (by SMSID, or an unknown send it settles) or new."""
     when = _date(date_text) or timezone.now()
-    existing = Message.objects.filter(sms_id=sms["SMSID"]).first() or _unsettled(sms)
+    existing = Message.objects.filter(sms_id=sms["SMSID"]).first()
+    if existing is None and direction == Direction.OUTBOUND:
+        existing = _unsettled(sms)  # only our own sends can be unsettled
     if existing:
         fields = {"sms_id": sms["SMSID"], "conversation": conversation, "contact": contact,
                   "message_date": existing.message_date or when}  # fmt: skip
@@ -196,7 +198,7 @@ def _touch(conversation: Conversation, message: Message, *, unread: bool) -> Non
         changes |= {"unread": True, "status": ConversationStatus.OPEN, "snoozed_until": None}
     for name, value in changes.items():
         setattr(conversation, name, value)
-    conversation.save()
+    conversation.save(update_fields=[*changes, "changed_at"])
 
 
 def _keywords(contact: Contact, body: str) -> None:

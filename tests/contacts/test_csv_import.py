@@ -697,10 +697,10 @@ def test_postgresql_statistics_are_refreshed_as_the_import_grows(tmp_path, db, m
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only")
     monkeypatch.setattr(csv_import, "ANALYZE_FIRST_AT", 2)
-    rows = [["Mobile"]] + [[f"07400 1{n:05d}"] for n in range(9)]
+    rows = [["Mobile"]] + [[f"07400 1{n:05d}"] for n in range(25)]
 
     with CaptureQueriesContext(connection) as queries:
         import_contacts(write_csv(tmp_path, rows), batch_size=1)
 
     analyzed = [q["sql"] for q in queries if q["sql"].startswith("ANALYZE")]
-    assert len(analyzed) == 3  # after 2, 4 and 8 contacts
+    assert len(analyzed) == 2  # after 2 and 20 contacts

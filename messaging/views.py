@@ -9,7 +9,11 @@ from messaging.metrics import txtsync_metrics
 def txtsync_settings(request: HttpRequest) -> HttpResponse:
     metrics = txtsync_metrics()
     # webhook_setup.health(), with the receiver's secret token masked (messaging.metrics).
-    context = {"metrics": metrics, "webhooks": metrics["webhooks"]}
+    priorities = [
+        (name.replace("_", " ").capitalize(), waiting, metrics["queue_depth"][name])
+        for name, waiting in metrics["waiting"].items()
+    ]
+    context = {"metrics": metrics, "webhooks": metrics["webhooks"], "priorities": priorities}
     return render(request, "messaging/txtsync_settings.html", context)
 
 

@@ -43,3 +43,12 @@ def test_the_settings_page_shows_the_same_numbers(client, admin_user):
     assert 'data-metric="rate_limited">1<' in html
     assert "paced evenly" in html
     assert reverse("txtsync-metrics") in html
+
+
+def test_the_priorities_are_listed_in_plain_words(client, admin_user):
+    client.force_login(admin_user)
+
+    html = client.get(reverse("txtsync-settings")).content.decode()
+
+    for label in ("Interactive", "Campaign", "Sync push", "Refresh"):
+        assert f"<td>{label}</td>" in html

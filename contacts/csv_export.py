@@ -15,20 +15,12 @@ from django.db.models import QuerySet
 
 from contacts.csv_import import FORMULA_STARTS
 from contacts.models import ENGAGEMENT_FIELDS, TXTSYNC_FIELDS, Contact
+from txtsync.records import CONTACT_FIELDS
 
 CHUNK_SIZE = 2000
 TAG_SEPARATOR = "|"
 
-ENGAGEMENT_HEADERS = {
-    "overall_rating": "OverallRating",
-    "total_distinct_link_clicks": "TotalDistinctLinkClicks",
-    "total_links_sent": "TotalLinksSent",
-    "total_inbound_sms": "TotalInboundSMS",
-    "total_outbound_sms": "TotalOutboundSMS",
-    "total_failed_sms": "TotalFailedSMS",
-    "last_communication_date": "LastCommunicationDate",
-}
-assert list(ENGAGEMENT_HEADERS) == ENGAGEMENT_FIELDS  # kept in step with the model
+ENGAGEMENT_HEADERS = {name: CONTACT_FIELDS[name] for name in ENGAGEMENT_FIELDS}
 HEADERS = [
     *TXTSYNC_FIELDS.values(),
     "Tags",

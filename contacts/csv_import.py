@@ -54,6 +54,7 @@ from django.utils import timezone
 
 from contacts import services
 from contacts.models import (
+    FIELD_LABELS,
     TXTSYNC_FIELDS,
     Contact,
     OptOutEvent,
@@ -74,18 +75,7 @@ ON_DUPLICATE = ("merge", "skip")
 
 # What a column can be imported as: field -> label (for mapping forms).
 IMPORT_FIELDS: dict[str, str] = {
-    "first_name": "First name",
-    "last_name": "Last name",
-    "mobile_number": "Mobile number",
-    "company_name": "Company",
-    "email_address": "Email address",
-    "address_line1": "Address line 1",
-    "address_line2": "Address line 2",
-    "city": "City",
-    "county": "County",
-    "postcode": "Postcode",
-    "country": "Country",
-    **{f"custom0{n}": f"Custom0{n}" for n in range(1, 6)},
+    **{name: FIELD_LABELS.get(name, TXTSYNC_FIELDS[name]) for name in TXTSYNC_FIELDS},
     "external_reference": "External reference",
     "tags": "Tags (separated by , or |)",
     "allow_sms": "Allow SMS (yes/no)",

@@ -5,22 +5,15 @@ from django.conf import settings
 from django.db.models import F, QuerySet
 
 from contacts import services
-from contacts.models import CUSTOM_FIELDS, TXTSYNC_FIELDS, Contact, SyncState, Tag
+from contacts.models import (
+    CUSTOM_FIELDS,
+    FIELD_LABELS,
+    TXTSYNC_FIELDS,
+    Contact,
+    SyncState,
+    Tag,
+)
 
-# How the pages name the writable fields (custom fields use the admin's labels).
-FIELD_LABELS = {
-    "first_name": "First name",
-    "last_name": "Last name",
-    "mobile_number": "Mobile number",
-    "company_name": "Company",
-    "email_address": "Email address",
-    "address_line1": "Address line 1",
-    "address_line2": "Address line 2",
-    "city": "Town or city",
-    "county": "County",
-    "postcode": "Postcode",
-    "country": "Country",
-}
 TAG_NAME_MAX = Tag._meta.get_field("name").max_length
 
 

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from txtsync.records import CONTACT_FIELDS
+
 
 class Tag(models.Model):
     name = models.CharField(max_length=100)
@@ -37,20 +39,27 @@ class SyncState(models.TextChoices):
     ERROR = "error", "push refused"
 
 
-# Writable fields shared with TxtSync: model attribute -> contract name.
-TXTSYNC_FIELDS = {
-    "first_name": "FirstName",
-    "last_name": "LastName",
-    "mobile_number": "MobileNumber",
-    "company_name": "CompanyName",
-    "email_address": "EmailAddress",
-    "address_line1": "AddressLine1",
-    "address_line2": "AddressLine2",
-    "city": "City",
+# Writable fields shared with TxtSync: model attribute -> contract name, taken from
+# the client's one mapping table. ExternalReference is txtcrm's sync key, kept apart.
+WRITABLE_FIELDS = [
+    "first_name", "last_name", "mobile_number", "company_name", "email_address",
+    "address_line1", "address_line2", "city", "county", "postcode", "country",
+    "custom01", "custom02", "custom03", "custom04", "custom05",
+]  # fmt: skip
+TXTSYNC_FIELDS = {name: CONTACT_FIELDS[name] for name in WRITABLE_FIELDS}
+# How people see these fields (custom fields use the admin's labels, CustomFieldLabel).
+FIELD_LABELS = {
+    "first_name": "First name",
+    "last_name": "Last name",
+    "mobile_number": "Mobile number",
+    "company_name": "Company",
+    "email_address": "Email address",
+    "address_line1": "Address line 1",
+    "address_line2": "Address line 2",
+    "city": "Town or city",
     "county": "County",
     "postcode": "Postcode",
     "country": "Country",
-    **{f"custom0{n}": f"Custom0{n}" for n in range(1, 6)},
 }
 ENGAGEMENT_FIELDS = [
     "overall_rating",

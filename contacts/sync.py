@@ -277,13 +277,9 @@ def apply_remote(remote: RemoteContact, report: PullReport) -> Contact | None:
     engagement = {k: v if v is not None or k == "last_communication_date" else 0
                   for k, v in engagement.items()}  # fmt: skip
     if local is None:
-        local = Contact.objects.create(
-            **remote_fields, **engagement, txtsync_id=remote.contact_id,
-            external_reference=remote.external_reference or None,
+        local = _create_known_remotely(
+            remote.contact_id, remote.external_reference, **remote_fields, **engagement,
             allow_sms=remote.allow_sms is not False, last_pulled_at=now,
-            # Without a reference it is pushed once, to give it ours.
-            sync_state=SyncState.CLEAN if remote.external_reference else SyncState.DIRTY,
-            pushed_version=1,
         )  # fmt: skip
         report.created += 1
         if remote.allow_sms is False:
@@ -318,9 +314,18 @@ def resolve_contact(
             Contact.objects.filter(pk=found.pk).update(txtsync_id=txtsync_id)
         return found
     first, _, last = name.strip().partition(" ")
+    return _create_known_remotely(
+        txtsync_id, reference, mobile_number=number, first_name=first, last_name=last
+    )
+
+
+def _create_known_remotely(txtsync_id: int | None, reference: str | None, **fields) -> Contact:
+    """A local copy of a contact TxtSync already has. Without a reference it is pushed
+    once, to give it ours; with one it is in sync."""
     return Contact.objects.create(
-        mobile_number=number, first_name=first, last_name=last, txtsync_id=txtsync_id,
-        external_reference=reference or None, pushed_version=1,
-        # Without a reference it is pushed once, to give it ours.
+        txtsync_id=txtsync_id,
+        external_reference=reference or None,
+        pushed_version=1,
         sync_state=SyncState.CLEAN if reference else SyncState.DIRTY,
-    )  # fmt: skip
+        **fields,
+    )

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from contacts import services
 from contacts.forms import (
-    FIELD_LABELS,
     BulkTagForm,
     ContactFilterForm,
     ContactForm,
@@ -25,6 +24,7 @@ from contacts.forms import (
 )
 from contacts.models import (
     CUSTOM_FIELDS,
+    FIELD_LABELS,
     TXTSYNC_FIELDS,
     Contact,
     CustomFieldLabel,

@@ -136,3 +136,11 @@ def redis_reachable() -> bool:
             return True
     except OSError:
         return False
+
+
+def wait_until(condition, timeout: float = 60) -> None:
+    """Poll `condition` (work another process is doing) until it holds or time runs out."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)

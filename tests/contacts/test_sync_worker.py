@@ -1,17 +1,8 @@
 """Contact pushes with a real Celery worker and beat, judged by the sandbox's own counters."""
 
-import time
-
 from contacts import services
 from contacts.models import Contact, SyncState
-from tests.processes import celery_worker
-
-
-def wait_until(condition, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
+from tests.processes import celery_worker, wait_until
 
 
 def test_a_burst_of_edits_reaches_txtsync_in_one_call(txtsync, settings):

@@ -1,11 +1,9 @@
 """The sandbox's asynchronous side with a real Celery worker and beat running."""
 
-import time
-
 import pytest
 
 from sandbox.models import SMS, Status
-from tests.processes import celery_worker
+from tests.processes import celery_worker, wait_until
 
 FAST_NETWORK = {
     "SANDBOX_NETWORK_TICK": "0.5",
@@ -13,13 +11,6 @@ FAST_NETWORK = {
     "SANDBOX_DELIVERY_DELAY": "0",
     "SANDBOX_WEBHOOK_RETRY_TICK": "0.5",
 }
-
-
-def wait_until(condition, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
 
 
 @pytest.fixture

@@ -23,9 +23,9 @@ class RejectedWebhookAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "kind", "sms_id", "message"]
+    list_display = ["received_at", "kind", "sms_id"]
     list_filter = ["kind"]
-    readonly_fields = ["received_at", "kind", "sms_id", "payload", "message"]
+    readonly_fields = ["received_at", "kind", "sms_id", "payload"]
     show_full_result_count = False
 
 

@@ -9,10 +9,10 @@ import hmac
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT"}
 START_WORDS = {"START", "UNSTOP", "YES"}
 REJECTED_BODY_LIMIT = 10_000
+ARRIVAL_PRECISION = timedelta(seconds=10)
 
 
 class Rejected(Exception):
@@ -71,9 +72,17 @@ def receive(token: str, kind: EventKind, raw: bytes) -> Received:
             body=raw[:REJECTED_BODY_LIMIT].decode("utf-8", "replace"),
         )  # fmt: skip
         return Received(400, str(error))
-    field = "last_inbound_at" if kind == EventKind.INBOUND else "last_outbound_at"
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(**{field: timezone.now()})
+    _note_arrival(endpoint, kind)
     return Received(200, "OK")
+
+
+def _note_arrival(endpoint: WebhookEndpoint, kind: EventKind) -> None:
+    """When the last notification of this kind came, to within ARRIVAL_PRECISION: writing
+    it for every notification would make one hot row every request queues for."""
+    field = "last_inbound_at" if kind == EventKind.INBOUND else "last_outbound_at"
+    now, last = timezone.now(), getattr(endpoint, field)
+    if last is None or now - last >= ARRIVAL_PRECISION:
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(**{field: now})
 
 
 def _parse(raw: bytes) -> dict:
@@ -85,7 +94,7 @@ def _parse(raw: bytes) -> dict:
     sms = content.get("SMS") if isinstance(content, dict) else None
     if not isinstance(sms, dict):
         raise Rejected("Body has no Content.SMS object")
-    if not isinstance(sms.get("SMSID"), int) or isinstance(sms.get("SMSID"), bool):
+    if not _is_int(sms.get("SMSID")):
         raise Rejected("Content.SMS.SMSID is missing or not a number")
     for name in ("FromNumber", "ToNumber"):
         if not isinstance(sms.get(name), str) or not sms[name]:
@@ -102,38 +111,79 @@ def _date(value: Any) -> datetime | None:
     return parsed
 
 
-def _store(kind: EventKind, payload: dict, sms: dict) -> None:
-    try:
-        with transaction.atomic():
-            event, created = WebhookEvent.objects.get_or_create(
-                sms_id=sms["SMSID"], kind=kind, defaults={"payload": payload}
-            )
-            if not created:
-                return  # a repeat: stored once already
-            event.message = _apply(kind, payload, sms)
-            event.save(update_fields=["message"])
-    except IntegrityError:
-        return  # a concurrent delivery of the same notification won
+def _store(kind: EventKind, payload: dict, sms: dict, attempts: int = 3) -> None:
+    """Store the notification and its effects, or nothing. Two notifications about a new
+    number at once both try to create its contact: the loser starts again and finds it."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction.atomic():
+                if _first_time(kind, payload, sms["SMSID"]):
+                    _apply(kind, payload, sms)
+            return
+        except IntegrityError:
+            if attempt == attempts:
+                raise
 
 
-def _apply(kind: EventKind, payload: dict, sms: dict) -> Message:
+INSERT_EVENT_ONCE = (
+    "INSERT INTO messaging_webhookevent (kind, sms_id, payload, received_at)"
+    " VALUES (%s, %s, %s, %s) ON CONFLICT (sms_id, kind) DO NOTHING RETURNING id"
+)
+
+
+def _first_time(kind: EventKind, payload: dict, sms_id: int) -> bool:
+    """Store the raw event unless (SMSID, kind) is already stored: one statement, and
+    the unique constraint settles a race between concurrent deliveries of it."""
+    field = WebhookEvent._meta.get_field
+    values = [
+        kind,
+        sms_id,
+        field("payload").get_db_prep_save(payload, connection),
+        field("received_at").get_db_prep_save(timezone.now(), connection),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(INSERT_EVENT_ONCE, values)
+        return cursor.fetchone() is not None
+
+
+def _apply(kind: EventKind, payload: dict, sms: dict) -> None:
     inbound = kind == EventKind.INBOUND
     number = sms["FromNumber"] if inbound else sms["ToNumber"]
     reference = (payload["Content"].get("Contact") or {}).get("ExternalReference")
-    contact = resolve_contact(
-        sms.get("ContactID"), reference, number, sms.get("ContactName") or ""
-    )
-    conversation, _ = Conversation.objects.get_or_create(contact=contact)
-    if inbound:
-        message = _record(conversation, contact, Direction.INBOUND, sms, sms.get("DeliveredDate"))
-        last_outbound = payload["Content"].get("LastSMSOutbound")
-        if isinstance(last_outbound, dict) and isinstance(last_outbound.get("SMSID"), int):
-            _record(conversation, contact, Direction.OUTBOUND, last_outbound,
-                    last_outbound.get("CreatedDate"), update_activity=False)  # fmt: skip
-        _keywords(contact, message.body)
+    contact, conversation = _conversation_of(sms.get("ContactID"), reference, number, sms)
+    if not inbound:
+        _record(conversation, contact, Direction.OUTBOUND, sms, sms.get("CreatedDate"))
+        return
+    message = _new_message(conversation, contact, Direction.INBOUND, sms, sms.get("DeliveredDate"))
+    _touch(conversation, message, unread=True)
+    last_outbound = payload["Content"].get("LastSMSOutbound")
+    if isinstance(last_outbound, dict) and _is_int(last_outbound.get("SMSID")):
+        previous = _record(conversation, contact, Direction.OUTBOUND, last_outbound,
+                           last_outbound.get("CreatedDate"), update_activity=False)  # fmt: skip
+        _learn_delivery(previous, last_outbound)
+    _keywords(contact, message.body)
+
+
+def _conversation_of(
+    txtsync_id: Any, reference: str | None, number: str, sms: dict
+) -> tuple[Contact, Conversation]:
+    """The contact and its conversation: usually one query (a known ContactID with a
+    conversation), else resolved ContactID -> ExternalReference -> number, created if new."""
+    if _is_int(txtsync_id):
+        found = Conversation.objects.select_related("contact").filter(
+            contact__txtsync_id=txtsync_id
+        )
+        for conversation in found[:1]:
+            return conversation.contact, conversation
     else:
-        message = _record(conversation, contact, Direction.OUTBOUND, sms, sms.get("CreatedDate"))
-    return message
+        txtsync_id = None
+    contact = resolve_contact(txtsync_id, reference, number, sms.get("ContactName") or "")
+    conversation, _ = Conversation.objects.get_or_create(contact=contact)
+    return contact, conversation
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _record(
@@ -146,28 +196,56 @@ def _record(
     update_activity: bool = True,
 ) -> Message:
     """The message for this SMS: ours (by SMSID, or an unknown send it settles) or new."""
-    when = _date(date_text) or timezone.now()
     existing = Message.objects.filter(sms_id=sms["SMSID"]).first()
     if existing is None and direction == Direction.OUTBOUND:
         existing = _unsettled(sms)  # only our own sends can be unsettled
-    if existing:
-        fields = {"sms_id": sms["SMSID"], "conversation": conversation, "contact": contact,
-                  "message_date": existing.message_date or when}  # fmt: skip
-        if existing.send_state == SendState.UNKNOWN:
-            fields |= {"send_state": SendState.SENT, "last_error": "Settled by TxtSync"}
+    if existing is None:
+        message = _new_message(conversation, contact, direction, sms, date_text)
+        if update_activity:
+            _touch(conversation, message, unread=direction == Direction.INBOUND)
+        return message
+    when = existing.message_date or _date(date_text) or timezone.now()
+    fields = {"sms_id": sms["SMSID"], "conversation_id": conversation.pk,
+              "contact_id": contact.pk, "message_date": when}  # fmt: skip
+    if existing.send_state == SendState.UNKNOWN:
+        fields |= {"send_state": SendState.SENT, "last_error": "Settled by TxtSync"}
+    if any(getattr(existing, name) != value for name, value in fields.items()):
         fields["changed_at"] = timezone.now()  # the live thread picks it up
         Message.objects.filter(pk=existing.pk).update(**fields)
         existing.refresh_from_db()
-        return existing
-    message = Message.objects.create(
+    return existing
+
+
+def _new_message(
+    conversation: Conversation, contact: Contact, direction: Direction, sms: dict, date_text: Any
+) -> Message:
+    when = _date(date_text) or timezone.now()
+    return Message.objects.create(
         direction=direction, conversation=conversation, contact=contact,
         from_number=sms["FromNumber"], to_number=sms["ToNumber"], body=sms["Message"],
         sms_id=sms["SMSID"], contact_name=sms.get("ContactName") or "", message_date=when,
         delivered_at=when if direction == Direction.INBOUND else None,
     )  # fmt: skip
-    if update_activity:
-        _touch(conversation, message, unread=direction == Direction.INBOUND)
-    return message
+
+
+FINAL_STATUSES = {2, 3, 5}  # delivered, failed, cancelled (the sandbox's documented table)
+
+
+def _learn_delivery(message: Message, sms: dict) -> None:
+    """Delivery news of one of our outbound SMS, when TxtSync gives it: LastSMSOutbound may
+    carry the SMS's Status, ErrorCode and DeliveredDate. Never moves a final status back."""
+    status, delivered_at = sms.get("Status"), _date(sms.get("DeliveredDate"))
+    if not _is_int(status):
+        status = 2 if delivered_at else None
+    if status is None or status == message.status or message.status in FINAL_STATUSES:
+        return
+    error_code = sms.get("ErrorCode") if _is_int(sms.get("ErrorCode")) else message.error_code
+    Message.objects.filter(pk=message.pk).update(
+        status=status,
+        error_code=error_code,
+        delivered_at=delivered_at if status == 2 else None,
+        changed_at=timezone.now(),  # the live thread picks it up
+    )
 
 
 def _unsettled(sms: dict) -> Message | None:

@@ -163,12 +163,12 @@ class EventKind(models.TextChoices):
 
 
 class WebhookEvent(models.Model):
-    """A notification as received, stored with its effects in one transaction."""
+    """A notification as received, stored with its effects in one transaction. Its
+    message is the Message with the same SMSID."""
 
     kind = models.CharField(max_length=8, choices=EventKind.choices)
     sms_id = models.BigIntegerField()
     payload = models.JSONField()
-    message = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -32,7 +32,7 @@ from sandbox.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from sandbox.schema import notification_sms
+from sandbox.schema import notification_sms, sms_json
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 600
@@ -74,7 +74,9 @@ def payload(sms: SMS) -> dict:
             .order_by("-created_date", "-pk")
             .first()
         )
-        content["LastSMSOutbound"] = notification_sms(last) if last else None
+        # "same fields as SMS": the whole SMS object, so its Status and DeliveredDate
+        # tell the receiver whether that SMS was delivered
+        content["LastSMSOutbound"] = sms_json(last) if last else None
     return {"Content": content}
 
 

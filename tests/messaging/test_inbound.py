@@ -164,6 +164,71 @@ def test_a_reply_settles_an_unknown_send_through_last_sms_outbound(wired, live_s
     assert message.sms_id is not None
 
 
+def send_and_let_the_network_run(number, text):
+    message = services.queue_outbound(number, text)
+    assert services.send_queued(message.pk).state == SendState.SENT
+    for minutes in (1, 2):  # queued -> sent -> delivered or failed
+        sandbox_network.advance_network(now=timezone.now() + timedelta(minutes=minutes))
+    return message
+
+
+def test_a_reply_from_the_contact_tells_that_our_sms_was_delivered(wired):
+    message = send_and_let_the_network_run(ANN, "Your table is ready")
+    message.refresh_from_db()
+    assert (message.status, message.delivered_at) == (0, None)  # all SendSMS said: queued
+
+    text_in(wired, "On my way")
+    deliver_webhooks()
+
+    message.refresh_from_db()
+    assert message.status == 2 and message.delivered_at is not None
+    assert message.changed_at > message.sent_at  # the open thread picks it up
+
+
+def test_a_failed_delivery_is_learnt_with_its_error_code(wired):
+    unreachable = "+447911120000"  # the sandbox's network fails numbers ending in 0000
+    message = send_and_let_the_network_run(unreachable, "Your table is ready")
+
+    text_in(wired, "Did you text me?", sender=unreachable)
+    deliver_webhooks()
+
+    message.refresh_from_db()
+    assert (message.status, message.error_code, message.delivered_at) == (3, 3, None)
+
+
+def last_outbound_notification(sms_id, our_sms_id, **delivery):
+    body = notification(sms_id, "Hello again")
+    body["Content"]["LastSMSOutbound"] = {
+        "SMSID": our_sms_id, "ContactID": None, "ContactName": None, "FromNumber": "Acme",
+        "ToNumber": ANN, "Message": "Your table is ready",
+        "CreatedDate": "2026-11-29T09:00:00Z", **delivery,
+    }  # fmt: skip
+    return body
+
+
+def test_a_final_delivery_status_never_moves_back(client, token):
+    message = services.queue_outbound(ANN, "Your table is ready")
+    Message.objects.filter(pk=message.pk).update(send_state=SendState.SENT, sms_id=900, status=1)
+    delivered = {"Status": 2, "ErrorCode": 0, "DeliveredDate": "2026-11-29T09:01:00Z"}
+
+    post(client, token, "inbound", last_outbound_notification(1, 900, **delivered))
+    post(client, token, "inbound", last_outbound_notification(2, 900, Status=1))
+
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == (2, 0)
+    assert message.delivered_at.isoformat() == "2026-11-29T09:01:00+00:00"
+
+
+def test_without_delivery_fields_our_sms_stays_sent(client, token):
+    message = services.queue_outbound(ANN, "Your table is ready")
+    Message.objects.filter(pk=message.pk).update(send_state=SendState.SENT, sms_id=900, status=1)
+
+    post(client, token, "inbound", last_outbound_notification(1, 900))  # notification fields
+
+    message.refresh_from_db()
+    assert (message.status, message.delivered_at) == (1, None)
+
+
 def test_the_rotate_command_moves_the_hooks_to_a_new_token(wired, client):
     old = WebhookEndpoint.objects.get().token
 
@@ -225,6 +290,29 @@ def test_a_contact_is_found_by_contact_id_then_reference_then_number(client, tok
 
     assert Message.objects.get(sms_id=1).contact == by_id
     assert Message.objects.get(sms_id=2).contact == by_ref
+
+
+def test_losing_a_race_to_create_the_contact_starts_the_notification_again(
+    client, token, monkeypatch
+):
+    from django.db import IntegrityError
+
+    from contacts import sync
+
+    create, calls = sync._create_known_remotely, []
+
+    def refused_once(*args, **fields):
+        calls.append(fields)
+        if len(calls) == 1:  # another notification about this number committed it first
+            raise IntegrityError("duplicate key value violates unique constraint")
+        return create(*args, **fields)
+
+    monkeypatch.setattr(sync, "_create_known_remotely", refused_once)
+
+    assert post(client, token, "inbound", notification(1)).status_code == 200
+
+    assert Message.objects.get().contact.mobile_number == ANN
+    assert WebhookEvent.objects.count() == 1 and len(calls) == 2
 
 
 def test_a_message_body_is_stored_verbatim(client, token):

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from sandbox import pricing, webhooks
+from sandbox import webhooks
 from sandbox.models import (
     SMS,
     Account,
@@ -41,6 +41,7 @@ from sandbox.models import (
     Trigger,
 )
 from sandbox.schema import BulkInput, SendInput, ValidationFailed, normalise_number
+from txtsync import pricing
 from txtsync.segments import count_segments
 
 URL_PATTERN = re.compile(r"https?://[^\s<>\"']+")

@@ -7,9 +7,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from sandbox import messaging, pricing, services
+from sandbox import messaging, services
 from sandbox.models import SMS, Contact, ErrorCode, Status
 from sandbox.schema import SendInput, ValidationFailed, sms_json
+from txtsync import pricing
 
 pytestmark = pytest.mark.django_db
 

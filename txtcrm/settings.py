@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "txtcrm",
     "contacts",
     "messaging",
+    "campaigns",
     "sandbox",
 ]
 
@@ -176,12 +177,18 @@ CELERY_BEAT_SCHEDULE: dict = {
     "messaging-sweep": {"task": "messaging.sweep", "schedule": 15.0},
     "contacts-push": {"task": "contacts.push", "schedule": 10.0},
     "contacts-refresh": {"task": "contacts.refresh", "schedule": 60.0},
+    "campaigns-tick": {"task": "campaigns.tick", "schedule": 15.0},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 REDIS_URL = env("REDIS_URL", "")
 
 # Region for numbers typed in national format, e.g. "07911 123456" in GB.
 TXTCRM_DEFAULT_REGION = env("TXTCRM_DEFAULT_REGION", "GB")
+# The TxtSync account's currency (CostLocal), for campaign cost estimates.
+TXTCRM_CURRENCY = env("TXTCRM_CURRENCY", "GBP")
+# A campaign call claimed longer ago than this by a worker that never settled it (the
+# worker died) becomes "outcome unknown"; longer than any call's timeouts.
+CAMPAIGN_SENDING_LEASE_SECONDS = env_float("CAMPAIGN_SENDING_LEASE_SECONDS", 300)
 
 # Inbox live updates: poll seconds while in use, while idle (> INBOX_IDLE_AFTER_SECONDS);
 # never while the tab is hidden.

@@ -1,0 +1,322 @@
+"""Campaign use cases: who it goes to, what it says, what it will cost and take, and
+launching, pausing, resuming and cancelling it. Sending is in campaigns.sending.
+
+The audience, rendering and plan rules are the pure modules' (audience, planning,
+quiet_hours); this module feeds them from the database and stores their result.
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from campaigns.audience import Audience, AudienceSpec, ContactRecord, normalise_number
+from campaigns.audience import resolve_audience as resolve
+from campaigns.models import (
+    CallState,
+    Campaign,
+    CampaignCall,
+    CampaignStatus,
+    Recipient,
+    RecipientState,
+)
+from campaigns.planning import Plan, RenderedMessage, duration, plan_sends
+from campaigns.quiet_hours import release_waves
+from contacts.models import Contact, SyncState, Tag
+from messaging.merge import render, unknown_fields
+from txtcrm.budget import Policy
+from txtsync import pricing, segments
+
+AUDIENCE_KEYS = ("any_tags", "all_tags", "excluded_tags", "contacts", "numbers")
+SAMPLE_SIZE = 3
+
+
+class CampaignError(Exception):
+    """A campaign that cannot be launched (or changed) as asked: the message says why."""
+
+
+# --- Audience and texts ---------------------------------------------------------------------
+
+
+def spec_of(campaign: Campaign) -> AudienceSpec:
+    audience = campaign.audience or {}
+    return AudienceSpec(
+        any_tags=audience.get("any_tags", []),
+        all_tags=audience.get("all_tags", []),
+        excluded_tags=audience.get("excluded_tags", []),
+        contact_keys=audience.get("contacts", []),
+        numbers=audience.get("numbers", []),
+    )
+
+
+def _candidates(spec: AudienceSpec) -> Iterator[ContactRecord]:
+    """Every contact the spec could select, with its tag names (two queries)."""
+    region = settings.TXTCRM_DEFAULT_REGION
+    tag_ids = _tag_ids([*spec.any_tags, *spec.all_tags, *spec.excluded_tags])
+    numbers = [n for n in (normalise_number(raw, region) for raw in spec.numbers) if n]
+    selected = Q(pk__in=list(spec.contact_keys)) | Q(mobile_number__in=numbers)
+    if spec.any_tags or spec.all_tags:
+        selected |= Q(tags__in=_tag_ids([*spec.any_tags, *spec.all_tags]))
+    contacts = Contact.objects.filter(selected, deleted_at=None).distinct().order_by("pk")
+    rows = list(contacts.values_list("pk", "mobile_number", "allow_sms"))
+    tags = defaultdict(list)
+    links = Contact.tags.through.objects.filter(
+        contact_id__in=[pk for pk, _, _ in rows], tag_id__in=tag_ids
+    )
+    for contact_id, name in links.values_list("contact_id", "tag__name"):
+        tags[contact_id].append(name)
+    for pk, number, allow_sms in rows:
+        yield ContactRecord(pk, number, allow_sms, tuple(tags[pk]))
+
+
+def _tag_ids(names: Iterable[str]) -> list[int]:
+    folded = {name.strip().casefold() for name in names if name.strip()}
+    return list(Tag.objects.filter(name_folded__in=folded).values_list("pk", flat=True))
+
+
+def audience_of(campaign: Campaign) -> Audience:
+    spec = spec_of(campaign)
+    if not (spec.any_tags or spec.all_tags or spec.contact_keys or spec.numbers):
+        return Audience((), ())
+    return resolve(_candidates(spec), spec, region=settings.TXTCRM_DEFAULT_REGION)
+
+
+def rendered(campaign: Campaign, audience: Audience) -> list[tuple[Contact | None, str, str]]:
+    """(contact, number, text) per recipient, merge fields filled in."""
+    ids = [r.contact_key for r in audience.recipients if r.contact_key is not None]
+    contacts = Contact.objects.in_bulk(ids)
+    stranger = Contact()  # no fields: every merge field takes its fallback
+    result = []
+    for recipient in audience.recipients:
+        contact = contacts.get(recipient.contact_key)
+        result.append((contact, recipient.number, render(campaign.template, contact or stranger)))
+    return result
+
+
+# --- The preview the composer shows ---------------------------------------------------------
+
+
+@dataclass
+class Preview:
+    recipients: int = 0
+    excluded: dict[str, int] = field(default_factory=dict)
+    segments_min: int = 0
+    segments_max: int = 0
+    encodings: list[str] = field(default_factory=list)
+    cost: Decimal = Decimal(0)
+    currency: str = "GBP"
+    plan: Plan | None = None
+    duration: timedelta = timedelta(0)
+    tag_send: bool = False
+    samples: list[tuple[str, str]] = field(default_factory=list)  # (who, text)
+    unknown_fields: list[str] = field(default_factory=list)
+
+    @property
+    def calls(self) -> int:
+        return self.plan.call_count if self.plan else 0
+
+    @property
+    def naive_calls(self) -> int:
+        return self.plan.naive_call_count if self.plan else 0
+
+
+def preview(campaign: Campaign) -> Preview:
+    audience = audience_of(campaign)
+    texts = rendered(campaign, audience)
+    result = Preview(
+        recipients=len(texts),
+        excluded=dict(Counter(str(e.reason) for e in audience.excluded)),
+        currency=settings.TXTCRM_CURRENCY,
+        unknown_fields=unknown_fields(campaign.template),
+    )
+    if not texts:
+        return result
+    counts = [_segments(text) for _, _, text in texts]
+    result.segments_min = min(c.segments for c in counts)
+    result.segments_max = max(c.segments for c in counts)
+    result.encodings = sorted({c.encoding for c in counts})
+    estimate = pricing.estimate_total(((n, t) for _, n, t in texts), result.currency)
+    result.cost = estimate.cost_local
+    waves = _waves(campaign, texts, timezone.now())
+    result.plan = _plan(campaign, audience, texts, waves)
+    result.tag_send = any(call.kind == "bulk_tag" for call in result.plan.calls)
+    result.duration = _duration(result.plan.call_count)
+    result.samples = [(_who(c, number), text) for c, number, text in texts[:SAMPLE_SIZE]]
+    return result
+
+
+@lru_cache(maxsize=4096)
+def _segments(text: str) -> segments.SegmentInfo:
+    return segments.count_segments(text)  # campaigns repeat texts: count each once
+
+
+def _who(contact: Contact | None, number: str) -> str:
+    return (contact.full_name if contact else "") or number
+
+
+def _duration(calls: int) -> timedelta:
+    policy = Policy.parse(settings.TXTSYNC_BUDGET, settings.TXTSYNC_BUDGET_MARGIN)
+    return duration(calls, policy.calls, policy.seconds, settings.TXTSYNC_BUDGET_MARGIN)
+
+
+# --- Planning -------------------------------------------------------------------------------
+
+
+def _waves(campaign: Campaign, texts, start: datetime) -> list[tuple[datetime, list[int]]]:
+    """(when, recipient indexes) in time order: everyone at the start, or, with quiet
+    hours, each recipient when their local window opens."""
+    if not campaign.quiet_hours:
+        return [(start, list(range(len(texts))))]
+    return release_waves(
+        ((index, number) for index, (_, number, _) in enumerate(texts)),
+        start,
+        campaign.quiet_start,
+        campaign.quiet_end,
+        settings.TIME_ZONE,
+    )
+
+
+def _whole_tags(campaign: Campaign, audience: Audience) -> list[str] | None:
+    """The tag names when the audience is exactly those tags as TxtSync has them: chosen
+    by `any_tags` alone and every contact of the tags pushed (nothing local pending)."""
+    spec = spec_of(campaign)
+    if not spec.any_tags or spec.all_tags or spec.contact_keys or spec.numbers:
+        return None
+    if spec.excluded_tags:
+        return None
+    tagged = Contact.objects.filter(tags__in=_tag_ids(spec.any_tags))
+    unsynced = tagged.filter(~Q(sync_state=SyncState.CLEAN) | Q(deleted_at__isnull=False))
+    if unsynced.exists():
+        return None
+    names = Tag.objects.filter(pk__in=_tag_ids(spec.any_tags)).order_by(Lower("name"))
+    return list(names.values_list("name", flat=True))
+
+
+def _plan(campaign: Campaign, audience: Audience, texts, waves) -> Plan:
+    """One plan over all waves (only a single wave may use a tag send)."""
+    whole_tags = _whole_tags(campaign, audience) if len(waves) == 1 else None
+    calls = []
+    for _, indexes in waves:
+        messages = [RenderedMessage(i, texts[i][1], texts[i][2]) for i in indexes]
+        calls += plan_sends(messages, whole_tags).calls
+    return Plan(tuple(calls), len(texts))
+
+
+# --- Launching and controlling -------------------------------------------------------------
+
+
+def check_launchable(campaign: Campaign) -> None:
+    if campaign.status != CampaignStatus.DRAFT:
+        raise CampaignError(f"This campaign is {campaign.status}; only a draft can be launched.")
+    if not campaign.template.strip():
+        raise CampaignError("The message is empty.")
+    unknown = unknown_fields(campaign.template)
+    if unknown:
+        raise CampaignError(f"Unknown merge fields: {', '.join('{' + u + '}' for u in unknown)}.")
+
+
+@transaction.atomic
+def launch(campaign: Campaign, now: datetime | None = None) -> Campaign:
+    """Store every recipient (or why skipped) and every planned call, then start now or
+    at the scheduled time. Nothing is sent here: campaigns.sending does that."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    check_launchable(campaign)
+    now = now or timezone.now()
+    start = max(campaign.scheduled_at or now, now)
+    audience = audience_of(campaign)
+    texts = rendered(campaign, audience)
+    if not texts:
+        raise CampaignError("Nobody to send to: the audience has no recipient.")
+    waves = _waves(campaign, texts, start)
+    plan = _plan(campaign, audience, texts, waves)
+    when_of = {index: when for when, indexes in waves for index in indexes}
+    calls = CampaignCall.objects.bulk_create(
+        CampaignCall(campaign=campaign, position=position, kind=call.kind, text=call.text,
+                     tag_names=list(call.tag_names), not_before=when_of[call.keys[0]])
+        for position, call in enumerate(plan.calls)
+    )  # fmt: skip
+    pairs = zip(calls, plan.calls, strict=True)
+    call_of = {key: stored for stored, planned in pairs for key in planned.keys}
+    Recipient.objects.bulk_create(_recipients(campaign, audience, texts, call_of), batch_size=2000)
+    campaign.status = CampaignStatus.SCHEDULED if start > now else CampaignStatus.RUNNING
+    campaign.launched_at, campaign.planned_calls = now, len(calls)
+    campaign.save()
+    transaction.on_commit(lambda: _kick(campaign.pk, start))
+    return campaign
+
+
+def _recipients(campaign, audience, texts, call_of) -> Iterator[Recipient]:
+    for index, (contact, number, text) in enumerate(texts):
+        yield Recipient(
+            campaign=campaign, contact=contact, number=number, text=text,
+            segments=_segments(text).segments, call=call_of[index],
+            rating_before=contact.overall_rating if contact else None,
+            clicks_before=contact.total_distinct_link_clicks if contact else None,
+        )  # fmt: skip
+    for excluded in audience.excluded:
+        yield Recipient(
+            campaign=campaign, contact_id=excluded.contact_key,
+            number=(excluded.number or "")[:32], state=RecipientState.SKIPPED,
+            reason=str(excluded.reason),
+        )  # fmt: skip
+
+
+def _kick(campaign_id: int, at: datetime) -> None:
+    from campaigns.tasks import run_campaign  # tasks import this module
+
+    run_campaign.apply_async((campaign_id,), eta=at)
+
+
+def start_due(now: datetime | None = None) -> list[int]:
+    """Scheduled campaigns whose time has come start running."""
+    now = now or timezone.now()
+    due = Campaign.objects.filter(status=CampaignStatus.SCHEDULED, calls__not_before__lte=now)
+    ids = list(due.values_list("pk", flat=True).distinct())
+    Campaign.objects.filter(pk__in=ids, status=CampaignStatus.SCHEDULED).update(
+        status=CampaignStatus.RUNNING, changed_at=now
+    )
+    return ids
+
+
+def pause(campaign: Campaign) -> Campaign:
+    active = {CampaignStatus.RUNNING, CampaignStatus.SCHEDULED}
+    return _move(campaign, active, CampaignStatus.PAUSED)
+
+
+def resume(campaign: Campaign) -> Campaign:
+    campaign = _move(campaign, {CampaignStatus.PAUSED}, CampaignStatus.RUNNING)
+    transaction.on_commit(lambda: _kick(campaign.pk, timezone.now()))
+    return campaign
+
+
+@transaction.atomic
+def cancel(campaign: Campaign) -> Campaign:
+    """Stops what has not been sent: pending calls and their recipients are cancelled; a
+    call already on its way settles as it will."""
+    active = {CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.RUNNING,
+              CampaignStatus.PAUSED}  # fmt: skip
+    campaign = _move(campaign, active, CampaignStatus.CANCELLED)
+    pending = campaign.calls.filter(state=CallState.PENDING)
+    Recipient.objects.filter(call__in=pending, state=RecipientState.PENDING).update(
+        state=RecipientState.SKIPPED, reason="cancelled"
+    )
+    pending.update(state=CallState.CANCELLED, settled_at=timezone.now())
+    return campaign
+
+
+def _move(campaign: Campaign, allowed: set[str], to: str) -> Campaign:
+    moved = Campaign.objects.filter(pk=campaign.pk, status__in=allowed).update(
+        status=to, changed_at=timezone.now()
+    )
+    campaign.refresh_from_db()
+    if not moved:
+        raise CampaignError(f"This campaign is {campaign.status}; it cannot become {to}.")
+    return campaign

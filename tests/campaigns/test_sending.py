@@ -2,7 +2,9 @@
 each plan promised, who got what, exclusions, schedule, quiet hours, pause/resume/cancel
 and outcomes that must never be resent."""
 
+import json
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -258,3 +260,34 @@ def test_a_call_whose_worker_died_becomes_unknown_and_is_never_resent(txtsync):
     assert run(sale).status == CampaignStatus.FINISHED
     assert not received()  # listed for a person; never sent automatically
     assert Recipient.objects.get().message.send_state == SendState.UNKNOWN
+
+
+# --- The report ----------------------------------------------------------------------------
+
+
+def test_the_report_counts_sends_deliveries_replies_skips_cost_and_calls(txtsync, client):
+    from campaigns import reports
+    from messaging import inbound
+    from messaging.models import WebhookEndpoint
+    from sandbox.messaging import advance_network
+    from sandbox.webhooks import payload
+
+    pushed(("Ann", ANN, ["Club"]), ("Ben", BEN, ["Club"]), ("Cat", CAT, ["Club"]))
+    opt_out(CAT)
+    sale = run(services.launch(campaign("Hi {FirstName}", any_tags=["Club"])))
+    for minutes in (1, 2):
+        advance_network(now=timezone.now() + timedelta(minutes=minutes))
+    reply = txtsync.post("_simulate/inbound", json={"From": ANN, "Message": "Yes please"})
+    token = WebhookEndpoint.objects.create(connection="test").token
+    sms = SMS.objects.get(pk=reply.json()[0]["SMSID"])
+    inbound.receive(token, "inbound", json.dumps(payload(sms)).encode())
+
+    summary = reports.summary(sale)
+
+    assert (summary.recipients, summary.sent, summary.delivered) == (2, 2, 1)
+    assert summary.skipped == {"opted out": 1}
+    assert (summary.replies, summary.opt_outs, summary.progress) == (1, 0, 100)
+    assert summary.cost == Decimal("0.0700")  # 2 x 1 segment to +44 at 0.035
+    assert (summary.planned_calls, summary.used_calls) == (2, 2)
+    assert [(d, r) for _, d, r in reports.timeline(sale)] == [(1, 1)]
+    assert reports.headlines([sale])[sale.pk]["sent"] == 2

@@ -11,7 +11,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("inbox/", include("messaging.inbox_urls")),
     path("contacts/", include("contacts.urls")),
-    path("campaigns/", views.section, {"section": "campaigns"}, name="campaigns"),
+    path("campaigns/", include("campaigns.urls")),
     path("settings/", views.section, {"section": "settings"}, name="settings"),
     path("settings/txtsync/", messaging_views.txtsync_settings, name="txtsync-settings"),
     path(
@@ -24,6 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(("contacts.api_urls", "api"))),  # names: api:contact-list ...
     path("api/", include(("messaging.api_urls", "api-messaging"))),
+    path("api/", include(("campaigns.api_urls", "api-campaigns"))),
     re_path(
         r"^hooks/txtsync/(?P<token>[\w-]+)/(?P<kind>inbound|outbound)$",
         hooks.txtsync_hook,

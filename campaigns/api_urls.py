@@ -1,0 +1,3 @@
+"""The campaigns REST API under /api/."""
+
+urlpatterns: list = []

@@ -320,3 +320,35 @@ def _move(campaign: Campaign, allowed: set[str], to: str) -> Campaign:
     if not moved:
         raise CampaignError(f"This campaign is {campaign.status}; it cannot become {to}.")
     return campaign
+
+
+# --- Drafts (what the API creates and changes) -----------------------------------------------
+
+DRAFT_FIELDS = ("name", "sender", "template", "audience", "scheduled_at", "quiet_start",
+                "quiet_end")  # fmt: skip
+
+
+def create_draft(fields: dict, created_by=None) -> Campaign:
+    """A new draft from already validated fields (campaigns.serializers checks them)."""
+    unknown = set(fields) - set(DRAFT_FIELDS)
+    if unknown:
+        raise ValueError(f"Not draft fields: {', '.join(sorted(unknown))}")
+    return Campaign.objects.create(status=CampaignStatus.DRAFT, created_by=created_by, **fields)
+
+
+def update_draft(campaign: Campaign, fields: dict) -> Campaign:
+    """Change a draft. Once launched, its recipients and calls are stored from what it was,
+    so a change is refused; the conditional UPDATE loses any race with launch()."""
+    unknown = set(fields) - set(DRAFT_FIELDS)
+    if unknown:
+        raise ValueError(f"Not draft fields: {', '.join(sorted(unknown))}")
+    changed = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.DRAFT).update(
+        **fields, changed_at=timezone.now()
+    )
+    campaign.refresh_from_db()
+    if not changed:
+        raise CampaignError(
+            f"This campaign is {campaign.status}; only a draft can be changed "
+            "(cancel it and create a new one instead)."
+        )
+    return campaign

@@ -1,0 +1,219 @@
+"""REST API for campaigns (token or session auth, as the contacts API; admins only:
+an agent gets 403, a request without credentials 401).
+
+Thin: parse with campaigns.serializers, change through campaigns.services, render.
+Every list costs a constant number of queries, whatever the amount of data.
+
+A campaign is created as a **draft**: nothing is sent until it is launched with
+POST <id>/launch/, so a client can read the draft's `preview` (recipients, exclusions,
+calls, duration, cost) first and change it with PATCH.
+
+/api/campaigns/
+  GET     list, newest first, paginated (`page`, `page_size` <= 500); filter `status`
+          (draft | scheduled | running | paused | cancelled | finished). Each row has
+          `counts`: recipients, pending, sending, sent, failed, unknown, skipped,
+          progress (percent). An unknown query parameter is a 400.
+  POST    create a draft -> 201 with the campaign (as GET <id>/) and a Location header.
+          {"name", "template", "audience", "sender"?, "scheduled_at"?,
+           "quiet_start"?, "quiet_end"?}
+          - sender: an E.164 number or a sender id of 1-11 letters, digits or spaces,
+            as TxtSync's `From`; default settings.TXTSYNC_FROM.
+          - template: the message, merge fields {FirstName} {LastName} {FullName}
+            {CompanyName} {Custom01}..{Custom05}, fallback {FirstName|there}; at most
+            10 SMS long.
+          - audience: {"any_tags": [names], "all_tags": [names], "excluded_tags":
+            [names], "contacts": [ids], "numbers": [any format]}, every key optional
+            but at least one of any_tags / all_tags / contacts / numbers. Tags and
+            contacts must exist; a number that is not valid is left out at launch and
+            counted in the preview as "invalid number".
+          - scheduled_at: ISO 8601 in the future (no offset: settings.TIME_ZONE);
+            null or left out: start when launched.
+          - quiet_start / quiet_end: "HH:MM" in each recipient's own time zone, both or
+            neither, e.g. "21:00" / "08:00".
+/api/campaigns/<id>/
+  GET     the campaign, `stats` (reports.summary: recipients, progress, done, pending,
+          sending, sent, delivered, failed and skipped by reason with totals, unknown,
+          replies, opt_outs, clicks, rating_change, cost, currency, planned_calls,
+          used_calls) and, for a draft, `preview` (recipients, excluded by reason,
+          segments_min/max, encodings, calls vs naive_calls, tag_send,
+          duration_seconds, cost, currency, samples, unknown_fields); null otherwise.
+  PATCH   change a draft (only the fields sent; `audience` is replaced as a whole).
+          A campaign that is no longer a draft -> 409 {"detail": why}. No PUT.
+  POST    <id>/launch/, <id>/pause/, <id>/resume/, <id>/cancel/ -> 200 with the
+          campaign, or 409 {"detail": why} when its state does not allow it:
+          launch a draft (-> scheduled or running); pause scheduled or running;
+          resume paused; cancel anything not finished or cancelled (stops what has
+          not been sent). A launch with nobody to send to is a 409 too.
+/api/campaigns/<id>/recipients/
+  GET     its recipients in launch order (those skipped, with the reason, after),
+          paginated; filter `state` (pending | sending | sent | failed | skipped |
+          unknown). Each: id, number, contact (id), contact_name, state, reason, text,
+          segments, sent_at, message (id), delivery_status (TxtSync's: queued, sent,
+          delivered, not delivered, scheduled, cancelled; null until known),
+          error_code, delivered_at. A draft has none yet (see its preview).
+
+Validation errors are DRF's {"field": ["message"]}; audience errors are nested,
+{"audience": {"any_tags": ["No tag named 'Gold'; ..."]}}.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db.models import QuerySet
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from campaigns import reports, services
+from campaigns.models import Campaign, CampaignStatus, Recipient, RecipientState
+from campaigns.serializers import (
+    CampaignDetailSerializer,
+    CampaignRowSerializer,
+    RecipientSerializer,
+)
+from contacts.serializers import Pagination
+
+LIST_PARAMETERS = {"status", "page", "page_size", "format"}  # format: DRF's
+RECIPIENT_PARAMETERS = {"state", "page", "page_size", "format"}
+
+
+class Conflict(APIException):
+    """The campaign's state does not allow what was asked (the message says why)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The campaign's state does not allow this."
+    default_code = "conflict"
+
+
+@contextmanager
+def campaign_errors() -> Iterator[None]:
+    """A service's CampaignError as a 409 `{"detail": message}`."""
+    try:
+        yield
+    except services.CampaignError as error:
+        raise Conflict(str(error)) from error
+
+
+def refuse_unknown(params, allowed: set[str]) -> dict[str, list[str]]:
+    """A 400's errors for query parameters the endpoint does not have (as messaging.api)."""
+    return {
+        name: [f"Unknown parameter; use one of: {', '.join(sorted(allowed))}."]
+        for name in sorted(set(params) - allowed)
+    }
+
+
+class IsAdmin(permissions.IsAdminUser):
+    message = "Only administrators manage campaigns."
+
+
+def filter_campaigns(params) -> QuerySet[Campaign]:
+    """The list's query parameters applied to every campaign; 400 on bad ones."""
+    errors = refuse_unknown(params, LIST_PARAMETERS)
+    campaigns = Campaign.objects.all()
+    if "status" in params:
+        if params["status"] not in CampaignStatus.values:
+            errors["status"] = [f"Must be one of: {', '.join(CampaignStatus.values)}."]
+        else:
+            campaigns = campaigns.filter(status=params["status"])
+    if errors:
+        raise ValidationError(errors)
+    return campaigns
+
+
+class CampaignViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    permission_classes = [IsAdmin]
+    pagination_class = Pagination
+    http_method_names = ["get", "post", "patch", "head", "options"]  # no PUT, no DELETE
+
+    def get_serializer_class(self):
+        return CampaignRowSerializer if self.action == "list" else CampaignDetailSerializer
+
+    def get_queryset(self) -> QuerySet[Campaign]:
+        campaigns = (
+            filter_campaigns(self.request.query_params)
+            if self.action == "list"
+            else Campaign.objects.all()
+        )
+        return campaigns.select_related("created_by").order_by("-created_at", "-pk")
+
+    def _render(self, campaign: Campaign, status_code: int = status.HTTP_200_OK) -> Response:
+        campaign = self.get_queryset().get(pk=campaign.pk)  # fresh, with its joins
+        serializer = CampaignDetailSerializer(campaign, context=self.get_serializer_context())
+        return Response(serializer.data, status=status_code)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        context = {**self.get_serializer_context(), "headlines": reports.headlines(page)}
+        rows = CampaignRowSerializer(page, many=True, context=context).data
+        return self.get_paginated_response(rows)
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = {"sender": settings.TXTSYNC_FROM, **serializer.validated_data}
+        campaign = services.create_draft(fields, created_by=request.user)
+        response = self._render(campaign, status.HTTP_201_CREATED)
+        response["Location"] = reverse(
+            "api-campaigns:campaign-detail", args=[campaign.pk], request=request
+        )
+        return response
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        campaign = self.get_object()
+        serializer = self.get_serializer(campaign, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        with campaign_errors():
+            services.update_draft(campaign, dict(serializer.validated_data))
+        return self._render(campaign)
+
+    @action(detail=True, methods=["post"])
+    def launch(self, request: Request, pk=None) -> Response:
+        with campaign_errors():
+            campaign = services.launch(self.get_object())
+        return self._render(campaign)
+
+    @action(detail=True, methods=["post"])
+    def pause(self, request: Request, pk=None) -> Response:
+        with campaign_errors():
+            campaign = services.pause(self.get_object())
+        return self._render(campaign)
+
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, pk=None) -> Response:
+        with campaign_errors():
+            campaign = services.resume(self.get_object())
+        return self._render(campaign)
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk=None) -> Response:
+        with campaign_errors():
+            campaign = services.cancel(self.get_object())
+        return self._render(campaign)
+
+    @action(detail=True, methods=["get"], serializer_class=RecipientSerializer)
+    def recipients(self, request: Request, pk=None) -> Response:
+        campaign = self.get_object()
+        params = request.query_params
+        errors = refuse_unknown(params, RECIPIENT_PARAMETERS)
+        recipients = Recipient.objects.filter(campaign=campaign)
+        if "state" in params:
+            if params["state"] not in RecipientState.values:
+                errors["state"] = [f"Must be one of: {', '.join(RecipientState.values)}."]
+            else:
+                recipients = recipients.filter(state=params["state"])
+        if errors:
+            raise ValidationError(errors)
+        recipients = recipients.select_related("contact", "message").order_by("pk")
+        paginator = Pagination()
+        page = paginator.paginate_queryset(recipients, request, view=self)
+        return paginator.get_paginated_response(RecipientSerializer(page, many=True).data)

@@ -1,0 +1,341 @@
+"""How campaigns and their recipients look in the REST API, and what a request may send.
+
+Serializers only parse and render: they never save. campaigns/api.py hands the
+validated data to campaigns.services, which is the only writer. Requests are strict
+as in the contacts API: a field the API does not have is a 400 naming it, and so is
+a read-only field sent with a value that differs from the campaign's.
+
+What is checked here is what TxtSync or the launch would refuse later, so the client
+learns of it while composing: the sender (as TxtSync checks `From`), merge fields, the
+message's length, that tags and contacts exist, a future schedule, quiet hours as a pair.
+"""
+
+import re
+from collections.abc import Mapping
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import serializers
+
+from campaigns import reports, services
+from campaigns.audience import normalise_number
+from campaigns.models import Campaign, CampaignStatus, Recipient
+from contacts.models import Contact, Tag
+from contacts.serializers import READ_ONLY_FIELD, StrictSerializerMixin
+from messaging.conversations import MAX_SEGMENTS
+from messaging.merge import FIELDS as MERGE_FIELDS
+from messaging.merge import unknown_fields
+from messaging.serializers import PersonSerializer
+from txtsync.segments import count_segments
+
+# TxtSync's `From`: an E.164 number, or an alphanumeric sender id of 1-11 characters
+# (letters, digits, spaces), as its API documents it (README, "SendSMS").
+SENDER_ID = re.compile(r"[A-Za-z0-9 ]{1,11}")
+SENDER_HELP = (
+    "Use an E.164 number such as +447911123456, or a sender id of 1-11 letters, digits or spaces."
+)
+STATUS_READ_ONLY = (
+    "Read-only: change it with the actions, POST /api/campaigns/<id>/launch/, pause/, "
+    "resume/ or cancel/."
+)
+TAG_KEYS = ("any_tags", "all_tags", "excluded_tags")
+SELECTING_KEYS = ("any_tags", "all_tags", "contacts", "numbers")
+HH_MM = "%H:%M"
+HEADLINE_STATES = ("pending", "sending", "sent", "failed", "unknown", "skipped")
+# TxtSync's Status of an SMS (its documented table), as words.
+DELIVERY_STATUSES = {
+    0: "queued",
+    1: "sent",
+    2: "delivered",
+    3: "not delivered",
+    4: "scheduled",
+    5: "cancelled",
+}
+
+
+class AudienceSerializer(StrictSerializerMixin, serializers.Serializer):
+    """Who a campaign goes to: tags by name (any case), contacts by id, numbers as typed.
+
+    Numbers are not refused: one that is not valid is left out at launch and counted
+    as an "invalid number" in the preview, as a pasted list's typos would be."""
+
+    any_tags = serializers.ListField(child=serializers.CharField(max_length=100), default=list)
+    all_tags = serializers.ListField(child=serializers.CharField(max_length=100), default=list)
+    excluded_tags = serializers.ListField(
+        child=serializers.CharField(max_length=100), default=list
+    )
+    contacts = serializers.ListField(child=serializers.IntegerField(min_value=1), default=list)
+    numbers = serializers.ListField(child=serializers.CharField(max_length=40), default=list)
+
+    def validate(self, attrs: dict) -> dict:
+        errors: dict[str, list[str]] = {}
+        names = {name.casefold() for key in TAG_KEYS for name in attrs.get(key, [])}
+        tags = Tag.objects.filter(name_folded__in=names)
+        known = set(tags.values_list("name_folded", flat=True))
+        for key in TAG_KEYS:
+            missing = [name for name in attrs.get(key, []) if name.casefold() not in known]
+            if missing:
+                errors[key] = [
+                    f"No tag named {', '.join(repr(n) for n in missing)}; "
+                    "see /api/tags/ for the tags there are."
+                ]
+        ids = set(attrs.get("contacts", []))
+        if ids:
+            found = Contact.objects.filter(pk__in=ids, deleted_at=None)
+            missing = sorted(ids - set(found.values_list("pk", flat=True)))
+            if missing:
+                errors["contacts"] = [
+                    f"No contact with id {', '.join(str(pk) for pk in missing)}."
+                ]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class StatsSerializer(serializers.Serializer):
+    """reports.Summary: progress while it sends, then the report (counts by reason)."""
+
+    recipients = serializers.IntegerField()
+    progress = serializers.IntegerField()  # percent of recipients settled
+    done = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    sending = serializers.IntegerField()
+    sent = serializers.IntegerField()
+    delivered = serializers.IntegerField()
+    failed = serializers.DictField(child=serializers.IntegerField())
+    failed_total = serializers.IntegerField()
+    skipped = serializers.DictField(child=serializers.IntegerField())
+    skipped_total = serializers.IntegerField()
+    unknown = serializers.IntegerField()
+    replies = serializers.IntegerField()
+    opt_outs = serializers.IntegerField()
+    clicks = serializers.IntegerField()
+    rating_change = serializers.FloatField(allow_null=True)
+    cost = serializers.DecimalField(max_digits=14, decimal_places=4)
+    currency = serializers.CharField()
+    planned_calls = serializers.IntegerField()
+    used_calls = serializers.IntegerField()
+
+
+class PreviewSerializer(serializers.Serializer):
+    """services.Preview: what launching the draft now would do."""
+
+    recipients = serializers.IntegerField()
+    excluded = serializers.DictField(child=serializers.IntegerField())
+    segments_min = serializers.IntegerField()
+    segments_max = serializers.IntegerField()
+    encodings = serializers.ListField(child=serializers.CharField())
+    calls = serializers.IntegerField()
+    naive_calls = serializers.IntegerField()
+    tag_send = serializers.BooleanField()
+    duration_seconds = serializers.SerializerMethodField()
+    cost = serializers.DecimalField(max_digits=14, decimal_places=4)
+    currency = serializers.CharField()
+    samples = serializers.SerializerMethodField()
+    unknown_fields = serializers.ListField(child=serializers.CharField())
+
+    def get_duration_seconds(self, preview: services.Preview) -> int:
+        return round(preview.duration.total_seconds())
+
+    def get_samples(self, preview: services.Preview) -> list[dict[str, str]]:
+        return [{"to": who, "text": text} for who, text in preview.samples]
+
+
+class CampaignSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    """What every campaign shows, and what a create or a change (PATCH) may send."""
+
+    # Default settings.TXTSYNC_FROM; a number may be typed in any format, E.164 is stored.
+    sender = serializers.CharField(max_length=40, required=False)
+    template = serializers.CharField()
+    audience = AudienceSerializer()
+    scheduled_at = serializers.DateTimeField(required=False, allow_null=True)
+    quiet_start = serializers.TimeField(
+        format=HH_MM, input_formats=[HH_MM], required=False, allow_null=True
+    )
+    quiet_end = serializers.TimeField(
+        format=HH_MM, input_formats=[HH_MM], required=False, allow_null=True
+    )
+    created_by = PersonSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "name",
+            "status",
+            "sender",
+            "template",
+            "audience",
+            "scheduled_at",
+            "quiet_start",
+            "quiet_end",
+            "created_by",
+            "created_at",
+            "launched_at",
+            "finished_at",
+            "planned_calls",
+            "used_calls",
+            "changed_at",
+        ]
+        read_only_fields = [
+            "id",
+            "status",
+            "created_by",
+            "created_at",
+            "launched_at",
+            "finished_at",
+            "planned_calls",
+            "used_calls",
+            "changed_at",
+        ]
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            detail = error.detail
+            if isinstance(detail, Mapping) and detail.get("status") == [READ_ONLY_FIELD]:
+                detail["status"] = [STATUS_READ_ONLY]  # say how to change it
+            raise
+
+    def validate_sender(self, value: str) -> str:
+        if value.startswith("+"):
+            number = normalise_number(value, settings.TXTCRM_DEFAULT_REGION)
+            if number is None:
+                raise serializers.ValidationError(
+                    f"{value!r} is not a valid number. {SENDER_HELP}"
+                )
+            return number
+        if not (SENDER_ID.fullmatch(value) and value.strip()):
+            raise serializers.ValidationError(f"{value!r} is not a valid sender. {SENDER_HELP}")
+        return value
+
+    def validate_template(self, value: str) -> str:
+        unknown = unknown_fields(value)
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown merge fields: {', '.join('{' + u + '}' for u in unknown)}; "
+                f"use {', '.join('{' + f + '}' for f in MERGE_FIELDS)}, "
+                "with a fallback after a bar if you like: {FirstName|there}."
+            )
+        segments = count_segments(value).segments
+        if segments > MAX_SEGMENTS:
+            raise serializers.ValidationError(
+                f"The message is {segments} SMS long; TxtSync takes at most {MAX_SEGMENTS}."
+            )
+        return value
+
+    def validate_audience(self, value: dict) -> dict:
+        audience = {key: list(value.get(key, [])) for key in services.AUDIENCE_KEYS}
+        if not any(audience[key] for key in SELECTING_KEYS):
+            raise serializers.ValidationError(
+                "Choose who it goes to: any_tags, all_tags, contacts or numbers "
+                "(excluded_tags only leaves people out)."
+            )
+        return audience
+
+    def validate_scheduled_at(self, value):
+        if value is not None and value <= timezone.now():
+            raise serializers.ValidationError(
+                "Must be in the future; leave it out (or null) to start when launched."
+            )
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        def current(name: str):
+            if name in attrs:
+                return attrs[name]
+            return getattr(self.instance, name) if self.instance is not None else None
+
+        start, end = current("quiet_start"), current("quiet_end")
+        if (start is None) != (end is None):
+            missing = "quiet_end" if end is None else "quiet_start"
+            raise serializers.ValidationError(
+                {missing: ["Quiet hours need both quiet_start and quiet_end (HH:MM), or neither."]}
+            )
+        if start is not None and start == end:
+            same = "Must differ from quiet_start; for no quiet hours send both as null."
+            raise serializers.ValidationError({"quiet_end": [same]})
+        return attrs
+
+
+class CampaignDetailSerializer(CampaignSerializer):
+    """One campaign: everything in the list, its `stats` (reports.summary) and, while a
+    draft, its `preview` (services.preview: what launching it now would do)."""
+
+    stats = serializers.SerializerMethodField()
+    preview = serializers.SerializerMethodField()
+
+    class Meta(CampaignSerializer.Meta):
+        fields = [*CampaignSerializer.Meta.fields, "stats", "preview"]
+        read_only_fields = [*CampaignSerializer.Meta.read_only_fields, "stats", "preview"]
+
+    def get_stats(self, campaign: Campaign) -> dict:
+        return StatsSerializer(reports.summary(campaign)).data
+
+    def get_preview(self, campaign: Campaign) -> dict | None:
+        if campaign.status != CampaignStatus.DRAFT:
+            return None
+        return PreviewSerializer(services.preview(campaign)).data
+
+
+class CampaignRowSerializer(CampaignSerializer):
+    """A campaign in the list, with its headline numbers (reports.headlines, computed
+    once for the page by the view and passed as context["headlines"])."""
+
+    counts = serializers.SerializerMethodField()
+
+    class Meta(CampaignSerializer.Meta):
+        fields = [*CampaignSerializer.Meta.fields, "counts"]
+        read_only_fields = [*CampaignSerializer.Meta.read_only_fields, "counts"]
+
+    def get_counts(self, campaign: Campaign) -> dict[str, int]:
+        counts = self.context.get("headlines", {}).get(campaign.pk, {})
+        row = {state: counts.get(state, 0) for state in ("recipients", *HEADLINE_STATES)}
+        done = row["sent"] + row["failed"] + row["unknown"]
+        row["progress"] = round(100 * done / row["recipients"]) if row["recipients"] else 100
+        return row
+
+
+class DeliveryStatusField(serializers.Field):
+    def to_representation(self, value: int | None) -> str | None:
+        return DELIVERY_STATUSES.get(value, str(value)) if value is not None else None
+
+
+class RecipientSerializer(serializers.ModelSerializer):
+    """One recipient: who, what they were sent, where it is. `state` is txtcrm's;
+    `delivery_status`, `error_code` and `delivered_at` are what TxtSync reported about
+    the SMS (null until it says)."""
+
+    contact_name = serializers.SerializerMethodField()
+    contact = serializers.IntegerField(source="contact_id", read_only=True)
+    message = serializers.IntegerField(source="message_id", read_only=True)
+    delivery_status = DeliveryStatusField(source="message.status", read_only=True, default=None)
+    error_code = serializers.IntegerField(
+        source="message.error_code", read_only=True, default=None
+    )
+    delivered_at = serializers.DateTimeField(
+        source="message.delivered_at", read_only=True, default=None
+    )
+
+    class Meta:
+        model = Recipient
+        fields = [
+            "id",
+            "number",
+            "contact",
+            "contact_name",
+            "state",
+            "reason",
+            "text",
+            "segments",
+            "sent_at",
+            "message",
+            "delivery_status",
+            "error_code",
+            "delivered_at",
+        ]
+        read_only_fields = fields
+
+    def get_contact_name(self, recipient: Recipient) -> str:
+        return recipient.contact.full_name if recipient.contact else ""

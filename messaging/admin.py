@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.db.models import Q
 
+from messaging.inbound import MAX_APPLY_ATTEMPTS
 from messaging.models import CannedReply, Conversation, Message, RejectedWebhook, WebhookEvent
 
 
@@ -21,11 +23,28 @@ class RejectedWebhookAdmin(admin.ModelAdmin):
         return False
 
 
+class AppliedFilter(admin.SimpleListFilter):
+    title = parameter_name = "applied"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "applied"), ("waiting", "waiting"), ("failed", "could not be applied")]
+
+    def queryset(self, request, queryset):
+        given_up = Q(apply_attempts__gte=MAX_APPLY_ATTEMPTS)
+        return {
+            "yes": queryset.filter(applied_at__isnull=False),
+            "waiting": queryset.filter(~given_up, applied_at__isnull=True),
+            "failed": queryset.filter(given_up, applied_at__isnull=True),
+        }.get(self.value(), queryset)
+
+
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "kind", "sms_id"]
-    list_filter = ["kind"]
-    readonly_fields = ["received_at", "kind", "sms_id", "payload"]
+    list_display = ["received_at", "kind", "sms_id", "applied_at", "apply_attempts"]
+    list_filter = ["kind", AppliedFilter]
+    readonly_fields = [
+        "received_at", "kind", "sms_id", "payload", "applied_at", "apply_attempts", "apply_error"
+    ]  # fmt: skip
     show_full_result_count = False
 
 

@@ -1,19 +1,27 @@
 """The webhook receiver's use case: TxtSync tells us an SMS was received or sent.
 
-Each notification is stored with all its effects in one transaction, unique
-on (SMSID, kind), so a repeat is a no-op and nothing is half-applied. Nothing
-here calls TxtSync: a keyword opt-out is queued for the push task.
+Accept fast, apply soon. The request checks the token, validates the body and
+stores the raw notification in one statement, unique on (SMSID, kind), so a
+repeat is a no-op; then it answers 200. Applying it (contact, message,
+conversation, delivery news, keywords) is `apply_pending`'s job, run by a task a
+fraction of a second later (and by the 15 s sweep as a safety net), each event's
+effects all or nothing. A stored notification is never lost: if applying fails
+it stays stored with the error and is tried again. Nothing here calls TxtSync: a
+keyword opt-out is queued for the push task.
 """
 
 import hmac
 import json
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -37,6 +45,10 @@ STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT
 START_WORDS = {"START", "UNSTOP", "YES"}
 REJECTED_BODY_LIMIT = 10_000
 ARRIVAL_PRECISION = timedelta(seconds=10)
+ENDPOINTS_TTL = 5.0  # seconds
+APPLY_DELAY_SECONDS = 0.25  # a notification is applied this long after it arrives, or less
+APPLY_BATCH = 200
+MAX_APPLY_ATTEMPTS = 5
 
 
 class Rejected(Exception):
@@ -49,29 +61,57 @@ class Received:
     detail: str
 
 
+class _Endpoints:
+    """The endpoints, read at most every ENDPOINTS_TTL seconds per process: a notification
+    costs no query for them. A save in this process (rotate) forgets them at once; other
+    processes follow within the TTL."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._read_at = -ENDPOINTS_TTL
+        self._endpoints: list[WebhookEndpoint] = []
+
+    def all(self) -> list[WebhookEndpoint]:
+        with self._lock:
+            if time.monotonic() - self._read_at >= ENDPOINTS_TTL:
+                self._endpoints = list(WebhookEndpoint.objects.all())
+                self._read_at = time.monotonic()
+            return self._endpoints
+
+    def forget(self, **_) -> None:
+        with self._lock:
+            self._read_at = -ENDPOINTS_TTL
+
+
+_endpoints = _Endpoints()
+post_save.connect(_endpoints.forget, sender=WebhookEndpoint)
+post_delete.connect(_endpoints.forget, sender=WebhookEndpoint)
+
+
 def endpoint_for(token: str) -> WebhookEndpoint | None:
     """The endpoint whose token this is, compared in constant time."""
     match = None
-    for endpoint in WebhookEndpoint.objects.all():
+    for endpoint in _endpoints.all():
         if hmac.compare_digest(endpoint.token.encode(), token.encode()):
             match = endpoint
     return match
 
 
 def receive(token: str, kind: EventKind, raw: bytes) -> Received:
+    """Accept a notification: store it once (one statement) and have it applied soon."""
     endpoint = endpoint_for(token)
     if endpoint is None:
         return Received(404, "Not found")
     try:
         payload = _parse(raw)
-        sms = payload["Content"]["SMS"]
-        _store(kind, payload, sms)
     except Rejected as error:
         RejectedWebhook.objects.create(
             kind=kind, reason=str(error)[:300],
             body=raw[:REJECTED_BODY_LIMIT].decode("utf-8", "replace"),
         )  # fmt: skip
         return Received(400, str(error))
+    if _first_time(kind, payload, payload["Content"]["SMS"]["SMSID"]):
+        _schedule_apply()
     _note_arrival(endpoint, kind)
     return Received(200, "OK")
 
@@ -83,6 +123,28 @@ def _note_arrival(endpoint: WebhookEndpoint, kind: EventKind) -> None:
     now, last = timezone.now(), getattr(endpoint, field)
     if last is None or now - last >= ARRIVAL_PRECISION:
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(**{field: now})
+        setattr(endpoint, field, now)
+
+
+class _ApplyKick:
+    """At most one apply task per APPLY_DELAY per process: it applies every event stored
+    by then, so a burst of notifications costs a few tasks, not one each."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._covered_until = 0.0
+
+    def __call__(self) -> None:
+        with self._lock:
+            if time.monotonic() < self._covered_until:
+                return
+            self._covered_until = time.monotonic() + APPLY_DELAY_SECONDS
+        from messaging.tasks import apply_events  # tasks import this module
+
+        apply_events.apply_async(countdown=APPLY_DELAY_SECONDS)
+
+
+_schedule_apply = _ApplyKick()
 
 
 def _parse(raw: bytes) -> dict:
@@ -111,23 +173,47 @@ def _date(value: Any) -> datetime | None:
     return parsed
 
 
-def _store(kind: EventKind, payload: dict, sms: dict, attempts: int = 3) -> None:
-    """Store the notification and its effects, or nothing. Two notifications about a new
-    number at once both try to create its contact: the loser starts again and finds it."""
-    for attempt in range(1, attempts + 1):
-        try:
-            with transaction.atomic():
-                if _first_time(kind, payload, sms["SMSID"]):
-                    _apply(kind, payload, sms)
-            return
-        except IntegrityError:
-            if attempt == attempts:
-                raise
+def apply_pending(batch: int = APPLY_BATCH) -> int:
+    """Apply stored notifications not yet applied, oldest first, a batch per transaction;
+    returns how many were applied. Workers running it at once take different events
+    (SKIP LOCKED on PostgreSQL). An event whose effects fail stays stored with the error
+    and is tried again by later runs, up to MAX_APPLY_ATTEMPTS (then an admin looks)."""
+    applied, after = 0, 0  # each event once per run, so a failing one waits for the next
+    while True:
+        with transaction.atomic():
+            events = list(
+                WebhookEvent.objects.filter(
+                    pk__gt=after, applied_at__isnull=True, apply_attempts__lt=MAX_APPLY_ATTEMPTS
+                )
+                .order_by("pk")
+                .select_for_update(skip_locked=True)[:batch]
+            )
+            if not events:
+                return applied
+            after = events[-1].pk
+            applied += sum(_apply_one(event) for event in events)
+            WebhookEvent.objects.bulk_update(
+                events, ["applied_at", "apply_attempts", "apply_error"]
+            )
+
+
+def _apply_one(event: WebhookEvent) -> bool:
+    try:
+        with transaction.atomic():  # a savepoint: a failure undoes this event only
+            _apply(event.kind, event.payload, event.payload["Content"]["SMS"])
+    except Exception as error:  # kept on the event, never lost
+        log.warning("Webhook event %s not applied: %s", event.pk, error)
+        event.apply_attempts += 1
+        event.apply_error = f"{type(error).__name__}: {error}"[:500]
+        return False
+    event.applied_at, event.apply_error = timezone.now(), ""
+    return True
 
 
 INSERT_EVENT_ONCE = (
-    "INSERT INTO messaging_webhookevent (kind, sms_id, payload, received_at)"
-    " VALUES (%s, %s, %s, %s) ON CONFLICT (sms_id, kind) DO NOTHING RETURNING id"
+    "INSERT INTO messaging_webhookevent"
+    " (kind, sms_id, payload, received_at, apply_attempts, apply_error)"
+    " VALUES (%s, %s, %s, %s, 0, '') ON CONFLICT (sms_id, kind) DO NOTHING RETURNING id"
 )
 
 

@@ -33,6 +33,8 @@ def webhook_health() -> dict:
         "last_outbound_at": health.last_outbound_at,
         "rejected": health.rejected,
         "rejected_total": sum(health.rejected.values()),
+        "to_apply": health.to_apply,
+        "not_applied": health.not_applied,
     }
 
 

@@ -163,17 +163,25 @@ class EventKind(models.TextChoices):
 
 
 class WebhookEvent(models.Model):
-    """A notification as received, stored with its effects in one transaction. Its
-    message is the Message with the same SMSID."""
+    """A notification as received, stored before anything else; its effects are applied
+    after (messaging.inbound). Its message is the Message with the same SMSID."""
 
     kind = models.CharField(max_length=8, choices=EventKind.choices)
     sms_id = models.BigIntegerField()
     payload = models.JSONField()
     received_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)  # None: effects not applied yet
+    apply_attempts = models.PositiveSmallIntegerField(default=0)  # failed tries
+    apply_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["sms_id", "kind"], name="webhook_event_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["id"], condition=Q(applied_at__isnull=True), name="webhook_event_to_apply"
+            )
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,7 @@ redelivery of the message that might already have been sent.
 
 from celery import shared_task
 
-from messaging import services
+from messaging import inbound, services
 
 
 @shared_task(name="messaging.send_message", ignore_result=True)
@@ -26,6 +26,12 @@ def send_message(message_id: int) -> None:
 def sweep() -> None:
     for message_id in services.sweep().requeued or []:
         send_message.delay(message_id)
+    inbound.apply_pending()  # notifications whose apply task was lost
+
+
+@shared_task(name="messaging.apply_events", ignore_result=True)
+def apply_events() -> None:
+    inbound.apply_pending()
 
 
 @shared_task(bind=True, name="messaging.subscribe_webhooks", ignore_result=True, max_retries=30)

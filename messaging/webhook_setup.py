@@ -8,11 +8,18 @@ import contextlib
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from messaging.models import EventKind, RejectedWebhook, WebhookEndpoint, new_token
+from messaging.inbound import MAX_APPLY_ATTEMPTS
+from messaging.models import (
+    EventKind,
+    RejectedWebhook,
+    WebhookEndpoint,
+    WebhookEvent,
+    new_token,
+)
 from txtcrm import txtsync_gateway as gateway
 from txtsync import NotFoundError
 
@@ -85,11 +92,18 @@ class Health:
     last_inbound_at: object
     last_outbound_at: object
     rejected: dict
+    to_apply: int  # stored, effects not applied yet (normally for under a second)
+    not_applied: int  # whose effects failed MAX_APPLY_ATTEMPTS times: an admin looks
 
 
 def health() -> Health:
     found = endpoint()
     rejected = dict(RejectedWebhook.objects.values_list("kind").annotate(n=Count("id")).order_by())
+    unapplied = WebhookEvent.objects.filter(applied_at__isnull=True)
+    given_up = Q(apply_attempts__gte=MAX_APPLY_ATTEMPTS)
+    counts = unapplied.aggregate(
+        to_apply=Count("id", filter=~given_up), not_applied=Count("id", filter=given_up)
+    )
     return Health(
         subscribed=bool(found.inbound_hook_id and found.outbound_hook_id),
         inbound_url=hook_url(found, EventKind.INBOUND),
@@ -99,4 +113,5 @@ def health() -> Health:
         last_inbound_at=found.last_inbound_at,
         last_outbound_at=found.last_outbound_at,
         rejected={kind.value: rejected.get(kind.value, 0) for kind in EventKind},
+        **counts,
     )

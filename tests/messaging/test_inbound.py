@@ -36,7 +36,9 @@ def wired(sandbox, settings, live_server):
 
 
 def deliver_webhooks():
+    """The sandbox posts its due notifications; then what our apply task does."""
     sandbox_webhooks.deliver_due(now=timezone.now() + timedelta(hours=1))
+    inbound.apply_pending()
 
 
 def text_in(api, message, sender=ANN):
@@ -52,13 +54,18 @@ def notification(sms_id=1, message="Hi", **sms):
     return {"Content": {"SMS": body, "Contact": {"ExternalReference": None}}}
 
 
-def post(client, token, kind, body):
+def post(client, token, kind, body, *, apply=True):
+    """POST a notification to the receiver and, unless told not to, apply it as the apply
+    task does a moment later."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return client.post(
+    response = client.post(
         reverse("txtsync-hook", kwargs={"token": token, "kind": kind}),
         raw,
         content_type="application/json",
     )
+    if apply:
+        inbound.apply_pending()
+    return response
 
 
 @pytest.fixture
@@ -292,7 +299,27 @@ def test_a_contact_is_found_by_contact_id_then_reference_then_number(client, tok
     assert Message.objects.get(sms_id=2).contact == by_ref
 
 
-def test_losing_a_race_to_create_the_contact_starts_the_notification_again(
+def test_the_request_only_stores_the_notification_and_asks_for_it_to_be_applied(
+    client, token, monkeypatch
+):
+    from messaging import tasks
+
+    asked = []
+    monkeypatch.setattr(tasks.apply_events, "apply_async", lambda **kw: asked.append(kw))
+    monkeypatch.setattr(inbound, "_schedule_apply", inbound._ApplyKick())
+
+    for sms_id in (1, 2, 2):
+        response = post(client, token, "inbound", notification(sms_id), apply=False)
+        assert response.status_code == 200
+
+    assert WebhookEvent.objects.count() == 2 and not Message.objects.exists()
+    assert asked == [{"countdown": inbound.APPLY_DELAY_SECONDS}]  # one task for the burst
+    assert inbound.apply_pending() == 2
+    assert Message.objects.count() == 2
+    assert inbound.apply_pending() == 0  # applied once
+
+
+def test_an_event_whose_effects_fail_is_kept_and_applied_by_a_later_run(
     client, token, monkeypatch
 ):
     from django.db import IntegrityError
@@ -303,16 +330,22 @@ def test_losing_a_race_to_create_the_contact_starts_the_notification_again(
 
     def refused_once(*args, **fields):
         calls.append(fields)
-        if len(calls) == 1:  # another notification about this number committed it first
+        if len(calls) == 1:  # e.g. another worker created this number's contact first
             raise IntegrityError("duplicate key value violates unique constraint")
         return create(*args, **fields)
 
     monkeypatch.setattr(sync, "_create_known_remotely", refused_once)
 
     assert post(client, token, "inbound", notification(1)).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert (event.applied_at, event.apply_attempts) == (None, 1)
+    assert "IntegrityError" in event.apply_error and not Message.objects.exists()
 
+    assert inbound.apply_pending() == 1
+
+    event.refresh_from_db()
+    assert event.applied_at is not None and event.apply_error == ""
     assert Message.objects.get().contact.mobile_number == ANN
-    assert WebhookEvent.objects.count() == 1 and len(calls) == 2
 
 
 def test_a_message_body_is_stored_verbatim(client, token):
@@ -326,4 +359,5 @@ def test_a_message_body_is_stored_verbatim(client, token):
 def test_receive_is_usable_without_http(token):
     received = inbound.receive(token, "inbound", json.dumps(notification()).encode())
 
-    assert (received.status, Message.objects.count()) == (200, 1)
+    assert (received.status, WebhookEvent.objects.count()) == (200, 1)
+    assert inbound.apply_pending() == 1 and Message.objects.count() == 1

@@ -496,6 +496,7 @@ def test_a_poll_after_a_new_inbound_sms_sends_the_fragments(ann_client):
     body = {"Content": {"SMS": sms, "Contact": {"ExternalReference": None}}}
 
     inbound.receive(token, "inbound", json.dumps(body).encode())
+    inbound.apply_pending()  # what the apply task does a moment later
     in_list = poll(ann_client, cursor)
 
     assert in_list.status_code == 200

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from messaging import inbound, webhook_setup
-from messaging.models import EventKind, RejectedWebhook, WebhookEndpoint
+from messaging.models import EventKind, RejectedWebhook, WebhookEndpoint, WebhookEvent
 
 TOKEN = "s3cr3t-token-that-nobody-may-see-on-a-page-Wxyz"
 
@@ -75,6 +75,24 @@ def test_subscribed_with_hook_ids_last_received_and_rejected_counts(client, admi
     assert 'data-metric="rejected_total">3<' in html
     assert "(inbound 1, outbound 2)" in html
     assert reverse("admin:messaging_rejectedwebhook_changelist") in html
+
+
+def test_notifications_waiting_to_be_applied_and_those_that_could_not_be(
+    client, admin_user, endpoint
+):
+    for sms_id, attempts in ((1, 0), (2, 0), (3, inbound.MAX_APPLY_ATTEMPTS)):
+        WebhookEvent.objects.create(
+            kind=EventKind.INBOUND, sms_id=sms_id, payload={}, apply_attempts=attempts
+        )
+    WebhookEvent.objects.create(kind=EventKind.INBOUND, sms_id=4, payload={},
+                                applied_at=timezone.now())  # fmt: skip
+
+    html = page(client, admin_user)
+
+    assert 'data-metric="to_apply">2<' in html
+    assert 'data-metric="not_applied">1<' in html
+    assert "?applied=failed" in html
+    assert (metrics(client, admin_user)["webhooks"]["not_applied"]) == 1
 
 
 def test_the_same_numbers_in_the_metrics_json_with_the_token_masked(client, admin_user, endpoint):

@@ -28,3 +28,7 @@ class Command(BaseCommand):
             f"  rejected: {health.rejected['inbound']} inbound, "
             f"{health.rejected['outbound']} outbound"
         )
+        self.stdout.write(
+            f"  waiting to be applied: {health.to_apply}; "
+            f"could not be applied: {health.not_applied}"
+        )

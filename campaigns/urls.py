@@ -2,8 +2,20 @@
 
 from django.urls import path
 
-from txtcrm import views
+from campaigns import views
 
+# No app_name: the list keeps the name "campaigns" that the top navigation uses.
 urlpatterns = [
-    path("", views.section, {"section": "campaigns"}, name="campaigns"),
+    path("", views.campaign_list, name="campaigns"),
+    path("new/", views.campaign_create, name="campaign-create"),
+    path("preview/", views.campaign_preview, name="campaign-preview"),
+    path("<int:pk>/", views.campaign_detail, name="campaign"),
+    path("<int:pk>/edit/", views.campaign_edit, name="campaign-edit"),
+    path("<int:pk>/preview/", views.campaign_preview, name="campaign-edit-preview"),
+    path("<int:pk>/launch/", views.campaign_launch, name="campaign-launch"),
+    path("<int:pk>/progress/", views.campaign_progress, name="campaign-progress"),
+    path("<int:pk>/pause/", views.campaign_control, {"action": "pause"}, name="campaign-pause"),
+    path("<int:pk>/resume/", views.campaign_control, {"action": "resume"}, name="campaign-resume"),
+    path("<int:pk>/cancel/", views.campaign_control, {"action": "cancel"}, name="campaign-cancel"),
+    path("<int:pk>/recipients.csv", views.recipients_csv, name="campaign-recipients-csv"),
 ]

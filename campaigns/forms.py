@@ -1,0 +1,283 @@
+"""The campaign composer's form: it parses and validates what an admin typed into the
+fields of a draft Campaign; campaigns.services stores it (create_draft / update_draft) and
+does the planning, launching and everything after.
+
+Times are typed in the account's time zone (settings.TIME_ZONE) and stored in UTC.
+"""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from contacts.models import Contact, Tag
+from messaging.conversations import senders
+from messaging.merge import FIELDS as MERGE_FIELDS
+
+MESSAGE_MAX = 1600  # ten GSM-7 SMS, as in the inbox composer
+MAX_NUMBERS = 10_000  # typed or pasted numbers; a bigger list belongs in a tag (CSV import)
+AUDIENCE_FIELDS = ("any_tags", "all_tags", "excluded_tags", "numbers", "contacts")
+SCHEDULE_CHOICES = [("now", "As soon as it is launched"), ("later", "At a date and time")]
+
+
+def account_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def split_numbers(text: str) -> list[str]:
+    """One number per line, as typed (commas and semicolons also separate)."""
+    lines = (text or "").replace(",", "\n").replace(";", "\n").splitlines()
+    return [line.strip() for line in lines if line.strip()]
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(
+        max_length=Campaign._meta.get_field("name").max_length,
+        help_text="For your team only; recipients never see it.",
+        error_messages={"required": "Give the campaign a name, e.g. “Spring sale”."},
+    )
+    sender = forms.ChoiceField(
+        label="Send from",
+        help_text="The sender id or number recipients see.",
+        error_messages={
+            "required": "Choose who the SMS is from.",
+            "invalid_choice": "Choose one of your sender ids.",
+        },
+    )
+    template = forms.CharField(
+        label="Message",
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={
+            "required": "Write the message to send.",
+            "max_length": "The message can be at most %(limit_value)d characters "
+            "(it has %(show_value)d).",
+        },
+    )
+    any_tags = forms.MultipleChoiceField(
+        label="Contacts with any of these tags",
+        required=False,
+        help_text="Hold Ctrl (⌘ on a Mac) to choose several.",
+        error_messages={"invalid_choice": "There is no tag named “%(value)s” any more."},
+    )
+    all_tags = forms.MultipleChoiceField(
+        label="…and all of these tags",
+        required=False,
+        help_text="Optional: narrows the selection to contacts that have every one.",
+        error_messages={"invalid_choice": "There is no tag named “%(value)s” any more."},
+    )
+    excluded_tags = forms.MultipleChoiceField(
+        label="Leave out contacts with these tags",
+        required=False,
+        error_messages={"invalid_choice": "There is no tag named “%(value)s” any more."},
+    )
+    numbers = forms.CharField(
+        label="Numbers",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "inputmode": "tel", "autocomplete": "off"}),
+    )
+    contacts = forms.TypedMultipleChoiceField(
+        label="Contacts chosen one by one",
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Untick a contact to leave them out.",
+    )
+    schedule = forms.ChoiceField(
+        label="Start",
+        choices=SCHEDULE_CHOICES,
+        initial="now",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose when to send it."},
+    )
+    send_date = forms.DateField(
+        label="Date",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    send_time = forms.TimeField(
+        label="Time",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    quiet_start = forms.TimeField(
+        label="Quiet from",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    quiet_end = forms.TimeField(
+        label="Quiet until",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+
+    def __init__(self, *args, campaign: Campaign | None = None, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        if campaign is not None and "initial" not in kwargs:
+            kwargs["initial"] = self.initial_for(campaign)
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+        self.zone_name = settings.TIME_ZONE
+        names = list(Tag.objects.values_list("name", flat=True))
+        chosen = campaign.audience if campaign else {}
+        for field in ("any_tags", "all_tags", "excluded_tags"):
+            known = {name.casefold() for name in names}
+            # A draft keeps a tag deleted since, so saving it again is a decision.
+            gone = [n for n in chosen.get(field, []) if n.casefold() not in known]
+            self.fields[field].choices = [(n, n) for n in [*names, *gone]]
+            self.fields[field].widget.attrs["size"] = min(max(len(names), 4), 8)
+        self.fields["sender"].choices = [(s, s) for s in senders()]
+        contact_ids = chosen.get("contacts", []) if campaign else []
+        people = Contact.objects.filter(pk__in=contact_ids).only("full_name", "mobile_number")
+        self.fields["contacts"].choices = [(c.pk, f"{c} ({c.mobile_number})") for c in people]
+        region = settings.TXTCRM_DEFAULT_REGION
+        self.fields["numbers"].help_text = (
+            f"One per line, any format (national numbers are read as {region}). "
+            "A number of a contact counts as that contact, so their opt-out holds."
+        )
+        self.fields["send_date"].help_text = f"In {self.zone_name}."
+        self.fields["template"].widget.attrs.update(
+            {"data-counter": "campaign-counter", "maxlength": MESSAGE_MAX}
+        )
+
+    @property
+    def merge_fields(self) -> list[str]:
+        return list(MERGE_FIELDS)
+
+    @property
+    def has_hand_picked_contacts(self) -> bool:
+        return bool(self.fields["contacts"].choices)
+
+    @staticmethod
+    def initial_for(campaign: Campaign) -> dict:
+        audience = campaign.audience or {}
+        initial = {
+            "name": campaign.name,
+            "sender": campaign.sender,
+            "template": campaign.template,
+            "any_tags": audience.get("any_tags", []),
+            "all_tags": audience.get("all_tags", []),
+            "excluded_tags": audience.get("excluded_tags", []),
+            "numbers": "\n".join(audience.get("numbers", [])),
+            "contacts": audience.get("contacts", []),
+            "schedule": "later" if campaign.scheduled_at else "now",
+            "quiet_start": campaign.quiet_start,
+            "quiet_end": campaign.quiet_end,
+        }
+        if campaign.scheduled_at:
+            local = campaign.scheduled_at.astimezone(account_zone())
+            initial["send_date"], initial["send_time"] = local.date(), local.time()
+        return initial
+
+    # --- Validation ---------------------------------------------------------------------
+
+    def clean_numbers(self) -> list[str]:
+        numbers = split_numbers(self.cleaned_data["numbers"])
+        if len(numbers) > MAX_NUMBERS:
+            raise forms.ValidationError(
+                f"That is {len(numbers):,} numbers; at most {MAX_NUMBERS:,} can be typed here. "
+                "For more, import them as contacts with a tag and choose the tag."
+            )
+        return numbers
+
+    def clean(self):
+        cleaned = super().clean()
+        self._check_audience(cleaned)
+        self._check_schedule(cleaned)
+        self._check_quiet_hours(cleaned)
+        return cleaned
+
+    def _check_audience(self, cleaned: dict) -> None:
+        if any(field in self.errors for field in AUDIENCE_FIELDS):
+            return
+        selected = {n.casefold() for n in [*cleaned["any_tags"], *cleaned["all_tags"]]}
+        both = [n for n in cleaned["excluded_tags"] if n.casefold() in selected]
+        chosen = [cleaned.get(f) for f in ("any_tags", "all_tags", "numbers", "contacts")]
+        if not any(chosen):  # (add_error drops the field from cleaned_data: check it last)
+            self.add_error(
+                "any_tags",
+                "Choose who gets this campaign: at least one tag, or type some numbers.",
+            )
+        elif both:
+            self.add_error(
+                "excluded_tags",
+                f"“{both[0]}” is both chosen and left out: remove it from one of the lists.",
+            )
+
+    def _check_schedule(self, cleaned: dict) -> None:
+        if cleaned.get("schedule") != "later":
+            return
+        day, at = cleaned.get("send_date"), cleaned.get("send_time")
+        if "send_date" in self.errors or "send_time" in self.errors:
+            return
+        if day is None or at is None:
+            field = "send_date" if day is None else "send_time"
+            self.add_error(
+                field, "Choose the date and the time to send, or send as soon as launched."
+            )
+            return
+        when = datetime.combine(day, at, tzinfo=account_zone())
+        if when <= timezone.now():
+            self.add_error(
+                "send_date",
+                f"{when:%d %b %Y, %H:%M} ({self.zone_name}) has passed: choose a later "
+                "time, or send as soon as launched.",
+            )
+
+    def _check_quiet_hours(self, cleaned: dict) -> None:
+        if "quiet_start" in self.errors or "quiet_end" in self.errors:
+            return
+        start, end = cleaned.get("quiet_start"), cleaned.get("quiet_end")
+        if (start is None) != (end is None):
+            self.add_error(
+                "quiet_end" if end is None else "quiet_start",
+                "Give both the start and the end of the quiet hours, or leave both empty.",
+            )
+        elif start is not None and start == end:
+            self.add_error(
+                "quiet_end",
+                "Quiet hours start and end at the same time, which means no quiet hours: "
+                "give an end time, e.g. 21:00 until 08:00, or leave both empty.",
+            )
+
+    # --- What the form means --------------------------------------------------------------
+
+    def scheduled_at(self) -> datetime | None:
+        data = self.cleaned_data
+        if data.get("schedule") != "later" or not (
+            data.get("send_date") and data.get("send_time")
+        ):
+            return None
+        return datetime.combine(data["send_date"], data["send_time"], tzinfo=account_zone())
+
+    def audience(self) -> dict:
+        """The audience as Campaign.audience stores it, from the valid fields."""
+        data = self.cleaned_data
+        return {field: list(data.get(field) or []) for field in AUDIENCE_FIELDS}
+
+    def campaign_fields(self) -> dict:
+        data = self.cleaned_data
+        quiet = data.get("quiet_start"), data.get("quiet_end")
+        if None in quiet or quiet[0] == quiet[1]:
+            quiet = (None, None)
+        return {
+            "name": data.get("name", ""),
+            "sender": data.get("sender", ""),
+            "template": data.get("template", ""),
+            "audience": self.audience(),
+            "scheduled_at": self.scheduled_at(),
+            "quiet_start": quiet[0],
+            "quiet_end": quiet[1],
+        }
+
+    def unsaved_campaign(self) -> Campaign:
+        """The campaign as typed so far, for the live preview: valid fields only, except the
+        message, which is previewed as typed (too long or not)."""
+        if not hasattr(self, "cleaned_data"):
+            self.is_valid()
+        fields = self.campaign_fields()
+        fields["template"] = self.data.get("template", "")
+        return Campaign(**fields)

@@ -1,0 +1,403 @@
+"""The campaign pages (administrators only). Thin: campaigns.forms parses the composer,
+campaigns.services previews, launches and controls, campaigns.reports counts."""
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from campaigns import reports, services
+from campaigns.csv_export import recipient_rows
+from campaigns.forms import CampaignForm
+from campaigns.models import Campaign, CampaignStatus, RecipientState
+
+PER_PAGE = 50
+LISTED_RECIPIENTS = 100  # unknown / failed recipients shown on the page; the CSV has all
+POLL_SECONDS = {CampaignStatus.RUNNING: 3, CampaignStatus.SCHEDULED: 30}
+# As services.cancel allows: everything not yet over.
+CANCELLABLE = {CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.RUNNING,
+               CampaignStatus.PAUSED}  # fmt: skip
+CHART_HOURS = 7 * 24  # the chart shows the first week after the first delivery
+EMPTY_TEXT = (
+    "Some recipients would get an empty message (their merge fields are empty and have "
+    "no fallback). Give each merge field a fallback, e.g. {FirstName|there}."
+)
+
+
+def admin_required(view: Callable) -> Callable:
+    """Signed-in staff only: visitors go to the login page (an htmx request, whose page
+    cannot follow a redirect, gets 401 and a reload), agents get 403."""
+    page_view = login_required(view)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated and request.headers.get("HX-Request"):
+            return HttpResponse("Sign in again.", status=401, headers={"HX-Refresh": "true"})
+        if request.user.is_authenticated and not request.user.is_staff:
+            raise PermissionDenied("Only administrators can see and send campaigns.")
+        return page_view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# --- What the templates show ----------------------------------------------------------------
+
+
+@dataclass
+class Progress:
+    """Where a launched campaign is, from its recipients' states (one query)."""
+
+    status: str
+    recipients: int
+    sent: int
+    failed: int
+    unknown: int
+    skipped: int
+    planned_calls: int
+    used_calls: int
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.failed + self.unknown
+
+    @property
+    def waiting(self) -> int:
+        return self.recipients - self.done
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.recipients) if self.recipients else 100
+
+    @property
+    def poll_seconds(self) -> int | None:
+        return POLL_SECONDS.get(self.status)
+
+
+def progress_of(campaign: Campaign, counts: Counter | None = None) -> Progress:
+    if counts is None:
+        counts = reports.headlines([campaign.pk]).get(campaign.pk, Counter())
+    return Progress(
+        status=campaign.status,
+        recipients=counts["recipients"],
+        sent=counts[RecipientState.SENT],
+        failed=counts[RecipientState.FAILED],
+        unknown=counts[RecipientState.UNKNOWN],
+        skipped=counts[RecipientState.SKIPPED],
+        planned_calls=campaign.planned_calls,
+        used_calls=campaign.used_calls,
+    )
+
+
+def duration_text(duration: timedelta) -> str:
+    seconds = duration.total_seconds()
+    if seconds < 60:
+        return "under a minute"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"about {minutes} minute{'s' if minutes != 1 else ''}"
+    hours, minutes = divmod(minutes, 60)
+    return f"about {hours} h {minutes:02d} min"
+
+
+def budget_text() -> str:
+    calls, _, seconds = settings.TXTSYNC_BUDGET.partition("/")
+    return f"{calls} calls per {seconds} s"
+
+
+def preview_of(campaign: Campaign) -> dict:
+    """The composer's preview panel: numbers, plan, samples, and what is still missing."""
+    audience = campaign.audience or {}
+    context = {"preview": None, "hint": "", "problem": "", "previewed": campaign}
+    if not any(audience.get(key) for key in ("any_tags", "all_tags", "numbers", "contacts")):
+        context["hint"] = "Choose tags or type numbers to see who this campaign goes to."
+        return context
+    if campaign.template.strip():
+        try:
+            context["preview"] = services.preview(campaign)
+        except ValueError:  # the planner refuses a recipient whose text renders empty
+            context["problem"] = EMPTY_TEXT
+    else:
+        context["hint"] = "Write the message to see the plan, the cost and samples."
+    if context["preview"] is None:
+        found = services.audience_of(campaign)
+        context["preview"] = services.Preview(
+            recipients=len(found.recipients),
+            excluded=dict(Counter(str(e.reason) for e in found.excluded)),
+            currency=settings.TXTCRM_CURRENCY,
+        )
+        return context
+    preview = context["preview"]
+    if preview.plan is None:  # nobody to send to
+        return context
+    calls = Counter(call.operation for call in preview.plan.calls)
+    context.update(
+        operations=sorted(calls.items()),
+        tag_names=next((c.tag_names for c in preview.plan.calls if c.kind == "bulk_tag"), ()),
+        duration_text=duration_text(preview.duration),
+        budget_text=budget_text(),
+        excluded_total=sum(preview.excluded.values()),
+    )
+    return context
+
+
+def chart_of(timeline: list[tuple[datetime, int, int]]) -> dict | None:
+    """Bars for deliveries and replies per hour, as SVG geometry (no chart library)."""
+    if not timeline:
+        return None
+    first = timeline[0][0]
+    hours = [row for row in timeline if row[0] < first + timedelta(hours=CHART_HOURS)]
+    width, height = 720, 160
+    peak = max(max(d, r) for _, d, r in hours) or 1
+    slot = width / len(hours)
+    bar = min(slot * 0.4, 24)
+    bars = []
+    for index, (hour, deliveries, replies) in enumerate(hours):
+        middle = index * slot + slot / 2
+        d_height, r_height = height * deliveries / peak, height * replies / peak
+        bars.append(
+            {
+                "hour": hour,
+                "deliveries": deliveries,
+                "replies": replies,
+                "d_x": f"{middle - bar:.1f}",
+                "r_x": f"{middle:.1f}",
+                "d_y": f"{height - d_height:.1f}",
+                "r_y": f"{height - r_height:.1f}",
+                "d_height": f"{d_height:.1f}",
+                "r_height": f"{r_height:.1f}",
+            }
+        )
+    return {
+        "bars": bars,
+        "width": width,
+        "height": height,
+        "bar": f"{bar:.1f}",
+        "peak": peak,
+        "first": hours[0][0],
+        "last": hours[-1][0],
+        "cut": len(hours) < len(timeline),
+    }
+
+
+def controls_of(campaign: Campaign) -> list[dict]:
+    """The buttons a campaign's status allows (services enforces the same rules)."""
+    status = campaign.status
+    shown = []
+    if status in (CampaignStatus.RUNNING, CampaignStatus.SCHEDULED):
+        shown.append({"action": "pause", "label": "Pause", "style": "contacts-secondary"})
+    if status == CampaignStatus.PAUSED:
+        shown.append({"action": "resume", "label": "Resume", "style": ""})
+    if status in CANCELLABLE:
+        shown.append(
+            {
+                "action": "cancel",
+                "label": "Cancel campaign",
+                "style": "contacts-danger",
+                "confirm": "Cancel this campaign? Nothing more will be sent; "
+                "this cannot be undone.",
+            }
+        )
+    return shown
+
+
+# --- The list -------------------------------------------------------------------------------
+
+
+@admin_required
+@require_GET
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    campaigns = Campaign.objects.order_by("-created_at", "-pk")
+    page = Paginator(campaigns, PER_PAGE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    counts = reports.headlines([c.pk for c in rows])
+    return render(
+        request,
+        "campaigns/list.html",
+        {
+            "page": page,
+            "rows": [(c, counts.get(c.pk, Counter())) for c in rows],
+            "zone": settings.TIME_ZONE,
+        },
+    )
+
+
+# --- The composer ---------------------------------------------------------------------------
+
+
+@admin_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    return _composer(request, None)
+
+
+@admin_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=pk)
+    if campaign.status != CampaignStatus.DRAFT:
+        messages.info(request, f"This campaign is {campaign.status}; only a draft can be edited.")
+        return redirect("campaign", pk=campaign.pk)
+    return _composer(request, campaign)
+
+
+def _composer(request: HttpRequest, campaign: Campaign | None) -> HttpResponse:
+    form = CampaignForm(request.POST if request.method == "POST" else None, campaign=campaign)
+    if form.is_bound and form.is_valid():
+        try:
+            if campaign is None:
+                saved = services.create_draft(form.campaign_fields(), created_by=request.user)
+            else:  # refused if it was launched meanwhile (a conditional UPDATE)
+                saved = services.update_draft(campaign, form.campaign_fields())
+        except services.CampaignError as refused:
+            messages.error(request, str(refused))
+            return redirect("campaign", pk=campaign.pk)
+        if request.POST.get("action") == "launch":
+            return redirect("campaign-launch", pk=saved.pk)
+        messages.success(request, f"Saved the draft “{saved.name}”.")
+        return redirect("campaign", pk=saved.pk)
+    if form.is_bound:
+        panel = preview_of(form.unsaved_campaign())
+    elif campaign is not None:
+        panel = preview_of(campaign)
+    else:
+        panel = {"hint": "Choose tags or type numbers to see who this campaign goes to."}
+    return render(
+        request,
+        "campaigns/form.html",
+        {"form": form, "campaign": campaign, "zone": settings.TIME_ZONE, **panel},
+    )
+
+
+@admin_required
+@require_POST
+def campaign_preview(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """The live preview panel for the composer's current values (htmx, on change)."""
+    campaign = get_object_or_404(Campaign, pk=pk) if pk else None
+    form = CampaignForm(request.POST, campaign=campaign)
+    context = preview_of(form.unsaved_campaign())
+    return render(request, "campaigns/_preview.html", {**context, "zone": settings.TIME_ZONE})
+
+
+# --- Launching ------------------------------------------------------------------------------
+
+
+@admin_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def campaign_launch(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm, then launch: every recipient and call is stored, sending starts (or waits)."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    if campaign.status != CampaignStatus.DRAFT:
+        messages.info(request, f"This campaign is {campaign.status}: it was launched already.")
+        return redirect("campaign", pk=campaign.pk)
+    error = ""
+    if request.method == "POST":
+        try:
+            launched = services.launch(campaign)
+        except services.CampaignError as refused:
+            error = str(refused)
+        except ValueError:  # the planner refuses a recipient whose text renders empty
+            error = EMPTY_TEXT
+        else:
+            if launched.status == CampaignStatus.SCHEDULED:
+                when = timezone.localtime(launched.scheduled_at)
+                text = f"Scheduled: “{launched.name}” starts {when:%d %b %Y at %H:%M}."
+            else:
+                text = f"Launched: “{launched.name}” is sending now."
+            messages.success(request, text)
+            return redirect("campaign", pk=campaign.pk)
+    return render(
+        request,
+        "campaigns/launch.html",
+        {"campaign": campaign, "error": error, "zone": settings.TIME_ZONE,
+         **preview_of(campaign)},
+    )  # fmt: skip
+
+
+# --- One campaign ---------------------------------------------------------------------------
+
+
+@admin_required
+@require_GET
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign.objects.select_related("created_by"), pk=pk)
+    context = {
+        "campaign": campaign,
+        "controls": controls_of(campaign),
+        "zone": settings.TIME_ZONE,
+    }
+    if campaign.status == CampaignStatus.DRAFT:
+        context.update(preview_of(campaign))
+    else:
+        listed = campaign.recipients.select_related("contact").order_by("pk")
+        context.update(
+            progress=progress_of(campaign),
+            summary=reports.summary(campaign),
+            chart=chart_of(reports.timeline(campaign)),
+            unknown=list(listed.filter(state=RecipientState.UNKNOWN)[:LISTED_RECIPIENTS]),
+            failed=list(listed.filter(state=RecipientState.FAILED)[:LISTED_RECIPIENTS]),
+            listed_max=LISTED_RECIPIENTS,
+            reply_days=reports.REPLY_WINDOW.days,
+        )
+    return render(request, "campaigns/detail.html", context)
+
+
+@admin_required
+@require_GET
+def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress panel, polled while the campaign runs. When the status differs from the
+    one the page shows (finished, paused elsewhere...), the page reloads for its report."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    if request.GET.get("shown", campaign.status) != campaign.status:
+        return HttpResponse(status=204, headers={"HX-Refresh": "true"})
+    return render(
+        request,
+        "campaigns/_progress.html",
+        {"campaign": campaign, "progress": progress_of(campaign)},
+    )
+
+
+CONTROLS = {
+    "pause": (services.pause, "Paused: nothing more is sent until you resume."),
+    "resume": (services.resume, "Resumed: sending carries on where it stopped."),
+    "cancel": (services.cancel, "Cancelled: nothing more will be sent."),
+}
+
+
+@admin_required
+@require_POST
+def campaign_control(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=pk)
+    change, done = CONTROLS[action]
+    try:
+        change(campaign)
+    except services.CampaignError as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, done)
+    return redirect("campaign", pk=campaign.pk)
+
+
+@admin_required
+@require_GET
+def recipients_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """Every recipient's outcome, streamed in keyset chunks (flat memory, any size)."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    response = StreamingHttpResponse(
+        recipient_rows(campaign, bom=True), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="campaign-{campaign.pk}-recipients.csv"'
+    )
+    response["Cache-Control"] = "no-store"
+    return response

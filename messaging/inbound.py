@@ -191,16 +191,42 @@ def apply_pending(batch: int = APPLY_BATCH) -> int:
             if not events:
                 return applied
             after = events[-1].pk
-            applied += sum(_apply_one(event) for event in events)
+            applied += _apply_batch(events)
             WebhookEvent.objects.bulk_update(
                 events, ["applied_at", "apply_attempts", "apply_error"]
             )
 
 
-def _apply_one(event: WebhookEvent) -> bool:
+def _apply_batch(events: list[WebhookEvent]) -> int:
+    """All the batch's effects at once; if one fails, the batch is undone and each event
+    is applied on its own, so only the failing one waits for a later run."""
+    try:
+        with transaction.atomic():
+            known = _known_conversations(events)
+            for event in events:
+                _apply(event.kind, event.payload, event.payload["Content"]["SMS"], known)
+    except Exception:
+        known = _known_conversations(events)  # what the undone batch cached is gone
+        return sum(_apply_one(event, known) for event in events)
+    now = timezone.now()
+    for event in events:
+        event.applied_at, event.apply_error = now, ""
+    return len(events)
+
+
+def _known_conversations(events: list[WebhookEvent]) -> dict[int, Conversation]:
+    """The batch's conversations by the contact's ContactID, in one query."""
+    ids = {event.payload["Content"]["SMS"].get("ContactID") for event in events}
+    found = Conversation.objects.select_related("contact").filter(
+        contact__txtsync_id__in=[i for i in ids if _is_int(i)]
+    )
+    return {conversation.contact.txtsync_id: conversation for conversation in found}
+
+
+def _apply_one(event: WebhookEvent, known: dict[int, Conversation]) -> bool:
     try:
         with transaction.atomic():  # a savepoint: a failure undoes this event only
-            _apply(event.kind, event.payload, event.payload["Content"]["SMS"])
+            _apply(event.kind, event.payload, event.payload["Content"]["SMS"], known)
     except Exception as error:  # kept on the event, never lost
         log.warning("Webhook event %s not applied: %s", event.pk, error)
         event.apply_attempts += 1
@@ -232,11 +258,11 @@ def _first_time(kind: EventKind, payload: dict, sms_id: int) -> bool:
         return cursor.fetchone() is not None
 
 
-def _apply(kind: EventKind, payload: dict, sms: dict) -> None:
+def _apply(kind: EventKind, payload: dict, sms: dict, known: dict[int, Conversation]) -> None:
     inbound = kind == EventKind.INBOUND
     number = sms["FromNumber"] if inbound else sms["ToNumber"]
     reference = (payload["Content"].get("Contact") or {}).get("ExternalReference")
-    contact, conversation = _conversation_of(sms.get("ContactID"), reference, number, sms)
+    contact, conversation = _conversation_of(sms.get("ContactID"), reference, number, sms, known)
     if not inbound:
         _record(conversation, contact, Direction.OUTBOUND, sms, sms.get("CreatedDate"))
         return
@@ -251,20 +277,17 @@ def _apply(kind: EventKind, payload: dict, sms: dict) -> None:
 
 
 def _conversation_of(
-    txtsync_id: Any, reference: str | None, number: str, sms: dict
+    txtsync_id: Any, reference: str | None, number: str, sms: dict, known: dict
 ) -> tuple[Contact, Conversation]:
-    """The contact and its conversation: usually one query (a known ContactID with a
-    conversation), else resolved ContactID -> ExternalReference -> number, created if new."""
-    if _is_int(txtsync_id):
-        found = Conversation.objects.select_related("contact").filter(
-            contact__txtsync_id=txtsync_id
-        )
-        for conversation in found[:1]:
-            return conversation.contact, conversation
-    else:
-        txtsync_id = None
+    """The contact and its conversation: `known` by ContactID (no query), else resolved
+    ContactID -> ExternalReference -> number, created if new, and then known."""
+    txtsync_id = txtsync_id if _is_int(txtsync_id) else None
+    if txtsync_id in known:
+        return known[txtsync_id].contact, known[txtsync_id]
     contact = resolve_contact(txtsync_id, reference, number, sms.get("ContactName") or "")
-    conversation, _ = Conversation.objects.get_or_create(contact=contact)
+    conversation, _ = Conversation.objects.select_related("contact").get_or_create(contact=contact)
+    if contact.txtsync_id is not None:
+        known[contact.txtsync_id] = conversation
     return contact, conversation
 
 

@@ -328,13 +328,13 @@ def test_an_event_whose_effects_fail_is_kept_and_applied_by_a_later_run(
 
     create, calls = sync._create_known_remotely, []
 
-    def refused_once(*args, **fields):
+    def refused_twice(*args, **fields):
         calls.append(fields)
-        if len(calls) == 1:  # e.g. another worker created this number's contact first
+        if len(calls) <= 2:  # in the batch, then on its own: it waits for the next run
             raise IntegrityError("duplicate key value violates unique constraint")
         return create(*args, **fields)
 
-    monkeypatch.setattr(sync, "_create_known_remotely", refused_once)
+    monkeypatch.setattr(sync, "_create_known_remotely", refused_twice)
 
     assert post(client, token, "inbound", notification(1)).status_code == 200
     event = WebhookEvent.objects.get()
@@ -346,6 +346,25 @@ def test_an_event_whose_effects_fail_is_kept_and_applied_by_a_later_run(
     event.refresh_from_db()
     assert event.applied_at is not None and event.apply_error == ""
     assert Message.objects.get().contact.mobile_number == ANN
+
+
+def test_one_failing_event_does_not_hold_back_the_rest_of_its_batch(client, token, monkeypatch):
+    keywords = inbound._keywords
+
+    def failing_on_boom(contact, body):
+        if body == "boom":
+            raise ValueError("cannot apply this one")
+        keywords(contact, body)
+
+    monkeypatch.setattr(inbound, "_keywords", failing_on_boom)
+    for sms_id, text in ((1, "first"), (2, "boom"), (3, "third")):
+        post(client, token, "inbound", notification(sms_id, text), apply=False)
+
+    assert inbound.apply_pending() == 2
+
+    assert sorted(Message.objects.values_list("body", flat=True)) == ["first", "third"]
+    failed = WebhookEvent.objects.get(applied_at__isnull=True)
+    assert (failed.sms_id, failed.apply_error) == (2, "ValueError: cannot apply this one")
 
 
 def test_a_message_body_is_stored_verbatim(client, token):

@@ -44,6 +44,7 @@ class Reason(StrEnum):
     EXCLUDED_TAG = "excluded tag"
     INVALID_NUMBER = "invalid number"
     DUPLICATE = "duplicate"
+    EMPTY_MESSAGE = "empty message"  # merge fields left nothing to send (campaigns.services)
 
 
 class ContactLike(Protocol):

@@ -18,7 +18,14 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from campaigns.audience import Audience, AudienceSpec, ContactRecord, normalise_number
+from campaigns.audience import (
+    Audience,
+    AudienceSpec,
+    ContactRecord,
+    Exclusion,
+    Reason,
+    normalise_number,
+)
 from campaigns.audience import resolve_audience as resolve
 from campaigns.models import (
     CallState,
@@ -37,6 +44,7 @@ from txtsync import pricing, segments
 
 AUDIENCE_KEYS = ("any_tags", "all_tags", "excluded_tags", "contacts", "numbers")
 SAMPLE_SIZE = 3
+Rendered = tuple[Contact | None, str, str]  # (contact, number, text)
 
 
 class CampaignError(Exception):
@@ -89,16 +97,23 @@ def audience_of(campaign: Campaign) -> Audience:
     return resolve(_candidates(spec), spec, region=settings.TXTCRM_DEFAULT_REGION)
 
 
-def rendered(campaign: Campaign, audience: Audience) -> list[tuple[Contact | None, str, str]]:
-    """(contact, number, text) per recipient, merge fields filled in."""
+def rendered(campaign: Campaign, audience: Audience) -> tuple[Audience, list[Rendered]]:
+    """(contact, number, text) per recipient, merge fields filled in; a recipient whose
+    text comes out empty (e.g. just `{FirstName}` and no first name) is excluded."""
     ids = [r.contact_key for r in audience.recipients if r.contact_key is not None]
     contacts = Contact.objects.in_bulk(ids)
     stranger = Contact()  # no fields: every merge field takes its fallback
-    result = []
+    texts, empty = [], []
     for recipient in audience.recipients:
         contact = contacts.get(recipient.contact_key)
-        result.append((contact, recipient.number, render(campaign.template, contact or stranger)))
-    return result
+        text = render(campaign.template, contact or stranger)
+        if text.strip():
+            texts.append((contact, recipient.number, text))
+        else:
+            empty.append(Exclusion(Reason.EMPTY_MESSAGE, recipient.number, recipient.contact_key))
+    numbers = {number for _, number, _ in texts}
+    kept = tuple(r for r in audience.recipients if r.number in numbers)
+    return Audience(kept, (*audience.excluded, *empty)), texts
 
 
 # --- The preview the composer shows ---------------------------------------------------------
@@ -129,8 +144,7 @@ class Preview:
 
 
 def preview(campaign: Campaign) -> Preview:
-    audience = audience_of(campaign)
-    texts = rendered(campaign, audience)
+    audience, texts = rendered(campaign, audience_of(campaign))
     result = Preview(
         recipients=len(texts),
         excluded=dict(Counter(str(e.reason) for e in audience.excluded)),
@@ -231,8 +245,7 @@ def launch(campaign: Campaign, now: datetime | None = None) -> Campaign:
     check_launchable(campaign)
     now = now or timezone.now()
     start = max(campaign.scheduled_at or now, now)
-    audience = audience_of(campaign)
-    texts = rendered(campaign, audience)
+    audience, texts = rendered(campaign, audience_of(campaign))
     if not texts:
         raise CampaignError("Nobody to send to: the audience has no recipient.")
     waves = _waves(campaign, texts, start)

@@ -29,10 +29,6 @@ POLL_SECONDS = {CampaignStatus.RUNNING: 3, CampaignStatus.SCHEDULED: 30}
 CANCELLABLE = {CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.RUNNING,
                CampaignStatus.PAUSED}  # fmt: skip
 CHART_HOURS = 7 * 24  # the chart shows the first week after the first delivery
-EMPTY_TEXT = (
-    "Some recipients would get an empty message (their merge fields are empty and have "
-    "no fallback). Give each merge field a fallback, e.g. {FirstName|there}."
-)
 
 
 def admin_required(view: Callable) -> Callable:
@@ -118,15 +114,12 @@ def budget_text() -> str:
 def preview_of(campaign: Campaign) -> dict:
     """The composer's preview panel: numbers, plan, samples, and what is still missing."""
     audience = campaign.audience or {}
-    context = {"preview": None, "hint": "", "problem": "", "previewed": campaign}
+    context = {"preview": None, "hint": "", "previewed": campaign}
     if not any(audience.get(key) for key in ("any_tags", "all_tags", "numbers", "contacts")):
         context["hint"] = "Choose tags or type numbers to see who this campaign goes to."
         return context
     if campaign.template.strip():
-        try:
-            context["preview"] = services.preview(campaign)
-        except ValueError:  # the planner refuses a recipient whose text renders empty
-            context["problem"] = EMPTY_TEXT
+        context["preview"] = services.preview(campaign)
     else:
         context["hint"] = "Write the message to see the plan, the cost and samples."
     if context["preview"] is None:
@@ -306,8 +299,6 @@ def campaign_launch(request: HttpRequest, pk: int) -> HttpResponse:
             launched = services.launch(campaign)
         except services.CampaignError as refused:
             error = str(refused)
-        except ValueError:  # the planner refuses a recipient whose text renders empty
-            error = EMPTY_TEXT
         else:
             if launched.status == CampaignStatus.SCHEDULED:
                 when = timezone.localtime(launched.scheduled_at)

@@ -479,12 +479,14 @@ def test_the_preview_helps_before_there_is_enough_to_preview(admin_client):
     assert 'aria-live="polite">1<' in html
 
 
-def test_the_preview_explains_a_text_that_would_be_empty(admin_client):
+def test_a_recipient_whose_text_would_be_empty_is_excluded_and_says_so(admin_client):
     person("", ANN)
+    person("Ben", BEN)
 
-    html = preview(admin_client, template="{FirstName}", numbers=ANN).content.decode()
+    html = preview(admin_client, template="{FirstName}", numbers=f"{ANN}\n{BEN}").content.decode()
 
-    assert "would get an empty message" in html and "{FirstName|there}" in html
+    assert 'aria-live="polite">1<' in html  # Ben only
+    assert "empty message" in html
 
 
 def test_the_preview_of_a_draft_keeps_its_hand_picked_contacts(admin_client):
@@ -546,7 +548,7 @@ def test_a_scheduled_campaign_says_when_it_starts(admin_client):
     [
         ("Hi {Nmae}", [ANN], "Unknown merge fields: {Nmae}."),
         ("Hello", [], "Nobody to send to: the audience has no recipient."),
-        ("{FirstName}", [ANN], "would get an empty message"),
+        ("{FirstName}", [ANN], "Nobody to send to"),  # Ann has no first name
     ],
 )
 def test_a_refused_launch_says_why_and_changes_nothing(admin_client, template, numbers, message):

@@ -162,6 +162,15 @@ def test_opted_out_excluded_invalid_and_duplicate_recipients_are_skipped_with_re
     ]  # fmt: skip
 
 
+def test_a_recipient_whose_text_renders_empty_is_skipped_not_sent_blank(txtsync):
+    pushed(("", ANN, []), ("Ben", BEN, []))
+
+    sale = run(services.launch(campaign("{FirstName}", numbers=[ANN, BEN])))
+
+    assert received() == {BEN: ["Ben"]}
+    assert states(sale)[ANN] == (RecipientState.SKIPPED, "empty message")
+
+
 def test_a_contact_who_opts_out_after_launch_is_not_sent_to(txtsync):
     pushed(("Ann", ANN, []), ("Ben", BEN, []))
     sale = services.launch(campaign(numbers=[ANN, BEN]))

@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/txtcrm
 REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres lint format clean
+.PHONY: run test test-sqlite test-postgres prod-check lint format clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ test-postgres: $(STAMP)
 	@echo "== Test pass 2/2: PostgreSQL ($(PG_URL)), Redis ($(REDIS_URL))"
 	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) REDIS_URL=$(REDIS_URL) \
 		$(PY) -m pytest $(PYTEST_ARGS)
+
+# The production shape on this machine, without Docker: PostgreSQL database
+# txtcrm_prodcheck, Redis db 15, gunicorn + 2 Celery workers + beat started with the
+# commands docker-compose.yml runs (deploy/processes.py), a smoke scenario, all stopped.
+prod-check: $(STAMP)
+	$(PY) deploy/prod_check.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -2,7 +2,6 @@
 with the webhook receiver, on the same server and middleware: /bench/ok, a bare Django
 view (reads the body, answers 200, no database)."""
 
-
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt

@@ -52,7 +52,7 @@ from django.core.validators import validate_email
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from contacts import services
+from contacts import services, signals
 from contacts.models import (
     FIELD_LABELS,
     TXTSYNC_FIELDS,
@@ -808,7 +808,7 @@ class _Importer:
                     for name in item.new_tags
                 ]
                 _insert_rows(through.db_table, columns, links, ignore_conflicts=not is_new)
-        OptOutEvent.objects.bulk_create(
+        opt_outs = OptOutEvent.objects.bulk_create(
             OptOutEvent(
                 contact_id=item.contact.pk,
                 allow_sms=False,
@@ -819,6 +819,8 @@ class _Importer:
             for item in items
             for row in item.opt_outs
         )
+        if opt_outs:
+            signals.contact_opted_out.send(sender=Contact, opt_outs=opt_outs)
 
 
 # Fields an import sets on a contact; the rest of a new contact is its defaults.

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from contacts import signals
 from contacts.models import (
     CUSTOM_FIELDS,
     TXTSYNC_FIELDS,
@@ -189,10 +190,14 @@ def delete_contact(contact: Contact) -> None:
     mark_dirty(Contact.objects.filter(pk=contact.pk))
 
 
-def _record_opt_out(contact, allow_sms, source, actor, reason) -> None:
-    OptOutEvent.objects.create(
+def _record_opt_out(contact, allow_sms, source, actor, reason) -> OptOutEvent:
+    """The change in the contact's history; an opt-out is announced (contacts.signals)."""
+    event = OptOutEvent.objects.create(
         contact=contact, allow_sms=allow_sms, source=source, actor=actor, reason=reason[:300]
     )
+    if not allow_sms:
+        signals.contact_opted_out.send(sender=Contact, opt_outs=[event])
+    return event
 
 
 @transaction.atomic

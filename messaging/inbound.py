@@ -28,6 +28,7 @@ from django.utils.dateparse import parse_datetime
 from contacts import services as contacts
 from contacts.models import Contact, OptOutSource
 from contacts.sync import resolve_contact
+from messaging import signals
 from messaging.models import (
     Conversation,
     ConversationStatus,
@@ -268,6 +269,7 @@ def _apply(kind: EventKind, payload: dict, sms: dict, known: dict[int, Conversat
         return
     message = _new_message(conversation, contact, Direction.INBOUND, sms, sms.get("DeliveredDate"))
     _touch(conversation, message, unread=True)
+    signals.message_received.send(sender=Message, message=message)
     last_outbound = payload["Content"].get("LastSMSOutbound")
     if isinstance(last_outbound, dict) and _is_int(last_outbound.get("SMSID")):
         previous = _record(conversation, contact, Direction.OUTBOUND, last_outbound,
@@ -316,12 +318,18 @@ def _record(
     when = existing.message_date or _date(date_text) or timezone.now()
     fields = {"sms_id": sms["SMSID"], "conversation_id": conversation.pk,
               "contact_id": contact.pk, "message_date": when}  # fmt: skip
-    if existing.send_state == SendState.UNKNOWN:
+    settles = existing.send_state == SendState.UNKNOWN
+    if settles:
         fields |= {"send_state": SendState.SENT, "last_error": "Settled by TxtSync"}
     if any(getattr(existing, name) != value for name, value in fields.items()):
+        previous = {"send_state": existing.send_state, "status": existing.status}
         fields["changed_at"] = timezone.now()  # the live thread picks it up
         Message.objects.filter(pk=existing.pk).update(**fields)
         existing.refresh_from_db()
+        if settles:
+            signals.message_status_changed.send(
+                sender=Message, message=existing, previous=previous
+            )
     return existing
 
 
@@ -349,12 +357,17 @@ def _learn_delivery(message: Message, sms: dict) -> None:
     if status is None or status == message.status or message.status in FINAL_STATUSES:
         return
     error_code = sms.get("ErrorCode") if _is_int(sms.get("ErrorCode")) else message.error_code
-    Message.objects.filter(pk=message.pk).update(
-        status=status,
-        error_code=error_code,
-        delivered_at=delivered_at if status == 2 else None,
-        changed_at=timezone.now(),  # the live thread picks it up
-    )
+    previous = {"send_state": message.send_state, "status": message.status}
+    changes = {
+        "status": status,
+        "error_code": error_code,
+        "delivered_at": delivered_at if status == 2 else None,
+        "changed_at": timezone.now(),  # the live thread picks it up
+    }
+    Message.objects.filter(pk=message.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(message, name, value)
+    signals.message_status_changed.send(sender=Message, message=message, previous=previous)
 
 
 def _unsettled(sms: dict) -> Message | None:

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from contacts import services as contacts
 from contacts.models import Contact
+from messaging import signals
 from messaging.models import Conversation, Direction, Message, SendState
 from txtcrm import txtsync_gateway as gateway
 from txtsync import (
@@ -44,6 +45,9 @@ MAX_CONNECT_ATTEMPTS = 5
 CREDENTIALS_RETRY = timedelta(minutes=5)
 SENDING_LEASE = timedelta(minutes=5)  # longer than any call's timeouts
 SHORT_WAIT_SECONDS = 60  # waits up to this go back to the broker; longer ones to beat
+# Outcomes announced by messaging.signals.message_status_changed; going back to `queued`
+# for a retry is the send task's own business.
+ANNOUNCED_STATES = {SendState.SENT, SendState.FAILED, SendState.UNKNOWN}
 
 
 def conversation_with(number: str) -> Conversation:
@@ -97,11 +101,24 @@ def _claim(message_id: int, now: datetime) -> Message | None:
     return Message.objects.get(pk=message_id) if claimed else None
 
 
-def _finish(message: Message, state: SendState, **fields) -> None:
-    """The claimed row's outcome, written only if we still hold the claim."""
-    Message.objects.filter(pk=message.pk, send_state=SendState.SENDING).update(
-        send_state=state, claimed_at=None, changed_at=timezone.now(), **fields
-    )
+def _finish(
+    message: Message, state: SendState, *, claimed_before: datetime | None = None, **fields
+) -> bool:
+    """The claimed row's outcome, written only if we still hold the claim (or, for the
+    sweeper, if the claim is older than `claimed_before`); whether it was written. An
+    outcome is announced in the same transaction."""
+    claim = {"claimed_at__lt": claimed_before} if claimed_before else {}
+    fields |= {"send_state": state, "claimed_at": None, "changed_at": timezone.now()}
+    with transaction.atomic():
+        finished = Message.objects.filter(
+            pk=message.pk, send_state=SendState.SENDING, **claim
+        ).update(**fields)
+        if finished and state in ANNOUNCED_STATES:
+            previous = {"send_state": SendState.SENDING, "status": message.status}
+            for name, value in fields.items():
+                setattr(message, name, value)
+            signals.message_status_changed.send(sender=Message, message=message, previous=previous)
+    return bool(finished)
 
 
 def _requeue(message: Message, seconds: float, error: str) -> SendOutcome:
@@ -176,14 +193,17 @@ class Sweep:
 def sweep(now: datetime | None = None) -> Sweep:
     """Recover rows a dead worker left behind, and hand due long waits back to workers."""
     now = now or timezone.now()
-    orphaned = Message.objects.filter(
+    stale = Message.objects.filter(
         send_state=SendState.SENDING, claimed_at__lt=now - SENDING_LEASE
-    ).update(
-        send_state=SendState.UNKNOWN,
-        claimed_at=None,
-        changed_at=now,
-        last_error="The worker stopped while sending; the outcome is unknown",
     )
+    orphaned = 0
+    for message in stale.order_by("pk"):  # one at a time: each outcome is announced
+        orphaned += _finish(
+            message,
+            SendState.UNKNOWN,
+            claimed_before=now - SENDING_LEASE,
+            last_error="The worker stopped while sending; the outcome is unknown",
+        )
     due = Message.objects.filter(
         send_state=SendState.QUEUED, next_attempt_at__lte=now - timedelta(seconds=30)
     )

@@ -97,7 +97,8 @@ def pytest_unconfigure(config):
     shutil.rmtree(settings.VAR_DIR, ignore_errors=True)
     if settings.CELERY_BROKER_URL.startswith("redis://"):
         client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-        client.delete(settings.CELERY_TASK_DEFAULT_QUEUE)
+        for queue in settings.CELERY_TASK_QUEUES:  # every priority queue, and its binding
+            client.delete(queue.name, f"_kombu.binding.{queue.name}")
         client.close()
     if settings.TXTSYNC_BUDGET_STORE.startswith("redis://"):
         client = redis.Redis.from_url(settings.TXTSYNC_BUDGET_STORE)

@@ -7,11 +7,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Receiver:
-    """Records every POST body; answers with `statuses` in turn, then 200."""
+    """Records every POST body; answers with `statuses` in turn, then 200. `requests`
+    holds every POST as (status answered, headers, raw body), failed ones included."""
 
     def __init__(self):
         self.bodies: list = []
         self.paths: list[str] = []
+        self.requests: list[tuple[int, dict[str, str], bytes]] = []
         self.statuses: list[int] = []
         self._lock = threading.Lock()
         receiver = self
@@ -21,6 +23,7 @@ class Receiver:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver._lock:
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
+                    receiver.requests.append((status, dict(self.headers.items()), raw))
                     if status < 300:
                         receiver.bodies.append(json.loads(raw))
                         receiver.paths.append(self.path)

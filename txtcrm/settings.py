@@ -6,11 +6,14 @@ Production sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY and the TxtSync
 credentials (see README).
 """
 
+import contextlib
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
 
+from txtcrm import queues
 from txtcrm.envfile import read_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -65,11 +68,16 @@ INSTALLED_APPS = [
     "contacts",
     "messaging",
     "campaigns",
+    "integrations",
     "sandbox",
 ]
 
 MIDDLEWARE = [
+    "txtcrm.request_id.RequestIdMiddleware",  # first: every later log line carries the id
     "django.middleware.security.SecurityMiddleware",
+    # Static files from STATIC_ROOT (compressed, cached forever when hashed) without
+    # reaching Django's views; README "Production".
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -101,7 +109,9 @@ TEMPLATES = [
 def database_config(url: str) -> dict:
     """Parse DATABASE_URL; SQLite gets WAL and immediate (write-locking) transactions
     so the web server, the worker and beat can share one file safely."""
-    config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+    max_age = env_int("DB_CONN_MAX_AGE", 0)
+    # A kept connection is checked before reuse, so a database restart costs no request.
+    config = dj_database_url.parse(url, conn_max_age=max_age, conn_health_checks=max_age > 0)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
@@ -133,7 +143,32 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# `manage.py collectstatic` writes here; WhiteNoise serves it.
+STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "static")))
+# WhiteNoise warns about a missing one; read-only (a built image) means it exists.
+with contextlib.suppress(OSError):
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+
+def static_storage(static_root: Path, debug: bool, collecting: bool) -> str:
+    """Hashed names, compressed copies and far-future caching in production (DEBUG off)
+    once `collectstatic` has written the manifest, and while it runs; plain names
+    otherwise (`make run`, tests, a checkout that never collected), where a missing
+    manifest would make every page that links a static file fail."""
+    if not debug and (collecting or (static_root / "staticfiles.json").exists()):
+        return "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    return "django.contrib.staticfiles.storage.StaticFilesStorage"
+
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": static_storage(STATIC_ROOT, DEBUG, sys.argv[1:2] == ["collectstatic"])
+    },
+}
+# Without collected files, serve straight from static/ (and pick up edits while DEBUG).
+WHITENOISE_USE_FINDERS = STORAGES["staticfiles"]["BACKEND"].startswith("django.")
+WHITENOISE_AUTOREFRESH = DEBUG
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PUBLIC_BASE_URL.startswith("https://")
@@ -172,15 +207,34 @@ for _folder in CELERY_BROKER_TRANSPORT_OPTIONS.values():
     if isinstance(_folder, str):
         Path(_folder).mkdir(parents=True, exist_ok=True)  # kombu expects them to exist
 CELERY_TASK_IGNORE_RESULT = True
+# Queues per priority (txtcrm/queues.py): interactive, campaigns, sync. A prefix keeps
+# installations (or test runs) that share one Redis apart.
+CELERY_QUEUE_PREFIX = env("CELERY_QUEUE_PREFIX", "")
+_queues = queues.celery_settings(CELERY_QUEUE_PREFIX)
+CELERY_TASK_QUEUES = _queues["CELERY_TASK_QUEUES"]
+CELERY_TASK_ROUTES = _queues["CELERY_TASK_ROUTES"]
+CELERY_TASK_DEFAULT_QUEUE = _queues["CELERY_TASK_DEFAULT_QUEUE"]
+CELERY_TASK_DEFAULT_EXCHANGE = _queues["CELERY_TASK_DEFAULT_EXCHANGE"]
+CELERY_TASK_DEFAULT_ROUTING_KEY = _queues["CELERY_TASK_DEFAULT_ROUTING_KEY"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Exactly one beat may send the periodic tasks: with a Redis URL here, a second beat
+# started by mistake (or as a standby) waits for the lock instead (txtcrm/beat.py).
+CELERY_BEAT_SCHEDULER = "txtcrm.beat:LockedScheduler"
 CELERY_BEAT_SCHEDULE: dict = {
     "messaging-sweep": {"task": "messaging.sweep", "schedule": 15.0},
     "contacts-push": {"task": "contacts.push", "schedule": 10.0},
     "contacts-refresh": {"task": "contacts.refresh", "schedule": 60.0},
     "campaigns-tick": {"task": "campaigns.tick", "schedule": 15.0},
+    "integrations-deliver-due": {"task": "integrations.deliver_due", "schedule": 5.0},
 }
+# Outgoing webhooks (integrations/): give up on a delivery this long after its event;
+# seconds to wait for a receiver's answer.
+OUTGOING_WEBHOOK_RETRY_FOR = env_float("OUTGOING_WEBHOOK_RETRY_FOR", 24 * 3600)
+OUTGOING_WEBHOOK_TIMEOUT = env_float("OUTGOING_WEBHOOK_TIMEOUT", 10)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 REDIS_URL = env("REDIS_URL", "")
+CELERY_BEAT_LOCK_URL = env("CELERY_BEAT_LOCK_URL", REDIS_URL)
+CELERY_BEAT_LOCK_KEY = f"{CELERY_QUEUE_PREFIX}txtcrm:beat-lock"
 
 # Region for numbers typed in national format, e.g. "07911 123456" in GB.
 TXTCRM_DEFAULT_REGION = env("TXTCRM_DEFAULT_REGION", "GB")
@@ -242,11 +296,33 @@ if SANDBOX_ENABLED:
         },
     }
 
+# LOG_FORMAT=json: one JSON object a line (time, level, logger, message, request_id),
+# for a log collector; plain text otherwise. Both formatters blank out secrets
+# (txtcrm/logs.py): the TxtSync Client Secret, SECRET_KEY, passwords in URLs, and
+# the webhook receiver's URL token.
+LOG_FORMAT = env("LOG_FORMAT", "plain").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "txtcrm.request_id.RequestIdFilter"}},
+    "formatters": {
+        "plain": {
+            "()": "txtcrm.logs.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        },
+        "json": {"()": "txtcrm.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # runserver's request lines: through our handler, so hook tokens are blanked.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

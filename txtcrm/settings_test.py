@@ -11,13 +11,31 @@ os.environ.setdefault(
     str(Path(__file__).resolve().parent.parent / "var" / f"test-run-{os.getpid()}"),
 )
 
+from txtcrm import queues
 from txtcrm.settings import *  # noqa: F403
 from txtcrm.settings import DATABASES, VAR_DIR
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so extra server and worker processes share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
-# A queue of its own, so a shared Redis broker never mixes runs.
-CELERY_TASK_DEFAULT_QUEUE = f"txtcrm-{VAR_DIR.name}"
+# Queues of its own (every priority queue, and the default one), so a shared Redis
+# broker never mixes runs; workers started by tests (no -Q) consume all of them.
+CELERY_QUEUE_PREFIX = f"txtcrm-{VAR_DIR.name}-"
+_queues = queues.celery_settings(CELERY_QUEUE_PREFIX)
+CELERY_TASK_QUEUES = _queues["CELERY_TASK_QUEUES"]
+CELERY_TASK_ROUTES = _queues["CELERY_TASK_ROUTES"]
+CELERY_TASK_DEFAULT_QUEUE = _queues["CELERY_TASK_DEFAULT_QUEUE"]
+CELERY_TASK_DEFAULT_EXCHANGE = _queues["CELERY_TASK_DEFAULT_EXCHANGE"]
+CELERY_TASK_DEFAULT_ROUTING_KEY = _queues["CELERY_TASK_DEFAULT_ROUTING_KEY"]
+# Tests start a beat with each worker, and kill workers on purpose: a lock left by a
+# killed beat must not hold the next one back (tests/txtcrm/test_queues.py tests it).
+CELERY_BEAT_LOCK_URL = ""
+CELERY_BEAT_LOCK_KEY = f"{CELERY_QUEUE_PREFIX}txtcrm:beat-lock"
+# Plain static names whatever STATIC_ROOT holds: templates render without a manifest.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
 TXTSYNC_BUDGET_REDIS_PREFIX = f"txtcrm-{VAR_DIR.name}:budget:"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test logins

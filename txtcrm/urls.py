@@ -5,10 +5,11 @@ from django.urls import include, path, re_path
 
 from messaging import hooks
 from messaging import views as messaging_views
-from txtcrm import views
+from txtcrm import health, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),  # no login: load balancers, Docker
     path("inbox/", include("messaging.inbox_urls")),
     path("contacts/", include("contacts.urls")),
     path("campaigns/", include("campaigns.urls")),

@@ -16,6 +16,16 @@ from django.core.management.base import BaseCommand
 from txtcrm import bootstrap
 
 
+def worker_command() -> list[str]:
+    """The one worker of the embedded default: every queue (interactive, campaigns,
+    sync; txtcrm/queues.py) and beat, in a single process."""
+    command = [sys.executable, "-m", "celery", "-A", "txtcrm", "worker", "--beat"]
+    command += ["--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
+    command += ["--queues", ",".join(queue.name for queue in settings.CELERY_TASK_QUEUES)]
+    command += ["--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME]
+    return command
+
+
 class Command(BaseCommand):
     help = "Run web server, Celery worker and beat with the embedded defaults."
 
@@ -49,10 +59,7 @@ class Command(BaseCommand):
         return settings.SANDBOX_ENABLED and bootstrap.uses_builtin_sandbox()
 
     def _start_worker(self) -> subprocess.Popen:
-        command = [sys.executable, "-m", "celery", "-A", "txtcrm", "worker", "--beat"]
-        command += ["--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
-        command += ["--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME]
-        return subprocess.Popen(command, cwd=settings.BASE_DIR)  # noqa: S603
+        return subprocess.Popen(worker_command(), cwd=settings.BASE_DIR)  # noqa: S603
 
     def _stop(self, worker: subprocess.Popen) -> None:
         worker.terminate()

@@ -311,7 +311,7 @@ def service_fetchers(agent, thread_id: int, searches: dict[str, str]):
 
     def listing(folder="all", text=""):
         def fetch():
-            found = conversations.search(conversations.in_folder(folder, agent), text)
+            found = conversations.search(conversations.in_folder(folder, agent), text, page_end=51)
             rows = list(conversations.for_list(found)[:51])
             conversations.unread_counts(agent)
             return rows
@@ -335,7 +335,7 @@ def explain(label: str, text: str, agent) -> str:
     from messaging import conversations
 
     found = conversations.for_list(
-        conversations.search(conversations.in_folder("all", agent), text)
+        conversations.search(conversations.in_folder("all", agent), text, page_end=51)
     )[:51]
     return f"-- {label}: q={text!r}\n{found.explain(analyze=True)}\n"
 

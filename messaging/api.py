@@ -61,17 +61,26 @@ class InboxPagination(pagination.BasePagination):
 
     def paginate_queryset(self, queryset, request, view=None) -> list:
         self.request = request
-        self.number = self._positive(request.query_params.get("page"), default=1)
-        size = self._positive(
-            request.query_params.get("page_size"), default=settings.REST_FRAMEWORK["PAGE_SIZE"]
-        )
-        size = min(size, self.max_page_size)
+        self.number, size = self.page(request.query_params)
         start = (self.number - 1) * size
         rows = list(queryset[start : start + size + 1])  # one more: is there a next page?
         self.has_next = len(rows) > size
         if not rows and self.number > 1:
             raise NotFound("Invalid page.")
         return rows[:size]
+
+    @classmethod
+    def page(cls, params) -> tuple[int, int]:
+        """(page number, page size) asked for; bad values get the defaults."""
+        number = cls._positive(params.get("page"), default=1)
+        size = cls._positive(params.get("page_size"), default=settings.REST_FRAMEWORK["PAGE_SIZE"])
+        return number, min(size, cls.max_page_size)
+
+    @classmethod
+    def page_end(cls, params) -> int:
+        """How many rows from the start paginate_queryset reads at most."""
+        number, size = cls.page(params)
+        return number * size + 1
 
     @staticmethod
     def _positive(raw: str | None, default: int) -> int:
@@ -114,7 +123,9 @@ def filter_conversations(params, user) -> QuerySet[Conversation]:
         tag_id = tag_id.first()
         if tag_id is None:
             return found.none()  # as /api/contacts/?tag=: no such tag, nobody carries it
-    return conversations.search(found, params.get("q", ""), tag_id)
+    return conversations.search(
+        found, params.get("q", ""), tag_id, page_end=InboxPagination.page_end(params)
+    )
 
 
 class ConversationViewSet(viewsets.ReadOnlyModelViewSet):

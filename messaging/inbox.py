@@ -12,6 +12,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from contacts import services as contacts
-from contacts.models import Tag
+from contacts.models import Contact, Tag
 from messaging import conversations
 from messaging.conversations import ReplyRefused
 from messaging.forms import (
@@ -90,11 +91,15 @@ def _page_title(counts: dict[str, int], name: str = "Inbox") -> str:
 
 def _list_context(request: HttpRequest, filters: ListFilters, current: int | None) -> dict:
     """The left pane: folders with unread counts, filters and one page of rows."""
-    found = conversations.search(
-        conversations.in_folder(filters.folder_name, request.user), filters.text, filters.tag_id
-    )
     start = (filters.page_number - 1) * LIST_SIZE
-    rows = list(conversations.for_list(found)[start : start + LIST_SIZE + 1])
+    end = start + LIST_SIZE + 1  # one more: is there an older page?
+    found = conversations.search(
+        conversations.in_folder(filters.folder_name, request.user),
+        filters.text,
+        filters.tag_id,
+        page_end=end,
+    )
+    rows = list(conversations.for_list(found)[start:end])
     now = timezone.now()
     for row in rows:
         row.when = _when(row.last_activity_at, now)
@@ -208,7 +213,6 @@ def _thread_context(conversation: Conversation, reply_form: ReplyForm | None = N
     ]
     return _status_context(conversation) | {
         "contact": conversation.contact,
-        "contact_tags": list(conversation.contact.tags.all()),
         "items": _thread_items(conversation),
         "assignees": list(conversations.assignees()),
         "canned": canned,
@@ -217,6 +221,17 @@ def _thread_context(conversation: Conversation, reply_form: ReplyForm | None = N
         "note_form": NoteForm(),
         "snooze_choices": [(key, label) for key, (label, _) in SNOOZE_CHOICES.items()],
     }
+
+
+def _tags(contact: Contact | None = None) -> tuple[list[Tag], list[Tag]]:
+    """Every tag (the list's filter) and, when a thread is open, those its contact
+    carries: one query for both, as the contact's tags are among all the tags."""
+    tags = Tag.objects.only("pk", "name")
+    if contact is None:
+        return list(tags), []
+    carried = Contact.tags.through.objects.filter(contact=contact, tag=OuterRef("pk"))
+    tags = list(tags.annotate(carried=Exists(carried)))
+    return tags, [tag for tag in tags if tag.carried]
 
 
 def _cursor(now: datetime, previous: datetime | None = None) -> str:
@@ -234,11 +249,13 @@ def _render_inbox(
     now = timezone.now()
     context = _list_context(request, filters, conversation.pk if conversation else None)
     name = str(conversation.contact) if conversation else "Inbox"
+    tags, contact_tags = _tags(conversation.contact if conversation else None)
     context |= {
         "page_title": _page_title(context["counts"], name),
         "cursor": _cursor(now),
         "poll": _poll_settings(),
-        "tags": list(Tag.objects.only("pk", "name")),
+        "tags": tags,
+        "contact_tags": contact_tags,
         "poll_query": filters.query(**({"c": conversation.pk} if conversation else {})),
     }
     if conversation is not None:

@@ -12,6 +12,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from contacts import services as contacts
+from messaging import conversations
 from messaging.models import (
     Conversation,
     ConversationStatus,
@@ -162,6 +163,26 @@ def test_search_by_name_number_and_message_text(api, inbox, q, folder, expected)
     response = api.get(CONVERSATIONS, {"folder": folder, "q": q})
 
     assert ids(response) == [inbox[expected].pk]
+
+
+def test_search_lists_a_conversation_matching_on_both_sides_once(api, inbox):
+    both = conversation_with("+447400200001", "Refundo", minutes_ago=20, said="A refund?")
+
+    assert ids(api.get(CONVERSATIONS, {"folder": "all", "q": "refund"})) == [both.pk]
+    assert ids(api.get(CONVERSATIONS, {"folder": "closed", "q": "refund"})) == [inbox[2].pk]
+
+
+def test_search_pages_go_on_past_the_newest_conversations(api, inbox, monkeypatch):
+    """A page beyond the ones a search finds among the newest conversations."""
+    monkeypatch.setattr(conversations, "NEWEST_CHECKED", 4)
+    said = [conversation_with(f"+4474002000{n:02d}", f"P{n}", minutes_ago=20 + n,
+                              said=f"order {n}") for n in range(5)]  # fmt: skip
+
+    pages = [ids(api.get(CONVERSATIONS, {"q": "order", "page_size": 2, "page": n}))
+             for n in (1, 2, 3)]  # fmt: skip
+
+    assert pages == [[inbox[0].pk, said[0].pk], [said[1].pk, said[2].pk],
+                     [said[3].pk, said[4].pk]]  # fmt: skip
 
 
 def test_search_finds_nothing_when_nobody_matches(api, inbox):

@@ -61,6 +61,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
@@ -75,10 +76,17 @@ from campaigns.serializers import (
     CampaignRowSerializer,
     RecipientSerializer,
 )
-from contacts.serializers import Pagination
+from contacts.serializers import Pagination, ordering_parameter, parse_ordering
 
-LIST_PARAMETERS = {"status", "page", "page_size", "format"}  # format: DRF's
-RECIPIENT_PARAMETERS = {"state", "page", "page_size", "format"}
+LIST_PARAMETERS = {"status", "ordering", "page", "page_size", "format"}  # format: DRF's
+RECIPIENT_PARAMETERS = {"state", "ordering", "page", "page_size", "format"}
+CAMPAIGN_ORDERINGS = {
+    "created_at": "created_at",
+    "name": "name",
+    "launched_at": "launched_at",
+    "finished_at": "finished_at",
+}
+RECIPIENT_ORDERINGS = {"id": "pk", "number": "number", "sent_at": "sent_at", "state": "state"}
 
 
 class Conflict(APIException):
@@ -121,9 +129,33 @@ def filter_campaigns(params) -> QuerySet[Campaign]:
             campaigns = campaigns.filter(status=params["status"])
     if errors:
         raise ValidationError(errors)
-    return campaigns
+    ordering = parse_ordering(params.get("ordering", ""), CAMPAIGN_ORDERINGS)
+    return campaigns.order_by(*ordering, "-created_at", "-pk")
 
 
+ACTION_SCHEMA = extend_schema(request=None, responses=CampaignDetailSerializer)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=CampaignStatus.values),
+            ordering_parameter(CAMPAIGN_ORDERINGS, "-created_at (newest first)"),
+        ],
+        description="Campaigns, paginated. An unknown query parameter is a 400.",
+    ),
+    launch=ACTION_SCHEMA,
+    pause=ACTION_SCHEMA,
+    resume=ACTION_SCHEMA,
+    cancel=ACTION_SCHEMA,
+    recipients=extend_schema(
+        parameters=[
+            OpenApiParameter("state", str, enum=RecipientState.values),
+            ordering_parameter(RECIPIENT_ORDERINGS, "id (launch order)"),
+        ],
+        responses=RecipientSerializer(many=True),
+    ),
+)
 class CampaignViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -144,7 +176,9 @@ class CampaignViewSet(
             if self.action == "list"
             else Campaign.objects.all()
         )
-        return campaigns.select_related("created_by").order_by("-created_at", "-pk")
+        if self.action != "list":
+            campaigns = campaigns.order_by("-created_at", "-pk")
+        return campaigns.select_related("created_by")
 
     def _render(self, campaign: Campaign, status_code: int = status.HTTP_200_OK) -> Response:
         campaign = self.get_queryset().get(pk=campaign.pk)  # fresh, with its joins
@@ -213,7 +247,8 @@ class CampaignViewSet(
                 recipients = recipients.filter(state=params["state"])
         if errors:
             raise ValidationError(errors)
-        recipients = recipients.select_related("contact", "message").order_by("pk")
+        ordering = parse_ordering(params.get("ordering", ""), RECIPIENT_ORDERINGS)
+        recipients = recipients.select_related("contact", "message").order_by(*ordering, "pk")
         paginator = Pagination()
         page = paginator.paginate_queryset(recipients, request, view=self)
         return paginator.get_paginated_response(RecipientSerializer(page, many=True).data)

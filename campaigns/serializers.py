@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from campaigns import reports, services
@@ -137,6 +138,15 @@ class PreviewSerializer(serializers.Serializer):
     def get_duration_seconds(self, preview: services.Preview) -> int:
         return round(preview.duration.total_seconds())
 
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"to": {"type": "string"}, "text": {"type": "string"}},
+            },
+        }
+    )
     def get_samples(self, preview: services.Preview) -> list[dict[str, str]]:
         return [{"to": who, "text": text} for who, text in preview.samples]
 
@@ -270,9 +280,11 @@ class CampaignDetailSerializer(CampaignSerializer):
         fields = [*CampaignSerializer.Meta.fields, "stats", "preview"]
         read_only_fields = [*CampaignSerializer.Meta.read_only_fields, "stats", "preview"]
 
+    @extend_schema_field(StatsSerializer)
     def get_stats(self, campaign: Campaign) -> dict:
         return StatsSerializer(reports.summary(campaign)).data
 
+    @extend_schema_field(PreviewSerializer(allow_null=True))
     def get_preview(self, campaign: Campaign) -> dict | None:
         if campaign.status != CampaignStatus.DRAFT:
             return None
@@ -297,6 +309,9 @@ class CampaignRowSerializer(CampaignSerializer):
         return row
 
 
+@extend_schema_field(
+    {"type": "string", "nullable": True, "enum": [*DELIVERY_STATUSES.values(), None]}
+)
 class DeliveryStatusField(serializers.Field):
     def to_representation(self, value: int | None) -> str | None:
         return DELIVERY_STATUSES.get(value, str(value)) if value is not None else None

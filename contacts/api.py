@@ -31,6 +31,7 @@ from contextlib import contextmanager
 
 from django.db import transaction
 from django.db.models import Count, F, Prefetch, Q, QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -42,6 +43,8 @@ from contacts.serializers import (
     ContactSerializer,
     Pagination,
     TagSerializer,
+    ordering_parameter,
+    parse_ordering,
 )
 
 LIST_PARAMETERS = {"search", "tag", "allow_sms", "sync_state", "ordering", "page", "page_size"}
@@ -52,6 +55,20 @@ ORDERINGS = {
     "overall_rating": "overall_rating",
 }
 BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+TAG_PARAMETERS = {"ordering", "format"}
+TAG_ORDERINGS = {
+    "name": "name_folded",
+    "contact_count": "contact_count",
+    "created_at": "created_at",
+}
+CONTACT_FILTERS = [
+    OpenApiParameter("search", str, description="Name, number in any format, e-mail, "
+                     "external reference."),
+    OpenApiParameter("tag", str, description="A tag name, any case."),
+    OpenApiParameter("allow_sms", bool),
+    OpenApiParameter("sync_state", str, enum=SyncState.values),
+    ordering_parameter(ORDERINGS, "pk (oldest first)"),
+]  # fmt: skip
 
 
 @contextmanager
@@ -102,6 +119,12 @@ def filter_contacts(params) -> QuerySet[Contact]:
     return contacts.order_by(*order_by, "pk")
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=CONTACT_FILTERS,
+        description="Contacts, paginated. An unknown query parameter is a 400.",
+    )
+)
 class ContactViewSet(viewsets.ModelViewSet):
     pagination_class = Pagination
 
@@ -165,6 +188,12 @@ class ContactViewSet(viewsets.ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[ordering_parameter(TAG_ORDERINGS, "name")],
+        description="Every tag (not paginated: tags are few), with its contact count.",
+    )
+)
 class TagViewSet(viewsets.ModelViewSet):
     """Tags are few, so the list is not paginated: all of them in one query."""
 
@@ -172,9 +201,20 @@ class TagViewSet(viewsets.ModelViewSet):
     pagination_class = None
 
     def get_queryset(self) -> QuerySet[Tag]:
-        return Tag.objects.annotate(
+        tags = Tag.objects.annotate(
             contact_count=Count("contacts", filter=Q(contacts__deleted_at__isnull=True))
-        ).order_by("name_folded")
+        )
+        order_by = []
+        if self.action == "list":
+            params = self.request.query_params
+            unknown = sorted(set(params) - TAG_PARAMETERS)
+            if unknown:
+                allowed = ", ".join(sorted(TAG_PARAMETERS))
+                raise ValidationError(
+                    {name: [f"Unknown parameter; use one of: {allowed}."] for name in unknown}
+                )
+            order_by = parse_ordering(params.get("ordering", ""), TAG_ORDERINGS)
+        return tags.order_by(*order_by, "name_folded", "pk")
 
     def _render(self, tag: Tag, status_code: int = status.HTTP_200_OK) -> Response:
         tag = self.get_queryset().get(pk=tag.pk)

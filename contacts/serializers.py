@@ -13,6 +13,8 @@ Strictness, so clients learn of their mistakes:
 
 from collections.abc import Mapping
 
+from django.db.models import F
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import pagination, serializers
 
 from contacts import services
@@ -155,3 +157,36 @@ class TagSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         if others.exists():
             raise serializers.ValidationError(f"A tag named {value!r} already exists.")
         return value.strip()
+
+
+ORDERING_HELP = "Order by one of: {} (- for descending, comma-separated for several)."
+
+
+def parse_ordering(raw: str, orderings: dict[str, str]) -> list:
+    """`?ordering=` as order_by() expressions: keys of `orderings` (API name -> model
+    field), `-` for descending, comma-separated; NULLs last either way. Raises
+    ValidationError({"ordering": [...]}) for a key not in the whitelist. Every list
+    endpoint (contacts, tags, conversations, messages, campaigns, recipients) uses it."""
+    order_by = []
+    for key in filter(None, (k.strip() for k in raw.split(","))):
+        field = orderings.get(key.removeprefix("-"))
+        if field is None:
+            raise serializers.ValidationError(
+                {"ordering": [ORDERING_HELP.format(", ".join(orderings))]}
+            )
+        expression = F(field)
+        order_by.append(
+            expression.desc(nulls_last=True)
+            if key.startswith("-")
+            else expression.asc(nulls_last=True)
+        )
+    return order_by
+
+
+def ordering_parameter(orderings: dict[str, str], default: str):
+    """The OpenAPI description of an endpoint's `ordering` query parameter."""
+    return OpenApiParameter(
+        "ordering",
+        str,
+        description=ORDERING_HELP.format(", ".join(orderings)) + f" Default: {default}.",
+    )

@@ -27,6 +27,7 @@ Every list costs a constant number of queries, whatever the amount of data.
 
 from django.conf import settings
 from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, pagination, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -36,19 +37,33 @@ from rest_framework.reverse import reverse
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from contacts.models import Tag
-from contacts.serializers import Pagination
+from contacts.serializers import Pagination, ordering_parameter, parse_ordering
 from messaging import conversations
 from messaging.models import Conversation, Message
 from messaging.serializers import (
     AssignSerializer,
     ConversationSerializer,
+    MessagePageSerializer,
     MessageSerializer,
     ReplySerializer,
 )
 
-LIST_PARAMETERS = {"folder", "q", "tag", "page", "page_size", "format"}  # format: DRF's
-THREAD_PARAMETERS = {"page", "page_size", "format"}
+# format: DRF's
+LIST_PARAMETERS = {"folder", "q", "tag", "ordering", "page", "page_size", "format"}
+THREAD_PARAMETERS = {"ordering", "page", "page_size", "format"}
 DEFAULT_FOLDER = "all"
+# The inbox's search reads the folder in a total order (conversations.search), so each
+# ordering ends with the id in the same direction.
+CONVERSATION_ORDERINGS = {"last_activity_at": "last_activity_at"}
+MESSAGE_ORDERINGS = {"message_date": "message_date"}
+CONVERSATION_FILTERS = [
+    OpenApiParameter("folder", str, enum=list(conversations.FOLDERS), description=(
+        "mine | unassigned | all (default) | closed; open folders hide snoozed "
+        "conversations until due.")),
+    OpenApiParameter("q", str, description="Contact name, number in any format, message text."),
+    OpenApiParameter("tag", str, description="A tag name, any case."),
+    ordering_parameter(CONVERSATION_ORDERINGS, "-last_activity_at (newest activity first)"),
+]  # fmt: skip
 
 
 class InboxPagination(pagination.BasePagination):
@@ -90,6 +105,29 @@ class InboxPagination(pagination.BasePagination):
             return default
         return value if value > 0 else default
 
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        return {
+            "type": "object",
+            "required": ["results"],
+            "properties": {
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        return [
+            {"name": "page", "required": False, "in": "query", "schema": {"type": "integer"}},
+            {
+                "name": "page_size",
+                "required": False,
+                "in": "query",
+                "description": f"At most {self.max_page_size}.",
+                "schema": {"type": "integer"},
+            },
+        ]
+
     def get_paginated_response(self, data) -> Response:
         url = self.request.build_absolute_uri()
         previous = None
@@ -117,6 +155,9 @@ def filter_conversations(params, user) -> QuerySet[Conversation]:
     if errors:
         raise ValidationError(errors)
     found = conversations.in_folder(folder, user)
+    ordering = parse_ordering(params.get("ordering", ""), CONVERSATION_ORDERINGS)
+    if ordering:
+        found = found.order_by(*ordering, "pk" if ordering[0].descending is False else "-pk")
     tag_id = None
     if tag := params.get("tag", "").strip():
         tag_id = Tag.objects.filter(name_folded=tag.casefold()).values_list("pk", flat=True)
@@ -128,6 +169,23 @@ def filter_conversations(params, user) -> QuerySet[Conversation]:
     )
 
 
+def thread_ordering(params) -> list:
+    ordering = parse_ordering(params.get("ordering", ""), MESSAGE_ORDERINGS)
+    if not ordering:
+        return ["message_date", "pk"]
+    return [*ordering, "-pk" if ordering[0].descending else "pk"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=CONVERSATION_FILTERS,
+        description="The inbox, paginated without a total count. An unknown query "
+        "parameter is a 400.",
+    ),
+    assign=extend_schema(request=AssignSerializer, responses=ConversationSerializer),
+    close=extend_schema(request=None, responses=ConversationSerializer),
+    reopen=extend_schema(request=None, responses=ConversationSerializer),
+)
 class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ConversationSerializer
     pagination_class = InboxPagination
@@ -160,6 +218,23 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
     def reopen(self, request: Request, pk=None) -> Response:
         return self._render(conversations.reopen(self.get_object()))
 
+    @extend_schema(
+        methods=["GET"],
+        parameters=[
+            ordering_parameter(MESSAGE_ORDERINGS, "message_date (thread order)"),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int, description="At most 500."),
+        ],
+        request=None,
+        responses=MessagePageSerializer,
+        description="The conversation's messages, paginated (count, next, previous, results).",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=ReplySerializer,
+        responses={201: MessageSerializer},
+        description='Queue a reply; 400 {"body": [reason]} when it must not be sent.',
+    )
     @action(detail=True, methods=["get", "post"], serializer_class=ReplySerializer)
     def messages(self, request: Request, pk=None) -> Response:
         conversation = self.get_object()
@@ -171,7 +246,7 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
         thread = (
             Message.objects.filter(conversation=conversation)
             .select_related("author")
-            .order_by("message_date", "pk")
+            .order_by(*thread_ordering(request.query_params))
         )
         # One conversation's messages: counting them is one cheap indexed query.
         paginator = Pagination()

@@ -6,6 +6,7 @@ strict as in the contacts API: a field the API does not have is a 400 naming it.
 """
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contacts.serializers import StrictSerializerMixin
@@ -29,6 +30,9 @@ class ContactSummarySerializer(serializers.Serializer):
     allow_sms = serializers.BooleanField(read_only=True)
 
 
+@extend_schema_field(
+    {"type": "string", "enum": [str(label) for label in Direction.labels], "readOnly": True}
+)
 class DirectionField(serializers.Field):
     """Direction as a word ("inbound" / "outbound") rather than TxtSync's 1 / 0."""
 
@@ -130,3 +134,12 @@ class ReplySerializer(StrictSerializerMixin, serializers.Serializer):
                 f"{value!r} is not one of your sender ids; use one of: {', '.join(choices)}."
             )
         return value
+
+
+class MessagePageSerializer(serializers.Serializer):
+    """A page of a conversation's thread (for the schema: contacts.serializers.Pagination)."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = MessageSerializer(many=True)

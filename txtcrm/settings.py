@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 from txtcrm import queues
 from txtcrm.envfile import read_env_file
@@ -64,6 +65,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "drf_spectacular",  # the OpenAPI schema, /api/schema/ (README "API")
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from our own static files
+    "csp",  # the Content-Security-Policy header (CONTENT_SECURITY_POLICY below)
     "txtcrm",
     "contacts",
     "messaging",
@@ -84,6 +88,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "txtcrm.urls"
@@ -175,6 +180,42 @@ SESSION_COOKIE_SECURE = PUBLIC_BASE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
+# --- Security headers (README "Security") ---------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# HTTPS only when the public URL is https: then plain HTTP redirects, browsers remember
+# it (HSTS) and cookies never travel in clear. /healthz stays reachable over plain HTTP
+# for load balancers and Docker health checks inside the private network.
+HTTPS = PUBLIC_BASE_URL.startswith("https://")
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Behind a TLS-terminating proxy (nginx, a load balancer) that sets X-Forwarded-Proto
+# and strips it from clients: trust it, or every request looks like plain HTTP.
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HSTS preload (security.W021) is an operator's decision, hard to undo and for the whole
+# domain: SECURE_HSTS_PRELOAD=1 opts in; `check --deploy` need not nag about it.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# Only our own scripts, styles, images and connections: no inline script or style (the
+# templates load theirs from static/), no framing, forms post only to us. Pages put no
+# style attributes in markup; setting element.style from our scripts is allowed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 # --- REST API (contacts/api.py) ----------------------------------------------------
 # Token first, so a request without credentials gets 401 with `WWW-Authenticate: Token`;
 # session auth (with CSRF on unsafe methods) serves the signed-in browser.
@@ -187,6 +228,29 @@ REST_FRAMEWORK = {
     # Page numbers; `page_size` may ask for up to 500 (see the class).
     "DEFAULT_PAGINATION_CLASS": "contacts.serializers.Pagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# The OpenAPI 3 schema (/api/schema/) and its docs (/api/docs/): signed-in users only
+# (admins and agents; txtcrm/api_docs.py). Swagger UI comes from drf-spectacular-sidecar
+# through our static files, never from a CDN.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "txtcrm API",
+    "DESCRIPTION": (
+        "Contacts, tags, conversations, messages and campaigns of txtcrm. "
+        "Authenticate with `Authorization: Token <key>` (your profile page, or "
+        "`manage.py drf_create_token <username>`). See README.md, section API."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignStatusEnum": "campaigns.models.CampaignStatus",
+        "ConversationStatusEnum": "messaging.models.ConversationStatus",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------

@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 
 from messaging import hooks
 from messaging import views as messaging_views
-from txtcrm import health, views
+from txtcrm import api_docs, health, profile, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,6 +23,9 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("profile/", profile.profile, name="profile"),  # the user's API token
+    path("api/schema/", api_docs.schema, name="api-schema"),  # OpenAPI 3 (README "API")
+    path("api/docs/", api_docs.docs, name="api-docs"),  # Swagger UI over it
     path("api/", include(("contacts.api_urls", "api"))),  # names: api:contact-list ...
     path("api/", include(("messaging.api_urls", "api-messaging"))),
     path("api/", include(("campaigns.api_urls", "api-campaigns"))),

@@ -1,0 +1,336 @@
+"""The authorization matrix: every URL pattern of the project x anonymous / agent / admin.
+
+Each pattern has an explicit expected outcome per role in MATRIX below; a pattern
+missing from it fails `test_every_url_pattern_is_classified`, so a new URL has to be
+classified before it ships. Roles: agents (is_staff False) work the inbox and contacts;
+admins (is_staff) also campaigns, settings, custom field labels, the admin site and the
+sandbox console. The sandbox's TxtSync API has its own Basic auth ("sandbox-auth"), the
+webhook receivers a secret token in the URL.
+
+Outcomes: OK (2xx, a redirect that is not to the login page, or a 400 / 409 about the
+request's content, which only a view that let the user in can give), LOGIN (redirect to the
+login page), and the status codes 401 / 403 / 404.
+"""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from campaigns.models import Campaign
+from contacts import csv_import
+from contacts.models import Contact, Tag
+from messaging.models import Conversation, Direction, Message
+
+OK, LOGIN = "ok", "login"
+ROLES = ("anonymous", "agent", "admin")
+
+# pattern (as the resolver spells it, prefixes joined) -> (method, {role: outcome}).
+# POST-only views are probed with POST (the test client skips CSRF; see the CSRF test).
+# Format-suffix variants of the REST API (`.json`) share their base pattern's entry.
+MATRIX: dict[str, tuple[str, dict[str, str]]] = {}
+
+
+def row(pattern: str, anonymous: str, agent: str, admin: str, method: str = "GET") -> None:
+    MATRIX[pattern] = (method, {"anonymous": anonymous, "agent": agent, "admin": admin})
+
+
+PAGE_FOR_AGENTS = (LOGIN, OK, OK)
+STAFF_PAGE = (LOGIN, 403, OK)
+API_FOR_AGENTS = (401, OK, OK)
+
+row("", *PAGE_FOR_AGENTS)
+row("healthz", OK, OK, OK)  # load balancers and Docker health checks: no login
+row("login/", OK, OK, OK)  # signed in: a redirect home (OK)
+# Ends the session, if any; everybody lands on the login page.
+row("logout/", LOGIN, LOGIN, LOGIN, method="POST")
+# Inbox: agents' work. Anonymous htmx requests get 401 instead; pages redirect.
+for _pattern in ("inbox/", "inbox/new/", "inbox/poll/", "inbox/c/<int:pk>/"):
+    row(_pattern, *PAGE_FOR_AGENTS)
+for _action in ("reply", "note", "assign", "close", "reopen", "snooze"):
+    row(f"inbox/c/<int:pk>/{_action}/", *PAGE_FOR_AGENTS, method="POST")
+# Contacts: agents' work, including CSV import and export.
+for _pattern in (
+    "contacts/",
+    "contacts/new/",
+    "contacts/<int:pk>/",
+    "contacts/<int:pk>/edit/",
+    "contacts/import/",
+    "contacts/import/<slug:job_id>/",
+    "contacts/import/<slug:job_id>/status.json",
+    "contacts/export/",
+):
+    row(_pattern, *PAGE_FOR_AGENTS)
+for _pattern in ("contacts/bulk-tags/", "contacts/<int:pk>/allow-sms/"):
+    row(_pattern, *PAGE_FOR_AGENTS, method="POST")
+row("contacts/<int:pk>/delete/", *PAGE_FOR_AGENTS)  # GET: the confirmation page
+# An upload token belongs to the session that uploaded it: anybody else's is a 404.
+row("contacts/import/map/<slug:token>/", LOGIN, 404, 404)
+# Tags and custom field labels: admins.
+for _pattern in (
+    "contacts/tags/",
+    "contacts/tags/<int:pk>/",
+    "contacts/tags/<int:pk>/delete/",
+    "contacts/fields/",
+):
+    row(_pattern, *STAFF_PAGE)
+# Campaigns: admins.
+for _pattern in (
+    "campaigns/",
+    "campaigns/new/",
+    "campaigns/<int:pk>/",
+    "campaigns/<int:pk>/edit/",
+    "campaigns/<int:pk>/progress/",
+    "campaigns/<int:pk>/recipients.csv",
+):
+    row(_pattern, *STAFF_PAGE)
+for _pattern in (
+    "campaigns/preview/",
+    "campaigns/<int:pk>/preview/",
+    "campaigns/<int:pk>/launch/",
+    "campaigns/<int:pk>/pause/",
+    "campaigns/<int:pk>/resume/",
+    "campaigns/<int:pk>/cancel/",
+):
+    row(_pattern, *STAFF_PAGE, method="POST")
+# Settings. NOTE: the "Settings" section page is a placeholder that any signed-in user
+# sees (tests/txtcrm/test_pages.py shows it to agents); its real content (the TxtSync
+# connection) is staff-only, and staff_member_required sends agents to the admin login.
+row("settings/", *PAGE_FOR_AGENTS)
+row("settings/txtsync/", LOGIN, LOGIN, OK)
+row("settings/txtsync/metrics.json", LOGIN, LOGIN, OK)
+# The admin site, as one entry: its own login page for anyone but staff.
+row("admin/", LOGIN, LOGIN, OK)
+row("profile/", *PAGE_FOR_AGENTS)  # each user's own API token
+
+# REST API: token or session auth; role rules inside the viewsets (campaigns: admins).
+row("api/", *API_FOR_AGENTS)
+row("api/schema/", *API_FOR_AGENTS)  # the OpenAPI schema
+row("api/docs/", *PAGE_FOR_AGENTS)  # Swagger UI over it: a page, so the login form
+for _resource in ("contacts", "tags", "conversations"):
+    row(f"api/^{_resource}/$", *API_FOR_AGENTS)
+    row(f"api/^{_resource}/(?P<pk>[^/.]+)/$", *API_FOR_AGENTS)
+row("api/^conversations/(?P<pk>[^/.]+)/messages/$", *API_FOR_AGENTS)
+for _action in ("assign", "close", "reopen"):
+    row(f"api/^conversations/(?P<pk>[^/.]+)/{_action}/$", *API_FOR_AGENTS, method="POST")
+row("api/^messages/(?P<pk>[^/.]+)/$", *API_FOR_AGENTS)
+row("api/^campaigns/$", 401, 403, OK)
+row("api/^campaigns/(?P<pk>[^/.]+)/$", 401, 403, OK)
+row("api/^campaigns/(?P<pk>[^/.]+)/recipients/$", 401, 403, OK)
+for _action in ("launch", "pause", "resume", "cancel"):
+    row(f"api/^campaigns/(?P<pk>[^/.]+)/{_action}/$", 401, 403, OK, method="POST")
+# Webhook receivers: the token in the URL is the secret; a wrong one is a 404 for all.
+row("^hooks/txtsync/(?P<token>[\\w-]+)/(?P<kind>inbound|outbound)$", 404, 404, 404, "POST")
+# The sandbox (an offline TxtSync): its API answers to its own Basic auth only, so a
+# txtcrm session gives nothing: 401 for every role ("sandbox-auth").
+SANDBOX_AUTH = (401, 401, 401)
+for _pattern, _method in (
+    ("sandbox/contacts", "GET"),
+    ("sandbox/contacts/external/<path:reference>", "GET"),
+    ("sandbox/contacts/<str:contact_id>", "PUT"),
+    ("sandbox/sms/send", "POST"),
+    ("sandbox/sms/send/bulk", "POST"),
+    ("sandbox/system/applications/webhooks/type/0", "POST"),
+    ("sandbox/system/applications/webhooks/type/5", "POST"),
+    ("sandbox/system/applications/webhooks/<str:hook_id>", "DELETE"),
+    ("sandbox/_simulate/inbound", "POST"),
+    ("sandbox/_simulate/outbound", "POST"),
+    ("sandbox/_simulate/click", "POST"),
+    ("sandbox/_stats", "GET"),
+):
+    row(_pattern, *SANDBOX_AUTH, method=_method)
+row("sandbox/^(?P<path>.*)$", 404, 404, 404)  # any other path: TxtSync's JSON 404
+row("sandbox/console/", LOGIN, 403, OK)  # the console is a txtcrm page, for staff
+
+
+def url_patterns(resolver=None, prefix: str = "") -> list[tuple[str, object]]:
+    """Every pattern of the project, prefixes joined; the admin site counts as one."""
+    found = []
+    for entry in (resolver or get_resolver()).url_patterns:
+        pattern = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            if pattern == "admin/":
+                found.append((pattern, entry))
+            else:
+                found.extend(url_patterns(entry, pattern))
+        elif isinstance(entry, URLPattern):
+            found.append((pattern, entry))
+    return found
+
+
+def is_format_variant(pattern: str) -> bool:
+    return "(?P<format>" in pattern or "<drf_format_suffix:format>" in pattern
+
+
+PROJECT_PATTERNS = [p for p, _ in url_patterns() if not is_format_variant(p)]
+
+
+def test_every_url_pattern_is_classified():
+    missing = [p for p in PROJECT_PATTERNS if p not in MATRIX]
+    assert not missing, (
+        "URL patterns without an entry in the authorization matrix "
+        f"(tests/txtcrm/test_authorization_matrix.py, MATRIX): {missing}"
+    )
+
+
+def test_the_matrix_names_no_pattern_that_is_gone():
+    stale = sorted(set(MATRIX) - set(PROJECT_PATTERNS))
+    assert not stale, f"Matrix entries for URL patterns that no longer exist: {stale}"
+
+
+@pytest.fixture
+def objects(db, admin_user, tmp_path):
+    """One of everything a URL can name."""
+    tag = Tag.objects.create(name="VIP")
+    contact = Contact.objects.create(first_name="Cleo", mobile_number="+447700900123")
+    contact.tags.add(tag)
+    conversation = Conversation.objects.create(contact=contact)
+    message = Message.objects.create(
+        direction=Direction.INBOUND,
+        conversation=conversation,
+        contact=contact,
+        from_number=contact.mobile_number,
+        to_number="+447700900000",
+        body="Hello",
+    )
+    campaign = Campaign.objects.create(
+        name="Spring", sender="txtcrm", template="Hi", created_by=admin_user
+    )
+    job_id = csv_import.start_import_job(
+        SimpleUploadedFile("c.csv", b"Mobile Number\n+447700900124\n"), actor=admin_user
+    )
+    return {
+        "pk": {
+            "contacts/": contact.pk,
+            "inbox/": conversation.pk,
+            "campaigns/": campaign.pk,
+            "contacts/tags/": tag.pk,
+            "api/^contacts/": contact.pk,
+            "api/^tags/": tag.pk,
+            "api/^conversations/": conversation.pk,
+            "api/^messages/": message.pk,
+            "api/^campaigns/": campaign.pk,
+        },
+        "job_id": job_id,
+    }
+
+
+def concrete_url(pattern: str, objects: dict) -> str:
+    """The pattern with its parameters filled from the fixture's objects."""
+    pk = next(
+        (
+            v
+            for k, v in sorted(objects["pk"].items(), key=lambda i: -len(i[0]))
+            if pattern.startswith(k)
+        ),
+        None,
+    )
+    values = {
+        "pk": pk,
+        "job_id": objects["job_id"],
+        "token": "0" * 32,
+        "kind": "inbound",
+        "reference": "ref-1",
+        "contact_id": "1",
+        "hook_id": "1",
+        "path": "anything",
+    }
+    if pattern == "admin/":
+        return reverse("admin:index")
+    url = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(values[m.group(1)]), pattern)
+    url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), url)
+    url = "/" + url.replace("^", "").replace("$", "").replace("\\", "")
+    return url + QUERY.get(pattern, "")
+
+
+# Query strings a view needs before it looks at anything else.
+QUERY = {"inbox/poll/": "?cursor=2020-01-01T00:00:00Z"}
+
+
+def outcome(response) -> str | int:
+    if response.status_code in (301, 302, 303, 307, 308):
+        target = response.headers["Location"]
+        if target.startswith((reverse("login"), reverse("admin:login"))):
+            return LOGIN
+        return OK
+    # 400 (bad input) and 409 (wrong state) come from a view that let the user in.
+    if 200 <= response.status_code < 300 or response.status_code in (400, 409):
+        return OK
+    return response.status_code
+
+
+def client_for(role: str) -> Client:
+    client = Client()
+    if role != "anonymous":
+        user = get_user_model().objects.get(username={"agent": "ann", "admin": "ada"}[role])
+        client.force_login(user)
+    return client
+
+
+def assert_security_headers(response, url: str) -> None:
+    """What every response carries (README "Security"), whoever asks and whatever the
+    answer: only our own scripts and styles, no framing, no MIME sniffing."""
+    policy = response.headers.get("Content-Security-Policy", "")
+    directives = dict(
+        [*d.split(" ", 1), ""][:2] for d in (d.strip() for d in policy.split(";")) if d
+    )
+    assert directives.get("default-src") == "'self'", f"{url}: CSP {policy!r}"
+    assert directives.get("script-src") == "'self'", f"{url}: CSP {policy!r}"
+    assert directives.get("style-src") == "'self'", f"{url}: CSP {policy!r}"
+    assert directives.get("frame-ancestors") == "'none'", f"{url}: CSP {policy!r}"
+    assert response.headers.get("X-Frame-Options") == "DENY", url
+    assert response.headers.get("X-Content-Type-Options") == "nosniff", url
+    assert response.headers.get("Referrer-Policy") == "same-origin", url
+
+
+CASES = [(p, role) for p in PROJECT_PATTERNS if p in MATRIX for role in ROLES]
+
+
+@pytest.mark.parametrize(("pattern", "role"), CASES, ids=[f"{r}:{p}" for p, r in CASES])
+def test_role_gets_the_expected_outcome(pattern, role, objects, agent_ann):
+    method, expected = MATRIX[pattern]
+    url = concrete_url(pattern, objects)
+
+    response = getattr(client_for(role), method.lower())(url)
+
+    assert_security_headers(response, url)
+    assert outcome(response) == expected[role], (
+        f"{role} {method} {url} ({pattern}): got {response.status_code} "
+        f"{response.headers.get('Location', '')}, expected {expected[role]}"
+    )
+
+
+# CSRF: every view but these refuses a POST without a token. The REST API has its own
+# rule (token auth needs none; DRF's session auth enforces CSRF itself), the webhook
+# receivers are called by TxtSync, and the sandbox's API by API clients (Basic auth).
+CSRF_EXEMPT_PREFIXES = ("api/", "^hooks/", "sandbox/")
+CSRF_CASES = [
+    p
+    for p in PROJECT_PATTERNS
+    if not p.startswith(CSRF_EXEMPT_PREFIXES) or p == "sandbox/console/"
+]
+
+
+@pytest.mark.parametrize("pattern", CSRF_CASES)
+def test_a_post_without_a_csrf_token_is_refused(pattern, objects):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(get_user_model().objects.get(username="ada"))
+    url = concrete_url(pattern, objects)
+
+    response = client.post(url, {"name": "x"})
+
+    assert response.status_code == 403, f"POST {url} ({pattern}) without a CSRF token"
+    assert b"CSRF" in response.content
+
+
+def test_the_webhook_receiver_needs_no_csrf_token(objects):
+    """TxtSync is no browser: with a wrong token the answer is the receiver's 404,
+    not CSRF's 403."""
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post(concrete_url(next(p for p in MATRIX if "hooks" in p), objects))
+
+    assert response.status_code == 404

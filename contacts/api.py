@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from django.db import transaction
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import permissions, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
@@ -188,6 +188,16 @@ class ContactViewSet(viewsets.ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class AdminsRenameAndDelete(permissions.IsAuthenticated):
+    """Anyone signed in lists and creates tags (agents tag contacts as they work); only
+    admins rename or delete one, as on the Tags page."""
+
+    def has_permission(self, request, view) -> bool:
+        if view.action in ("update", "partial_update", "destroy"):
+            return bool(request.user and request.user.is_staff)
+        return super().has_permission(request, view)
+
+
 @extend_schema_view(
     list=extend_schema(
         parameters=[ordering_parameter(TAG_ORDERINGS, "name")],
@@ -199,6 +209,7 @@ class TagViewSet(viewsets.ModelViewSet):
 
     serializer_class = TagSerializer
     pagination_class = None
+    permission_classes = [AdminsRenameAndDelete]
 
     def get_queryset(self) -> QuerySet[Tag]:
         tags = Tag.objects.annotate(

@@ -27,6 +27,13 @@ def detail(contact) -> str:
 
 
 @pytest.fixture
+def admin_api(admin_user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(admin_user)
+    return client
+
+
+@pytest.fixture
 def api(agent_ann) -> APIClient:
     """Ann's API client, authenticated with her token."""
     client = APIClient()
@@ -455,11 +462,19 @@ def test_create_a_tag_and_refuse_a_duplicate_in_another_case(api, people):
     assert list(duplicate.json()) == ["name"]
 
 
-def test_rename_a_tag_marks_its_contacts_dirty(api, people):
+def test_only_admins_rename_or_delete_a_tag(api, people):
+    vip = Tag.objects.get(name="VIP")
+
+    assert api.patch(f"{TAGS}{vip.pk}/", {"name": "X"}, format="json").status_code == 403
+    assert api.delete(f"{TAGS}{vip.pk}/").status_code == 403
+    assert Tag.objects.get(pk=vip.pk).name == "VIP"
+
+
+def test_rename_a_tag_marks_its_contacts_dirty(admin_api, api, people):
     ann = people[0]
     vip = Tag.objects.get(name="VIP")
 
-    response = api.patch(f"{TAGS}{vip.pk}/", {"name": "Very important"}, format="json")
+    response = admin_api.patch(f"{TAGS}{vip.pk}/", {"name": "Very important"}, format="json")
 
     assert response.status_code == 200
     assert (response.json()["name"], response.json()["contact_count"]) == ("Very important", 2)
@@ -467,10 +482,10 @@ def test_rename_a_tag_marks_its_contacts_dirty(api, people):
     assert Contact.objects.get(pk=ann.pk).sync_state == SyncState.DIRTY
 
 
-def test_rename_a_tag_to_another_tags_name_is_400(api, people):
+def test_rename_a_tag_to_another_tags_name_is_400(admin_api, people):
     vip = Tag.objects.get(name="VIP")
 
-    response = api.patch(f"{TAGS}{vip.pk}/", {"name": "LEADS"}, format="json")
+    response = admin_api.patch(f"{TAGS}{vip.pk}/", {"name": "LEADS"}, format="json")
 
     assert response.status_code == 400
     assert list(response.json()) == ["name"]
@@ -483,10 +498,10 @@ def test_tag_unknown_fields_are_400(api, people):
     assert list(response.json()) == ["colour"]
 
 
-def test_delete_a_tag_untags_its_contacts(api, people):
+def test_delete_a_tag_untags_its_contacts(admin_api, api, people):
     vip = Tag.objects.get(name="VIP")
 
-    assert api.delete(f"{TAGS}{vip.pk}/").status_code == 204
+    assert admin_api.delete(f"{TAGS}{vip.pk}/").status_code == 204
 
     assert api.get(detail(people[0])).json()["tags"] == []
     assert [t["name"] for t in api.get(TAGS).json()] == ["Leads"]

@@ -330,6 +330,19 @@ def test_announce_finished_tells_only_of_campaigns_that_update_finished(make_hoo
     assert [p["data"]["campaign"]["id"] for p in payloads_of(FINISHED)] == [campaign.pk]
 
 
+def test_a_campaign_finished_by_the_runner_is_announced_once(make_hook):
+    from campaigns import sending
+
+    make_hook(FINISHED)
+    campaign = Campaign.objects.create(name="Done", sender="Acme", template="x",
+                                       status=CampaignStatus.RUNNING)  # fmt: skip
+
+    assert sending.finish_settled() == [campaign.pk]
+    assert sending.finish_settled() == []
+
+    assert [p["data"]["campaign"]["id"] for p in payloads_of(FINISHED)] == [campaign.pk]
+
+
 # --- Transactions and inactive hooks -------------------------------------------------------
 
 

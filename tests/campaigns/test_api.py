@@ -8,7 +8,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from campaigns import services
@@ -16,6 +15,7 @@ from campaigns.models import Campaign, CampaignStatus, Recipient, RecipientState
 from contacts import services as contacts
 from contacts.models import OptOutSource
 from messaging.models import Direction, Message
+from tests.api import token_client
 from tests.campaigns.test_sending import calls, pushed, received, run
 from tests.conftest import make_connection
 from tests.messaging.test_send import use_txtsync
@@ -32,12 +32,6 @@ def detail(campaign) -> str:
 
 def recipients_url(campaign) -> str:
     return f"{detail(campaign)}recipients/"
-
-
-def token_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from contacts import services as contacts
@@ -20,6 +19,7 @@ from messaging.models import (
     Message,
     SendState,
 )
+from tests.api import token_client
 
 ANN = "+447911123456"
 BEN = "+447912345678"
@@ -39,10 +39,7 @@ def thread_url(conversation) -> str:
 @pytest.fixture
 def api(agent_ann) -> APIClient:
     """Ann's API client, authenticated with her token."""
-    client = APIClient()
-    token = Token.objects.create(user=agent_ann)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+    return token_client(agent_ann)
 
 
 def conversation_with(number, first_name, *, minutes_ago, said="Hello", tags=(), **fields):
@@ -80,21 +77,6 @@ def ids(response) -> list[int]:
 
 
 # --- Auth ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("path", [CONVERSATIONS, "/api/messages/1/"])
-def test_no_credentials_is_401(db, path):
-    response = APIClient().get(path)
-
-    assert response.status_code == 401
-    assert response["WWW-Authenticate"] == "Token"
-
-
-def test_a_wrong_token_is_401(db):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
-
-    assert client.get(CONVERSATIONS).status_code == 401
 
 
 def test_session_auth_works_and_writes_need_the_csrf_token(agent_ann, inbox):

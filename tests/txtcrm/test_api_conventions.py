@@ -11,32 +11,26 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from campaigns.models import Campaign, CampaignStatus, Recipient, RecipientState
 from contacts import services as contacts
 from contacts.models import Contact
 from messaging.models import Conversation, Direction, Message
+from tests.api import token_client
 from tests.messaging.test_api import conversation_with
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
-
-
 @pytest.fixture
 def api(agent_ann) -> APIClient:
-    return client_for(agent_ann)
+    return token_client(agent_ann)
 
 
 @pytest.fixture
 def admin_api(admin_user) -> APIClient:
-    return client_for(admin_user)
+    return token_client(admin_user)
 
 
 def rows(response, key: str = "id") -> list:
@@ -51,6 +45,31 @@ def refused_ordering(response) -> None:
 
 
 # --- ordering, per list endpoint ---------------------------------------------------------
+
+
+# --- Authentication, the same for every resource -------------------------------------------
+
+EVERY_RESOURCE = ["/api/contacts/", "/api/tags/", "/api/conversations/", "/api/messages/1/",
+                  "/api/campaigns/"]  # fmt: skip
+
+
+@pytest.mark.parametrize("url", EVERY_RESOURCE)
+def test_no_credentials_is_401(db, url):
+    response = APIClient().get(url)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+
+
+@pytest.mark.parametrize("url", EVERY_RESOURCE)
+def test_a_wrong_token_is_401(db, url):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+
+    assert client.get(url).status_code == 401
+
+
+# --- Ordering --------------------------------------------------------------------------------
 
 
 def test_contacts_ordering(api, db):

@@ -255,6 +255,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
+_FILE_BROKER = CELERY_BROKER_URL.startswith("filesystem://")
 CELERY_FILESYSTEM_DIR = VAR_DIR / "celery"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
@@ -264,9 +265,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "control_folder": str(CELERY_FILESYSTEM_DIR / "control"),
         "store_processed": False,
     }
-    if CELERY_BROKER_URL.startswith("filesystem://")
+    if _FILE_BROKER
     else {}
 )
+if _FILE_BROKER:
+    CELERY_BROKER_TRANSPORT = "txtcrm.broker_files:Transport"  # atomic message files
 for _folder in CELERY_BROKER_TRANSPORT_OPTIONS.values():
     if isinstance(_folder, str):
         Path(_folder).mkdir(parents=True, exist_ok=True)  # kombu expects them to exist

@@ -75,8 +75,17 @@ def web_servers(count: int):
 class Worker:
     """A real Celery worker with beat, in its own process, on the test database and broker."""
 
-    def __init__(self, **settings_env: str):
-        command = [sys.executable, "-m", "celery", "-A", "txtcrm", "worker", "--beat"]
+    def __init__(self, *worker_args: str, **settings_env: str):
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "txtcrm",
+            "worker",
+            "--beat",
+            *worker_args,
+        ]
         command += ["--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
         command += [
             "--without-heartbeat",
@@ -115,9 +124,9 @@ class Worker:
 
 
 @contextmanager
-def celery_worker(**settings_env: str):
+def celery_worker(*worker_args: str, **settings_env: str):
     """Run a worker (with beat) for the duration of the block."""
-    worker = Worker(**settings_env)
+    worker = Worker(*worker_args, **settings_env)
     try:
         worker.wait_ready()
         yield worker

@@ -3,13 +3,22 @@
 import os
 
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import celeryd_after_setup, setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "txtcrm.settings")
 
 app = Celery("txtcrm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@celeryd_after_setup.connect
+def consume_prefixed_queues(sender, instance, **kwargs) -> None:
+    from django.conf import settings
+
+    from txtcrm.queues import prefix_consumed
+
+    prefix_consumed(instance.app.amqp.queues, settings.CELERY_QUEUE_PREFIX)
 
 
 if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":

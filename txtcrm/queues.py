@@ -42,6 +42,18 @@ def queue_name(queue: str, prefix: str = "") -> str:
     return f"{prefix}{queue}"
 
 
+def prefix_consumed(selected, prefix: str) -> None:
+    """`celery worker --queues interactive` names a queue without the prefix, so that one
+    command serves every installation (deploy/processes.py, docker-compose.yml): the
+    worker consumes the prefixed queue instead. `selected` is app.amqp.queues."""
+    if not prefix:
+        return
+    for name in list(selected.consume_from):
+        if name in QUEUES:
+            selected.deselect(name)
+            selected.select_add(selected[queue_name(name, prefix)])
+
+
 def celery_settings(prefix: str = "") -> dict:
     """CELERY_TASK_QUEUES / _ROUTES / _DEFAULT_QUEUE for settings (and settings_test)."""
     names = {queue: queue_name(queue, prefix) for queue in QUEUES}

@@ -78,6 +78,17 @@ def test_a_worker_started_without_queues_consumes_all_of_them(transactional_db):
         assert f".> {own(queue)} " in banner
 
 
+def test_a_worker_given_queue_names_consumes_this_installations_queues(transactional_db):
+    """deploy/processes.py's commands name queues without CELERY_QUEUE_PREFIX."""
+    with celery_worker("--queues", "interactive,sync") as worker:
+        banner = "".join(worker.output)
+
+    assert f".> {own('interactive')} " in banner
+    assert f".> {own('sync')} " in banner
+    assert ".> interactive " not in banner
+    assert own("campaigns") not in banner
+
+
 # --- the beat lock --------------------------------------------------------------------
 
 needs_redis = pytest.mark.skipif(not redis_reachable(), reason="Redis is not reachable")

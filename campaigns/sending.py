@@ -44,7 +44,6 @@ from campaigns.models import (
     Recipient,
     RecipientState,
 )
-from contacts.models import Contact
 from messaging.models import Conversation, Direction, Message, SendState
 from messaging.services import conversation_with
 from txtcrm import txtsync_gateway as gateway
@@ -328,13 +327,15 @@ def _conversations(recipients: list[Recipient]) -> dict[str, Conversation]:
         for chunk in _chunks(contact_ids)
         for c in Conversation.objects.filter(contact_id__in=chunk).select_related("contact")
     }
-    missing = [Conversation(contact_id=i) for i in contact_ids if i not in found]
-    for conversation in Conversation.objects.bulk_create(missing):
-        found[conversation.contact_id] = conversation
-    contacts = Contact.objects.in_bulk([c.contact_id for c in missing])
-    for conversation in found.values():
-        if conversation.contact_id in contacts:
-            conversation.contact = contacts[conversation.contact_id]
+    missing = [i for i in contact_ids if i not in found]
+    # An inbound text may make one of these conversations meanwhile (one per contact):
+    # skip it then, rather than fail the settling of a call TxtSync has accepted.
+    Conversation.objects.bulk_create(
+        [Conversation(contact_id=i) for i in missing], ignore_conflicts=True
+    )
+    for chunk in _chunks(missing):
+        for c in Conversation.objects.filter(contact_id__in=chunk).select_related("contact"):
+            found[c.contact_id] = c
     by_number = {}
     for recipient in recipients:
         if recipient.contact_id:

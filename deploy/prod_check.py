@@ -170,8 +170,8 @@ def environment(port: int) -> dict[str, str]:
     }
 
 
-def recreate_database() -> str:
-    parts = urlsplit(DATABASE_URL)
+def recreate_database(url: str = DATABASE_URL) -> str:
+    parts = urlsplit(url)
     name = parts.path.lstrip("/")
     if not re.fullmatch(r"[A-Za-z0-9_]+", name):
         raise CheckFailed(f"unexpected database name {name!r}")
@@ -182,8 +182,8 @@ def recreate_database() -> str:
     return name
 
 
-def empty_redis() -> None:
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+def empty_redis(url: str = REDIS_URL) -> None:
+    client = redis.Redis.from_url(url, socket_connect_timeout=3)
     client.flushdb()
     client.close()
 
@@ -205,13 +205,14 @@ def collectstatic(env: dict) -> str:
 
 
 class Processes:
-    def __init__(self, env: dict):
+    def __init__(self, env: dict, logs: Path = VAR / "logs"):
         self.env = env
+        self.logs = logs
         self.running: dict[str, subprocess.Popen] = {}
-        (VAR / "logs").mkdir(parents=True, exist_ok=True)
+        logs.mkdir(parents=True, exist_ok=True)
 
     def log_path(self, name: str) -> Path:
-        return VAR / "logs" / f"{name}.log"
+        return self.logs / f"{name}.log"
 
     def start(self, name: str, command: list[str]) -> subprocess.Popen:
         log = open(self.log_path(name), "w")  # noqa: SIM115 (closed when the process ends)
@@ -232,6 +233,12 @@ class Processes:
 
     def stop(self, name: str) -> None:
         self._stop_groups([name])
+
+    def kill(self, name: str) -> None:
+        """SIGKILL a process and its group, as a crash would (bench/faults.py)."""
+        process = self.running.pop(name)
+        self._signal(process, signal.SIGKILL)
+        process.wait(timeout=10)
 
     def stop_all(self) -> list[str]:
         """Stop every process group; return the names of any that had to be killed (or
@@ -342,7 +349,7 @@ class Scenario:
         self.procs.assert_alive()
         try:
             return requests.get(f"{self.url}/healthz", timeout=5).status_code == 200
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # still booting
             return False
 
     def _logged(self, name: str, text: str) -> bool:

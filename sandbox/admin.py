@@ -18,8 +18,8 @@ class ContactAdmin(admin.ModelAdmin):
 
 @admin.register(ApiCall)
 class ApiCallAdmin(admin.ModelAdmin):
-    list_display = ["at", "application", "operation", "status_code", "counted"]
-    list_filter = ["application", "operation", "status_code"]
+    list_display = ["at", "application", "operation", "status_code", "counted", "fault"]
+    list_filter = ["application", "operation", "status_code", "fault"]
 
 
 admin.site.register(Account)

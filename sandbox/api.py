@@ -15,7 +15,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox import messaging, services, webhooks
+from sandbox import faults, messaging, services, webhooks
 from sandbox.models import Application, Contact, Trigger
 from sandbox.schema import (
     ValidationFailed,
@@ -81,6 +81,13 @@ def handle(
         )
         response["Retry-After"] = str(admission.retry_after)
         return response
+    fault = admission.fault if admission else None
+    if fault and fault.kind == faults.FAIL_BEFORE:
+        response = error_response(500, "Internal server error (sandbox fault mode).")
+        services.record_status(admission.call, response.status_code)
+        return response
+    if fault and fault.kind == faults.SLOW:
+        faults.sleep(fault, admission.plan)
     try:
         with transaction.atomic():
             result = handler(request, application, **kwargs)
@@ -89,6 +96,16 @@ def handle(
         response = error_response(400, error.message, error.errors)
     except (services.NotFound, webhooks.UnknownHook) as error:
         response = error_response(404, str(error) or "Not found")
+    if fault and fault.kind == faults.DISCONNECT:
+        # Recorded (first: the client may look at once) with the answer the work had,
+        # whose writing then fails: nobody is listening.
+        services.record_status(admission.call, response.status_code)
+        if faults.drop_connection(request):
+            return response
+        services.record_fault(admission.call, faults.FAIL_AFTER)
+    if fault and fault.kind in (faults.FAIL_AFTER, faults.DISCONNECT):
+        # The work is done and committed; the client is told it failed.
+        response = error_response(500, "Internal server error (sandbox fault mode).")
     if admission:
         services.record_status(admission.call, response.status_code)
     return response
@@ -258,10 +275,24 @@ def stats_view(request: HttpRequest, application: Application) -> dict:
     return services.stats(application.account)
 
 
+def fault_mode(request: HttpRequest, application: Application) -> dict:
+    return faults.plan_of(application).wire()
+
+
+def set_fault_mode(request: HttpRequest, application: Application) -> dict:
+    faults.configure(application, faults.parse_plan(read_json(request)))
+    return faults.plan_of(application).wire()
+
+
 simulate_inbound_view = operations(metered=False, POST=("_simulate/inbound", simulate_inbound))
 simulate_outbound_view = operations(metered=False, POST=("_simulate/outbound", simulate_outbound))
 simulate_click_view = operations(metered=False, POST=("_simulate/click", simulate_click))
 stats = operations(metered=False, GET=("_stats", stats_view))
+simulate_faults_view = operations(
+    metered=False,
+    GET=("_simulate/faults", fault_mode),
+    POST=("_simulate/faults", set_fault_mode),
+)
 
 
 def not_found(request: HttpRequest, path: str = "") -> HttpResponse:

@@ -33,6 +33,10 @@ class Application(models.Model):
     # None: use settings.SANDBOX_RATE_LIMIT.
     rate_limit_calls = models.PositiveIntegerField(null=True, blank=True)
     rate_limit_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # Fault mode for this application (sandbox/faults.py); None: the SANDBOX_FAULT_*
+    # settings. `fault_draws` numbers its calls' draws, so a seeded run is repeatable.
+    faults = models.JSONField(null=True, blank=True)
+    fault_draws = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -143,6 +147,8 @@ class ApiCall(models.Model):
     operation = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True)
     counted = models.BooleanField(default=False)
+    # The fault injected into this call, if any (sandbox/faults.py: 429, 500, ...).
+    fault = models.CharField(max_length=16, blank=True)
     at = models.DateTimeField(db_index=True)
 
     class Meta:

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from sandbox import faults
 from sandbox.models import (
     SMS,
     Account,
@@ -116,6 +117,8 @@ def rate_limit_of(application: Application) -> tuple[int, int]:
 class Admission:
     call: ApiCall
     retry_after: int = 0  # seconds; 0 when admitted
+    fault: faults.Fault | None = None  # fault mode: what to do to this call
+    plan: faults.FaultPlan | None = None
 
     @property
     def admitted(self) -> bool:
@@ -126,7 +129,9 @@ def admit_call(application: Application, operation: str) -> Admission:
     """Sliding-window limit kept in the database, so every server process shares it.
 
     The application row is locked (on SQLite the immediate transaction locks
-    the file) so that concurrent requests count one at a time.
+    the file) so that concurrent requests count one at a time. In fault mode an
+    admitted call may draw a fault (sandbox/faults.py); an injected 429 is refused
+    like a real one and not counted.
     """
     calls, seconds = rate_limit_of(application)
     with transaction.atomic():
@@ -137,10 +142,19 @@ def admit_call(application: Application, operation: str) -> Admission:
         )
         used = in_window.count()
         if used < calls:
+            plan = faults.plan_of(application)
+            fault = faults.draw(application, plan)
+            if fault and fault.kind == faults.RATE_LIMITED:
+                call = ApiCall.objects.create(
+                    application=application, operation=operation, status_code=429,
+                    fault=fault.kind, at=now,
+                )  # fmt: skip
+                return Admission(call, retry_after=plan.retry_after, fault=fault, plan=plan)
             call = ApiCall.objects.create(
-                application=application, operation=operation, counted=True, at=now
-            )
-            return Admission(call)
+                application=application, operation=operation, counted=True, at=now,
+                fault=fault.kind if fault else "",
+            )  # fmt: skip
+            return Admission(call, fault=fault, plan=plan)
         # A slot frees when the call `used - calls` places from the oldest leaves the window.
         freeing = in_window.order_by("at").values_list("at", flat=True)[used - calls]
         wait = (freeing + timedelta(seconds=seconds) - now).total_seconds()
@@ -158,6 +172,11 @@ def record_unauthorized(application: Application | None, operation: str) -> None
 
 def record_status(call: ApiCall, status_code: int) -> None:
     ApiCall.objects.filter(pk=call.pk).update(status_code=status_code)
+
+
+def record_fault(call: ApiCall, fault: str) -> None:
+    """What the client saw instead of the recorded status: a 500 after the work."""
+    ApiCall.objects.filter(pk=call.pk).update(fault=fault)
 
 
 def stats(account: Account, now: datetime | None = None) -> dict:
@@ -179,6 +198,10 @@ def stats(account: Account, now: datetime | None = None) -> dict:
             "responses": {str(code): n for code, n in by_status if code is not None},
             "unauthorized": log.filter(status_code=401).count(),
             "rate_limited": log.filter(status_code=429).count(),
+            "faults": dict(
+                log.exclude(fault="").values_list("fault").annotate(n=Count("id")).order_by()
+            ),
+            "fault_mode": faults.plan_of(application).wire(),
             "sms_by_status": _sms_by_status(SMS.objects.filter(application=application)),
             "webhooks": _webhook_counts(
                 WebhookDelivery.objects.filter(subscription__application=application)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("_simulate/inbound", api.simulate_inbound_view, name="simulate-inbound"),
     path("_simulate/outbound", api.simulate_outbound_view, name="simulate-outbound"),
     path("_simulate/click", api.simulate_click_view, name="simulate-click"),
+    path("_simulate/faults", api.simulate_faults_view, name="simulate-faults"),
     path("_stats", api.stats, name="stats"),
     path("console/", console.console, name="console"),
     re_path(r"^(?P<path>.*)$", api.not_found),

@@ -9,7 +9,12 @@ hour) have passed since the notification, then given up and counted.
 Real senders deliver some notifications twice and some late, so the sandbox
 can too: SANDBOX_WEBHOOK_DUPLICATE_RATE is the share of notifications sent
 twice, SANDBOX_WEBHOOK_DELAY_RATE the share held back by
-SANDBOX_WEBHOOK_DELAY_SECONDS (so later ones overtake them).
+SANDBOX_WEBHOOK_DELAY_SECONDS (so later ones overtake them). Fault mode
+(sandbox/faults.py) goes further: each notification 1-3 times (SANDBOX_WEBHOOK_COPIES,
+or the subscriber application's WebhookCopies), each copy up to
+SANDBOX_WEBHOOK_JITTER_SECONDS late, so copies and notifications arrive shuffled.
+A delivery due within a minute is queued with that countdown; later ones, and any
+a lost task left behind, are found by the periodic `deliver_due`.
 """
 
 import logging
@@ -23,6 +28,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from sandbox import faults
 from sandbox.models import (
     SMS,
     Application,
@@ -36,7 +42,7 @@ from sandbox.schema import notification_sms, sms_json
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 600
-CLAIM_LEASE = timedelta(minutes=5)  # a claim older than this belongs to a dead worker
+COUNTDOWN_LIMIT = 60  # seconds: a later delivery is left to the periodic deliver_due
 USER_AGENT = "TxtSync-Sandbox-Webhooks/1.0"
 
 
@@ -88,7 +94,7 @@ def notify(sms: SMS, trigger: Trigger) -> list[WebhookDelivery]:
     """
     hooks = WebhookSubscription.objects.filter(
         application__account_id=sms.account_id, trigger=trigger, deleted_at=None
-    )
+    ).select_related("application")
     if trigger == Trigger.OUTBOUND_SMS and sms.application_id:
         hooks = hooks.exclude(application_id=sms.application_id)
     hooks = list(hooks)
@@ -97,37 +103,51 @@ def notify(sms: SMS, trigger: Trigger) -> list[WebhookDelivery]:
     body, now = payload(sms), timezone.now()
     deliveries = []
     for hook in hooks:
-        copies = 2 if random.random() < settings.SANDBOX_WEBHOOK_DUPLICATE_RATE else 1  # noqa: S311
-        held = random.random() < settings.SANDBOX_WEBHOOK_DELAY_RATE  # noqa: S311
-        first = now + timedelta(seconds=settings.SANDBOX_WEBHOOK_DELAY_SECONDS if held else 0)
+        delays = faults.webhook_copies(faults.plan_of(hook.application), f"{sms.pk}:{hook.pk}")
+        if random.random() < settings.SANDBOX_WEBHOOK_DUPLICATE_RATE:  # noqa: S311
+            delays.append(delays[0])
+        if random.random() < settings.SANDBOX_WEBHOOK_DELAY_RATE:  # noqa: S311
+            delays = [delay + settings.SANDBOX_WEBHOOK_DELAY_SECONDS for delay in delays]
         deliveries += [
             WebhookDelivery(
                 subscription=hook,
                 sms=sms,
                 payload=body,
-                next_attempt_at=first,
+                next_attempt_at=now + timedelta(seconds=delay),
                 created_at=now,
                 duplicate=copy > 0,
             )
-            for copy in range(copies)
+            for copy, delay in enumerate(delays)
         ]
     deliveries = WebhookDelivery.objects.bulk_create(deliveries)
-    due_now = [d.pk for d in deliveries if d.next_attempt_at <= now]
-    transaction.on_commit(lambda: _enqueue(due_now))
+    queued = [
+        (d.pk, countdown)
+        for d in deliveries
+        if (countdown := (d.next_attempt_at - now).total_seconds()) <= COUNTDOWN_LIMIT
+    ]
+    transaction.on_commit(lambda: _enqueue(queued))
     return deliveries
 
 
-def _enqueue(delivery_ids: list[int]) -> None:
+def _enqueue(deliveries: list[tuple[int, float]]) -> None:
     from sandbox.tasks import deliver_webhook  # tasks import this module
 
-    for delivery_id in delivery_ids:
-        deliver_webhook.delay(delivery_id)
+    for delivery_id, countdown in deliveries:
+        if countdown > 0:
+            deliver_webhook.apply_async((delivery_id,), countdown=countdown)
+        else:
+            deliver_webhook.delay(delivery_id)
+
+
+def _lease() -> timedelta:
+    """A claim older than this belongs to a dead worker."""
+    return timedelta(seconds=settings.SANDBOX_WEBHOOK_CLAIM_LEASE)
 
 
 def _claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
     claimed = WebhookDelivery.objects.filter(
         Q(state=DeliveryState.PENDING)
-        | Q(state=DeliveryState.DELIVERING, claimed_at__lt=now - CLAIM_LEASE),
+        | Q(state=DeliveryState.DELIVERING, claimed_at__lt=now - _lease()),
         pk=delivery_id,
     ).update(state=DeliveryState.DELIVERING, claimed_at=now)
     if not claimed:
@@ -185,7 +205,7 @@ def due_deliveries(now: datetime | None = None, limit: int = 200) -> list[int]:
     now = now or timezone.now()
     due = WebhookDelivery.objects.filter(
         Q(state=DeliveryState.PENDING, next_attempt_at__lte=now)
-        | Q(state=DeliveryState.DELIVERING, claimed_at__lt=now - CLAIM_LEASE)
+        | Q(state=DeliveryState.DELIVERING, claimed_at__lt=now - _lease())
     )
     return list(due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
 

@@ -353,6 +353,17 @@ SANDBOX_WEBHOOK_RETRY_TICK = env_float("SANDBOX_WEBHOOK_RETRY_TICK", 5)
 SANDBOX_WEBHOOK_DUPLICATE_RATE = env_float("SANDBOX_WEBHOOK_DUPLICATE_RATE", 0)
 SANDBOX_WEBHOOK_DELAY_RATE = env_float("SANDBOX_WEBHOOK_DELAY_RATE", 0)
 SANDBOX_WEBHOOK_DELAY_SECONDS = env_float("SANDBOX_WEBHOOK_DELAY_SECONDS", 10)
+# Fault mode (sandbox/faults.py; off by default, also settable per application through
+# POST /sandbox/_simulate/faults): a share of API calls fail on purpose, and each
+# notification is delivered COPIES ("1-3") times, each up to JITTER seconds late.
+SANDBOX_FAULT_RATE = env_float("SANDBOX_FAULT_RATE", 0)
+SANDBOX_FAULT_KINDS = env("SANDBOX_FAULT_KINDS", "429,500,500-after,slow,disconnect")
+SANDBOX_FAULT_SEED = env("SANDBOX_FAULT_SEED", "")
+SANDBOX_FAULT_SLOW_SECONDS = env_float("SANDBOX_FAULT_SLOW_SECONDS", 30)
+SANDBOX_WEBHOOK_COPIES = env("SANDBOX_WEBHOOK_COPIES", "1")
+SANDBOX_WEBHOOK_JITTER_SECONDS = env_float("SANDBOX_WEBHOOK_JITTER_SECONDS", 0)
+# A delivery claimed longer ago than this belongs to a dead worker and is tried again.
+SANDBOX_WEBHOOK_CLAIM_LEASE = env_float("SANDBOX_WEBHOOK_CLAIM_LEASE", 300)
 
 if SANDBOX_ENABLED:
     CELERY_BEAT_SCHEDULE |= {

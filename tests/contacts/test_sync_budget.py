@@ -1,0 +1,39 @@
+"""Every TxtSync call a push makes takes a slot of the call budget, also when one push
+makes several (bench/faults.py found real 429s: a push that adopts a contact, or
+falls back from its reference to its ContactID, made 2-3 calls on one slot)."""
+
+from contacts import services
+from tests.contacts.test_sync import push
+from txtcrm import txtsync_gateway as gateway
+
+ANN = "+447911123456"
+
+
+def sandbox_calls(txtsync) -> int:
+    return sum(txtsync.get("_stats").json()["applications"]["default"]["calls"].values())
+
+
+def budget_calls() -> int:
+    return gateway.budget().snapshot()["totals"]["calls"]
+
+
+def test_a_push_that_adopts_a_contact_takes_a_slot_for_each_of_its_calls(txtsync):
+    txtsync.post("contacts", json={"MobileNumber": ANN, "FirstName": "Remote"})
+    before = sandbox_calls(txtsync)
+    services.create_contact({"mobile_number": ANN, "first_name": "Local"})
+
+    assert push().pushed == 1
+
+    made = sandbox_calls(txtsync) - before
+    # AddContact (refused: the number is there), SearchContact, UpdateContact (our
+    # reference), UpdateContactByExternalReference (the fields)
+    assert made == 4
+    assert budget_calls() == made
+
+
+def test_one_call_takes_one_slot(txtsync):
+    services.create_contact({"mobile_number": ANN})
+
+    push()
+
+    assert sandbox_calls(txtsync) == budget_calls() == 1

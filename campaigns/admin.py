@@ -4,6 +4,7 @@ what was launched; the admin shows them and offers pause / resume / cancel."""
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from campaigns import services
 from campaigns.models import Campaign, CampaignCall, Recipient
@@ -36,6 +37,7 @@ class CampaignAdmin(ReadOnlyAdmin):
     actions = ["pause", "resume", "cancel"]
 
     def _apply(self, request, queryset: QuerySet[Campaign], change, done: str) -> None:
+        """`change` each campaign; `done` says how many changed (its %(count)s)."""
         changed = 0
         for campaign in queryset:
             try:
@@ -44,19 +46,19 @@ class CampaignAdmin(ReadOnlyAdmin):
                 self.message_user(request, f"{campaign}: {refused}", messages.WARNING)
             else:
                 changed += 1
-        self.message_user(request, f"{done} {changed} campaign(s).")
+        self.message_user(request, done % {"count": changed})
 
-    @admin.action(description="Pause selected campaigns", permissions=["view"])
+    @admin.action(description=_("Pause selected campaigns"), permissions=["view"])
     def pause(self, request, queryset: QuerySet[Campaign]) -> None:
-        self._apply(request, queryset, services.pause, "Paused")
+        self._apply(request, queryset, services.pause, _("Paused %(count)s campaign(s)."))
 
-    @admin.action(description="Resume selected campaigns", permissions=["view"])
+    @admin.action(description=_("Resume selected campaigns"), permissions=["view"])
     def resume(self, request, queryset: QuerySet[Campaign]) -> None:
-        self._apply(request, queryset, services.resume, "Resumed")
+        self._apply(request, queryset, services.resume, _("Resumed %(count)s campaign(s)."))
 
-    @admin.action(description="Cancel selected campaigns", permissions=["view"])
+    @admin.action(description=_("Cancel selected campaigns"), permissions=["view"])
     def cancel(self, request, queryset: QuerySet[Campaign]) -> None:
-        self._apply(request, queryset, services.cancel, "Cancelled")
+        self._apply(request, queryset, services.cancel, _("Cancelled %(count)s campaign(s)."))
 
 
 @admin.register(Recipient)

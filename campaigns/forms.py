@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign
 from contacts.models import Contact, Tag
@@ -20,7 +22,11 @@ from messaging.merge import FIELDS as MERGE_FIELDS
 MESSAGE_MAX = 1600  # ten GSM-7 SMS, as in the inbox composer
 MAX_NUMBERS = 10_000  # typed or pasted numbers; a bigger list belongs in a tag (CSV import)
 AUDIENCE_FIELDS = ("any_tags", "all_tags", "excluded_tags", "numbers", "contacts")
-SCHEDULE_CHOICES = [("now", "As soon as it is launched"), ("later", "At a date and time")]
+SCHEDULE_CHOICES = [
+    ("now", _("As soon as it is launched")),
+    ("later", _("At a date and time")),
+]
+NO_SUCH_TAG = _("There is no tag named “%(value)s” any more.")
 
 
 def account_zone() -> ZoneInfo:
@@ -35,81 +41,83 @@ def split_numbers(text: str) -> list[str]:
 
 class CampaignForm(forms.Form):
     name = forms.CharField(
+        label=_("Name"),
         max_length=Campaign._meta.get_field("name").max_length,
-        help_text="For your team only; recipients never see it.",
-        error_messages={"required": "Give the campaign a name, e.g. “Spring sale”."},
+        help_text=_("For your team only; recipients never see it."),
+        error_messages={"required": _("Give the campaign a name, e.g. “Spring sale”.")},
     )
     sender = forms.ChoiceField(
-        label="Send from",
-        help_text="The sender id or number recipients see.",
+        label=_("Send from"),
+        help_text=_("The sender id or number recipients see."),
         error_messages={
-            "required": "Choose who the SMS is from.",
-            "invalid_choice": "Choose one of your sender ids.",
+            "required": _("Choose who the SMS is from."),
+            "invalid_choice": _("Choose one of your sender ids."),
         },
     )
     template = forms.CharField(
-        label="Message",
+        label=_("Message"),
         max_length=MESSAGE_MAX,
         widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={
-            "required": "Write the message to send.",
-            "max_length": "The message can be at most %(limit_value)d characters "
-            "(it has %(show_value)d).",
+            "required": _("Write the message to send."),
+            "max_length": _(
+                "The message can be at most %(limit_value)d characters (it has %(show_value)d)."
+            ),
         },
     )
     any_tags = forms.MultipleChoiceField(
-        label="Contacts with any of these tags",
+        label=_("Contacts with any of these tags"),
         required=False,
-        help_text="Hold Ctrl (⌘ on a Mac) to choose several.",
-        error_messages={"invalid_choice": "There is no tag named “%(value)s” any more."},
+        help_text=_("Hold Ctrl (⌘ on a Mac) to choose several."),
+        error_messages={"invalid_choice": NO_SUCH_TAG},
     )
     all_tags = forms.MultipleChoiceField(
-        label="…and all of these tags",
+        label=_("…and all of these tags"),
         required=False,
-        help_text="Optional: narrows the selection to contacts that have every one.",
-        error_messages={"invalid_choice": "There is no tag named “%(value)s” any more."},
+        help_text=_("Optional: narrows the selection to contacts that have every one."),
+        error_messages={"invalid_choice": NO_SUCH_TAG},
     )
     excluded_tags = forms.MultipleChoiceField(
-        label="Leave out contacts with these tags",
+        label=_("Leave out contacts with these tags"),
         required=False,
-        error_messages={"invalid_choice": "There is no tag named “%(value)s” any more."},
+        error_messages={"invalid_choice": NO_SUCH_TAG},
     )
     numbers = forms.CharField(
-        label="Numbers",
+        label=_("Numbers"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "inputmode": "tel", "autocomplete": "off"}),
     )
     contacts = forms.TypedMultipleChoiceField(
-        label="Contacts chosen one by one",
+        label=_("Contacts chosen one by one"),
         required=False,
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Untick a contact to leave them out.",
+        help_text=_("Untick a contact to leave them out."),
     )
     schedule = forms.ChoiceField(
-        label="Start",
+        label=_("Start"),
         choices=SCHEDULE_CHOICES,
         initial="now",
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose when to send it."},
+        error_messages={"required": _("Choose when to send it.")},
     )
     send_date = forms.DateField(
-        label="Date",
+        label=_("Date"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     send_time = forms.TimeField(
-        label="Time",
+        label=_("Time"),
         required=False,
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     quiet_start = forms.TimeField(
-        label="Quiet from",
+        label=_("Quiet from"),
         required=False,
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     quiet_end = forms.TimeField(
-        label="Quiet until",
+        label=_("Quiet until"),
         required=False,
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
@@ -134,11 +142,11 @@ class CampaignForm(forms.Form):
         people = Contact.objects.filter(pk__in=contact_ids).only("full_name", "mobile_number")
         self.fields["contacts"].choices = [(c.pk, f"{c} ({c.mobile_number})") for c in people]
         region = settings.TXTCRM_DEFAULT_REGION
-        self.fields["numbers"].help_text = (
-            f"One per line, any format (national numbers are read as {region}). "
+        self.fields["numbers"].help_text = _(
+            "One per line, any format (national numbers are read as %(region)s). "
             "A number of a contact counts as that contact, so their opt-out holds."
-        )
-        self.fields["send_date"].help_text = f"In {self.zone_name}."
+        ) % {"region": region}
+        self.fields["send_date"].help_text = _("In %(zone)s.") % {"zone": self.zone_name}
         self.fields["template"].widget.attrs.update(
             {"data-counter": "campaign-counter", "maxlength": MESSAGE_MAX}
         )
@@ -178,8 +186,14 @@ class CampaignForm(forms.Form):
         numbers = split_numbers(self.cleaned_data["numbers"])
         if len(numbers) > MAX_NUMBERS:
             raise forms.ValidationError(
-                f"That is {len(numbers):,} numbers; at most {MAX_NUMBERS:,} can be typed here. "
-                "For more, import them as contacts with a tag and choose the tag."
+                _(
+                    "That is %(count)s numbers; at most %(max)s can be typed here. "
+                    "For more, import them as contacts with a tag and choose the tag."
+                )
+                % {
+                    "count": number_format(len(numbers), force_grouping=True),
+                    "max": number_format(MAX_NUMBERS, force_grouping=True),
+                }
             )
         return numbers
 
@@ -199,12 +213,13 @@ class CampaignForm(forms.Form):
         if not any(chosen):  # (add_error drops the field from cleaned_data: check it last)
             self.add_error(
                 "any_tags",
-                "Choose who gets this campaign: at least one tag, or type some numbers.",
+                _("Choose who gets this campaign: at least one tag, or type some numbers."),
             )
         elif both:
             self.add_error(
                 "excluded_tags",
-                f"“{both[0]}” is both chosen and left out: remove it from one of the lists.",
+                _("“%(name)s” is both chosen and left out: remove it from one of the lists.")
+                % {"name": both[0]},
             )
 
     def _check_schedule(self, cleaned: dict) -> None:
@@ -216,15 +231,18 @@ class CampaignForm(forms.Form):
         if day is None or at is None:
             field = "send_date" if day is None else "send_time"
             self.add_error(
-                field, "Choose the date and the time to send, or send as soon as launched."
+                field, _("Choose the date and the time to send, or send as soon as launched.")
             )
             return
         when = datetime.combine(day, at, tzinfo=account_zone())
         if when <= timezone.now():
             self.add_error(
                 "send_date",
-                f"{when:%d %b %Y, %H:%M} ({self.zone_name}) has passed: choose a later "
-                "time, or send as soon as launched.",
+                _(
+                    "%(when)s (%(zone)s) has passed: choose a later time, or send as soon as "
+                    "launched."
+                )
+                % {"when": date_format(when, "SHORT_DATETIME_FORMAT"), "zone": self.zone_name},
             )
 
     def _check_quiet_hours(self, cleaned: dict) -> None:
@@ -234,13 +252,15 @@ class CampaignForm(forms.Form):
         if (start is None) != (end is None):
             self.add_error(
                 "quiet_end" if end is None else "quiet_start",
-                "Give both the start and the end of the quiet hours, or leave both empty.",
+                _("Give both the start and the end of the quiet hours, or leave both empty."),
             )
         elif start is not None and start == end:
             self.add_error(
                 "quiet_end",
-                "Quiet hours start and end at the same time, which means no quiet hours: "
-                "give an end time, e.g. 21:00 until 08:00, or leave both empty.",
+                _(
+                    "Quiet hours start and end at the same time, which means no quiet hours: "
+                    "give an end time, e.g. 21:00 until 08:00, or leave both empty."
+                ),
             )
 
     # --- What the form means --------------------------------------------------------------

@@ -9,15 +9,16 @@ neither sends anyone a second copy nor forgets anyone (campaigns.sending).
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class CampaignStatus(models.TextChoices):
-    DRAFT = "draft", "draft"
-    SCHEDULED = "scheduled", "scheduled"  # launched, waiting for its start time
-    RUNNING = "running", "running"
-    PAUSED = "paused", "paused"
-    CANCELLED = "cancelled", "cancelled"  # stopped: nothing more is sent
-    FINISHED = "finished", "finished"  # every call settled
+    DRAFT = "draft", _("draft")
+    SCHEDULED = "scheduled", _("scheduled")  # launched, waiting for its start time
+    RUNNING = "running", _("running")
+    PAUSED = "paused", _("paused")
+    CANCELLED = "cancelled", _("cancelled")  # stopped: nothing more is sent
+    FINISHED = "finished", _("finished")  # every call settled
 
 
 class Campaign(models.Model):

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -32,7 +33,7 @@ from txtsync.segments import count_segments
 # TxtSync's `From`: an E.164 number, or an alphanumeric sender id of 1-11 characters
 # (letters, digits, spaces), as its API documents it (README, "SendSMS").
 SENDER_ID = re.compile(r"[A-Za-z0-9 ]{1,11}")
-SENDER_HELP = (
+SENDER_HELP = gettext_lazy(
     "Use an E.164 number such as +447911123456, or a sender id of 1-11 letters, digits or spaces."
 )
 STATUS_READ_ONLY = (
@@ -217,7 +218,10 @@ class CampaignSerializer(StrictSerializerMixin, serializers.ModelSerializer):
                 )
             return number
         if not (SENDER_ID.fullmatch(value) and value.strip()):
-            raise serializers.ValidationError(f"{value!r} is not a valid sender. {SENDER_HELP}")
+            raise serializers.ValidationError(
+                gettext("%(sender)s is not a valid sender.") % {"sender": repr(value)}
+                + f" {SENDER_HELP}"
+            )
         return value
 
     def validate_template(self, value: str) -> str:

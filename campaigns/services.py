@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from campaigns.audience import (
     Audience,
@@ -229,12 +230,18 @@ def _plan(campaign: Campaign, audience: Audience, texts, waves) -> Plan:
 
 def check_launchable(campaign: Campaign) -> None:
     if campaign.status != CampaignStatus.DRAFT:
-        raise CampaignError(f"This campaign is {campaign.status}; only a draft can be launched.")
+        raise CampaignError(
+            gettext("This campaign is %(status)s; only a draft can be launched.")
+            % {"status": campaign.get_status_display()}
+        )
     if not campaign.template.strip():
-        raise CampaignError("The message is empty.")
+        raise CampaignError(gettext("The message is empty."))
     unknown = unknown_fields(campaign.template)
     if unknown:
-        raise CampaignError(f"Unknown merge fields: {', '.join('{' + u + '}' for u in unknown)}.")
+        raise CampaignError(
+            gettext("Unknown merge fields: %(fields)s.")
+            % {"fields": ", ".join("{" + name + "}" for name in unknown)}
+        )
 
 
 @transaction.atomic
@@ -247,7 +254,7 @@ def launch(campaign: Campaign, now: datetime | None = None) -> Campaign:
     start = max(campaign.scheduled_at or now, now)
     audience, texts = rendered(campaign, audience_of(campaign))
     if not texts:
-        raise CampaignError("Nobody to send to: the audience has no recipient.")
+        raise CampaignError(gettext("Nobody to send to: the audience has no recipient."))
     waves = _waves(campaign, texts, start)
     plan = _plan(campaign, audience, texts, waves)
     when_of = {index: when for when, indexes in waves for index in indexes}
@@ -331,7 +338,10 @@ def _move(campaign: Campaign, allowed: set[str], to: str) -> Campaign:
     )
     campaign.refresh_from_db()
     if not moved:
-        raise CampaignError(f"This campaign is {campaign.status}; it cannot become {to}.")
+        raise CampaignError(
+            gettext("This campaign is %(status)s; it cannot become %(to)s.")
+            % {"status": campaign.get_status_display(), "to": CampaignStatus(to).label}
+        )
     return campaign
 
 
@@ -361,7 +371,10 @@ def update_draft(campaign: Campaign, fields: dict) -> Campaign:
     campaign.refresh_from_db()
     if not changed:
         raise CampaignError(
-            f"This campaign is {campaign.status}; only a draft can be changed "
-            "(cancel it and create a new one instead)."
+            gettext(
+                "This campaign is %(status)s; only a draft can be changed "
+                "(cancel it and create a new one instead)."
+            )
+            % {"status": campaign.get_status_display()}
         )
     return campaign

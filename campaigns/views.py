@@ -2,21 +2,21 @@
 campaigns.services previews, launches and controls, campaigns.reports counts."""
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.roles import admins_only
 from campaigns import reports, services
 from campaigns.csv_export import recipient_rows
 from campaigns.forms import CampaignForm
@@ -29,22 +29,10 @@ POLL_SECONDS = {CampaignStatus.RUNNING: 3, CampaignStatus.SCHEDULED: 30}
 CANCELLABLE = {CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.RUNNING,
                CampaignStatus.PAUSED}  # fmt: skip
 CHART_HOURS = 7 * 24  # the chart shows the first week after the first delivery
+NO_AUDIENCE_HINT = gettext_lazy("Choose tags or type numbers to see who this campaign goes to.")
 
 
-def admin_required(view: Callable) -> Callable:
-    """Signed-in staff only: visitors go to the login page (an htmx request, whose page
-    cannot follow a redirect, gets 401 and a reload), agents get 403."""
-    page_view = login_required(view)
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated and request.headers.get("HX-Request"):
-            return HttpResponse("Sign in again.", status=401, headers={"HX-Refresh": "true"})
-        if request.user.is_authenticated and not request.user.is_staff:
-            raise PermissionDenied("Only administrators can see and send campaigns.")
-        return page_view(request, *args, **kwargs)
-
-    return wrapper
+admin_required = admins_only(gettext_lazy("Only administrators can see and send campaigns."))
 
 
 # --- What the templates show ----------------------------------------------------------------
@@ -98,17 +86,19 @@ def progress_of(campaign: Campaign, counts: Counter | None = None) -> Progress:
 def duration_text(duration: timedelta) -> str:
     seconds = duration.total_seconds()
     if seconds < 60:
-        return "under a minute"
+        return _("under a minute")
     minutes = round(seconds / 60)
     if minutes < 60:
-        return f"about {minutes} minute{'s' if minutes != 1 else ''}"
+        return ngettext("about %(minutes)s minute", "about %(minutes)s minutes", minutes) % {
+            "minutes": minutes
+        }
     hours, minutes = divmod(minutes, 60)
-    return f"about {hours} h {minutes:02d} min"
+    return _("about %(hours)s h %(minutes)s min") % {"hours": hours, "minutes": f"{minutes:02d}"}
 
 
 def budget_text() -> str:
-    calls, _, seconds = settings.TXTSYNC_BUDGET.partition("/")
-    return f"{calls} calls per {seconds} s"
+    calls, _slash, seconds = settings.TXTSYNC_BUDGET.partition("/")
+    return _("%(calls)s calls per %(seconds)s s") % {"calls": calls, "seconds": seconds}
 
 
 def preview_of(campaign: Campaign) -> dict:
@@ -116,12 +106,12 @@ def preview_of(campaign: Campaign) -> dict:
     audience = campaign.audience or {}
     context = {"preview": None, "hint": "", "previewed": campaign}
     if not any(audience.get(key) for key in ("any_tags", "all_tags", "numbers", "contacts")):
-        context["hint"] = "Choose tags or type numbers to see who this campaign goes to."
+        context["hint"] = NO_AUDIENCE_HINT
         return context
     if campaign.template.strip():
         context["preview"] = services.preview(campaign)
     else:
-        context["hint"] = "Write the message to see the plan, the cost and samples."
+        context["hint"] = _("Write the message to see the plan, the cost and samples.")
     if context["preview"] is None:
         found = services.audience_of(campaign)
         context["preview"] = services.Preview(
@@ -188,17 +178,18 @@ def controls_of(campaign: Campaign) -> list[dict]:
     status = campaign.status
     shown = []
     if status in (CampaignStatus.RUNNING, CampaignStatus.SCHEDULED):
-        shown.append({"action": "pause", "label": "Pause", "style": "contacts-secondary"})
+        shown.append({"action": "pause", "label": _("Pause"), "style": "contacts-secondary"})
     if status == CampaignStatus.PAUSED:
-        shown.append({"action": "resume", "label": "Resume", "style": ""})
+        shown.append({"action": "resume", "label": _("Resume"), "style": ""})
     if status in CANCELLABLE:
         shown.append(
             {
                 "action": "cancel",
-                "label": "Cancel campaign",
+                "label": _("Cancel campaign"),
                 "style": "contacts-danger",
-                "confirm": "Cancel this campaign? Nothing more will be sent; "
-                "this cannot be undone.",
+                "confirm": _(
+                    "Cancel this campaign? Nothing more will be sent; this cannot be undone."
+                ),
             }
         )
     return shown
@@ -239,7 +230,11 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     if campaign.status != CampaignStatus.DRAFT:
-        messages.info(request, f"This campaign is {campaign.status}; only a draft can be edited.")
+        messages.info(
+            request,
+            _("This campaign is %(status)s; only a draft can be edited.")
+            % {"status": campaign.get_status_display()},
+        )
         return redirect("campaign", pk=campaign.pk)
     return _composer(request, campaign)
 
@@ -257,14 +252,14 @@ def _composer(request: HttpRequest, campaign: Campaign | None) -> HttpResponse:
             return redirect("campaign", pk=campaign.pk)
         if request.POST.get("action") == "launch":
             return redirect("campaign-launch", pk=saved.pk)
-        messages.success(request, f"Saved the draft “{saved.name}”.")
+        messages.success(request, _("Saved the draft “%(name)s”.") % {"name": saved.name})
         return redirect("campaign", pk=saved.pk)
     if form.is_bound:
         panel = preview_of(form.unsaved_campaign())
     elif campaign is not None:
         panel = preview_of(campaign)
     else:
-        panel = {"hint": "Choose tags or type numbers to see who this campaign goes to."}
+        panel = {"hint": NO_AUDIENCE_HINT}
     return render(
         request,
         "campaigns/form.html",
@@ -291,7 +286,11 @@ def campaign_launch(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then launch: every recipient and call is stored, sending starts (or waits)."""
     campaign = get_object_or_404(Campaign, pk=pk)
     if campaign.status != CampaignStatus.DRAFT:
-        messages.info(request, f"This campaign is {campaign.status}: it was launched already.")
+        messages.info(
+            request,
+            _("This campaign is %(status)s: it was launched already.")
+            % {"status": campaign.get_status_display()},
+        )
         return redirect("campaign", pk=campaign.pk)
     error = ""
     if request.method == "POST":
@@ -301,10 +300,13 @@ def campaign_launch(request: HttpRequest, pk: int) -> HttpResponse:
             error = str(refused)
         else:
             if launched.status == CampaignStatus.SCHEDULED:
-                when = timezone.localtime(launched.scheduled_at)
-                text = f"Scheduled: “{launched.name}” starts {when:%d %b %Y at %H:%M}."
+                when = date_format(timezone.localtime(launched.scheduled_at), "DATETIME_FORMAT")
+                text = _("Scheduled: “%(name)s” starts %(when)s.") % {
+                    "name": launched.name,
+                    "when": when,
+                }
             else:
-                text = f"Launched: “{launched.name}” is sending now."
+                text = _("Launched: “%(name)s” is sending now.") % {"name": launched.name}
             messages.success(request, text)
             return redirect("campaign", pk=campaign.pk)
     return render(
@@ -359,9 +361,9 @@ def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 CONTROLS = {
-    "pause": (services.pause, "Paused: nothing more is sent until you resume."),
-    "resume": (services.resume, "Resumed: sending carries on where it stopped."),
-    "cancel": (services.cancel, "Cancelled: nothing more will be sent."),
+    "pause": (services.pause, gettext_lazy("Paused: nothing more is sent until you resume.")),
+    "resume": (services.resume, gettext_lazy("Resumed: sending carries on where it stopped.")),
+    "cancel": (services.cancel, gettext_lazy("Cancelled: nothing more will be sent.")),
 }
 
 

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from contacts import services
 from contacts.models import (
@@ -34,7 +35,7 @@ class TagActionForm(ActionForm):
     """The action bar's extra box: the tag name for "Add tag…" / "Remove tag…"."""
 
     tag_name = forms.CharField(
-        required=False, max_length=100, label="Tag", help_text="for the tag actions"
+        required=False, max_length=100, label=_("Tag"), help_text=_("for the tag actions")
     )
 
 
@@ -105,7 +106,7 @@ class ContactAdmin(admin.ModelAdmin):
     # Searched through services.matching (see get_search_results): name, number in
     # any format, email, external reference.
     search_fields = ["search_name", "mobile_number", "email_address", "external_reference"]
-    search_help_text = "Name, number (any format), email address or external reference."
+    search_help_text = _("Name, number (any format), email address or external reference.")
     ordering = ["search_name", "pk"]
     show_full_result_count = False  # one COUNT fewer per page at 100k contacts
     list_per_page = 100
@@ -116,12 +117,12 @@ class ContactAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["first_name", "last_name", "mobile_number", "company_name",
                            "email_address", "allow_sms", "tags"]}),
-        ("Address", {"fields": ["address_line1", "address_line2", "city", "county",
-                                "postcode", "country"]}),
-        ("Custom fields", {"fields": [f"custom0{n}" for n in range(1, 6)]}),
-        ("Engagement (from TxtSync)", {"fields": ENGAGEMENT_FIELDS}),
-        ("Sync with TxtSync", {"fields": ["external_reference", "uid", *SYNC_FIELDS,
-                                          "created_at", "updated_at"]}),
+        (_("Address"), {"fields": ["address_line1", "address_line2", "city", "county",
+                                   "postcode", "country"]}),
+        (_("Custom fields"), {"fields": [f"custom0{n}" for n in range(1, 6)]}),
+        (_("Engagement (from TxtSync)"), {"fields": ENGAGEMENT_FIELDS}),
+        (_("Sync with TxtSync"), {"fields": ["external_reference", "uid", *SYNC_FIELDS,
+                                             "created_at", "updated_at"]}),
     ]  # fmt: skip
     actions = ["opt_out", "opt_in", "push_again", "add_tag", "remove_tag"]
 
@@ -142,11 +143,11 @@ class ContactAdmin(admin.ModelAdmin):
                 form.base_fields[field].label = label
         return form
 
-    @admin.display(description="name", ordering="search_name")
+    @admin.display(description=_("name"), ordering="search_name")
     def name(self, contact: Contact) -> str:
         return contact.full_name or "—"
 
-    @admin.display(description="tags")
+    @admin.display(description=_("tags"))
     def tag_names(self, contact: Contact) -> str:
         return ", ".join(tag.name for tag in contact.tags.all())
 
@@ -208,49 +209,60 @@ class ContactAdmin(admin.ModelAdmin):
             )
         return changed
 
-    @admin.action(description="Opt out selected contacts")
+    @admin.action(description=_("Opt out selected contacts"))
     def opt_out(self, request, queryset: QuerySet[Contact]) -> None:
         changed = self._set_allow_sms(request, queryset, False)
-        self.message_user(request, f"Opted out {changed} contact(s).", messages.SUCCESS)
+        text = _("Opted out %(count)s contact(s).") % {"count": changed}
+        self.message_user(request, text, messages.SUCCESS)
 
-    @admin.action(description="Opt back in selected contacts")
+    @admin.action(description=_("Opt back in selected contacts"))
     def opt_in(self, request, queryset: QuerySet[Contact]) -> None:
         changed = self._set_allow_sms(request, queryset, True)
-        self.message_user(request, f"Opted in {changed} contact(s).", messages.SUCCESS)
+        text = _("Opted in %(count)s contact(s).") % {"count": changed}
+        self.message_user(request, text, messages.SUCCESS)
 
-    @admin.action(description="Push selected contacts to TxtSync again")
+    @admin.action(description=_("Push selected contacts to TxtSync again"))
     def push_again(self, request, queryset: QuerySet[Contact]) -> None:
         count = queryset.count()
         services.mark_dirty(queryset)
-        self.message_user(request, f"Queued {count} contact(s) for a push.", messages.SUCCESS)
+        text = _("Queued %(count)s contact(s) for a push.") % {"count": count}
+        self.message_user(request, text, messages.SUCCESS)
 
     def _tag_name(self, request) -> str | None:
         name = request.POST.get("tag_name", "").strip()
         if not name:
-            self.message_user(
-                request, "Type the tag's name in the Tag box next to the action.", messages.ERROR
-            )
+            text = _("Type the tag's name in the Tag box next to the action.")
+            self.message_user(request, text, messages.ERROR)
             return None
         return name
 
-    @admin.action(description="Add tag… (name in the Tag box)")
+    @admin.action(description=_("Add tag… (name in the Tag box)"))
     def add_tag(self, request, queryset: QuerySet[Contact]) -> None:
         if (name := self._tag_name(request)) is None:
             return
         tags = services.tags_named([name])
         count = services.add_tags(queryset, tags)
-        self.message_user(request, f"Tagged {count} contact(s) {tags[0].name!r}.")
+        text = _("Tagged %(count)s contact(s) %(name)s.") % {
+            "count": count,
+            "name": repr(tags[0].name),
+        }
+        self.message_user(request, text)
 
-    @admin.action(description="Remove tag… (name in the Tag box)")
+    @admin.action(description=_("Remove tag… (name in the Tag box)"))
     def remove_tag(self, request, queryset: QuerySet[Contact]) -> None:
         if (name := self._tag_name(request)) is None:
             return
         tag = Tag.objects.filter(name_folded=name.casefold()).first()
         if tag is None:
-            self.message_user(request, f"There is no tag named {name!r}.", messages.WARNING)
+            text = _("There is no tag named %(name)s.") % {"name": repr(name)}
+            self.message_user(request, text, messages.WARNING)
             return
         count = services.remove_tags(queryset, [tag])
-        self.message_user(request, f"Removed {tag.name!r} from {count} contact(s).")
+        text = _("Removed %(name)s from %(count)s contact(s).") % {
+            "name": repr(tag.name),
+            "count": count,
+        }
+        self.message_user(request, text)
 
 
 class TagForm(forms.ModelForm):
@@ -264,7 +276,9 @@ class TagForm(forms.ModelForm):
         if self.instance.pk:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():
-            raise forms.ValidationError(f"A tag named {name!r} already exists.")
+            raise forms.ValidationError(
+                _("A tag named %(name)s already exists.") % {"name": repr(name)}
+            )
         return name
 
 
@@ -286,7 +300,7 @@ class TagAdmin(admin.ModelAdmin):
         # Tags are matched case-insensitively by their folded name.
         return super().get_search_results(request, queryset, search_term.casefold())
 
-    @admin.display(description="contacts", ordering="contact_count")
+    @admin.display(description=_("contacts"), ordering="contact_count")
     def contact_count(self, tag: Tag) -> int:
         return tag.contact_count
 

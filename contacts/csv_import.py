@@ -51,6 +51,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from contacts import services, signals
 from contacts.models import (
@@ -76,10 +78,10 @@ ON_DUPLICATE = ("merge", "skip")
 # What a column can be imported as: field -> label (for mapping forms).
 IMPORT_FIELDS: dict[str, str] = {
     **{name: FIELD_LABELS.get(name, TXTSYNC_FIELDS[name]) for name in TXTSYNC_FIELDS},
-    "external_reference": "External reference",
-    "tags": "Tags (separated by , or |)",
-    "allow_sms": "Allow SMS (yes/no)",
-    "opted_out": "Opted out (yes/no)",
+    "external_reference": gettext_lazy("External reference"),
+    "tags": gettext_lazy("Tags (separated by , or |)"),
+    "allow_sms": gettext_lazy("Allow SMS (yes/no)"),
+    "opted_out": gettext_lazy("Opted out (yes/no)"),
 }
 IGNORE = ("", "ignore", "-")  # mapping values that mean "do not import this column"
 TEXT_FIELDS = [name for name in (*TXTSYNC_FIELDS, "external_reference") if name != "mobile_number"]
@@ -152,6 +154,11 @@ class RowError:
         return f"{where}: {self.message}"
 
 
+def counted(text: str, count: int) -> str:
+    """`text` with its %(count)s, grouped as the active language groups thousands."""
+    return text % {"count": number_format(count, force_grouping=True)}
+
+
 @dataclass
 class ImportReport:
     total_rows: int = 0  # data rows in the file (an estimate until finished)
@@ -199,26 +206,85 @@ class ImportReport:
             "finished": self.finished,
         }
 
-    def summary(self) -> str:
-        verb = "Would import" if self.dry_run else "Imported"
-        text = (
-            f"{verb} {self.imported:,} of {self.processed:,} rows: {self.created:,} created, "
-            f"{self.merged:,} merged, {self.skipped:,} skipped, {self.failed:,} failed"
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> "ImportReport":
+        """The counters of as_dict() back (not the errors): to word a report again."""
+        return cls(
+            total_rows=state["total_rows"],
+            processed=state["processed_rows"],
+            dry_run=state["dry_run"],
+            finished=state["finished"],
+            **state["counters"],
         )
-        notes = []
-        if self.duplicates_in_file:
-            notes.append(f"{self.duplicates_in_file:,} repeated a number of an earlier row")
-        if self.unchanged:
-            notes.append(f"{self.unchanged:,} merged rows changed nothing")
-        if self.opted_out:
-            notes.append(f"{self.opted_out:,} opted out")
-        if self.kept_opted_out:
-            notes.append(
-                f"{self.kept_opted_out:,} rows allowed SMS to contacts who opted out: "
-                "they stay opted out unless a person opts them in on the contact page"
+
+    def summary(self) -> str:
+        """One sentence, in the active language (the report page words it again for its
+        reader; commands and the job's state file in English)."""
+        counts = {
+            name: number_format(getattr(self, name), force_grouping=True)
+            for name in ("imported", "processed", "created", "merged", "skipped", "failed")
+        }
+        if self.dry_run:
+            text = ngettext(
+                "Would import %(imported)s of %(processed)s row: %(created)s created, "
+                "%(merged)s merged, %(skipped)s skipped, %(failed)s failed",
+                "Would import %(imported)s of %(processed)s rows: %(created)s created, "
+                "%(merged)s merged, %(skipped)s skipped, %(failed)s failed",
+                self.processed,
             )
-        if self.blank:
-            notes.append(f"{self.blank:,} blank rows ignored")
+        else:
+            text = ngettext(
+                "Imported %(imported)s of %(processed)s row: %(created)s created, "
+                "%(merged)s merged, %(skipped)s skipped, %(failed)s failed",
+                "Imported %(imported)s of %(processed)s rows: %(created)s created, "
+                "%(merged)s merged, %(skipped)s skipped, %(failed)s failed",
+                self.processed,
+            )
+        notes = []
+        if n := self.duplicates_in_file:
+            notes.append(
+                counted(
+                    ngettext(
+                        "%(count)s repeated a number of an earlier row",
+                        "%(count)s repeated a number of an earlier row",
+                        n,
+                    ),
+                    n,
+                )
+            )
+        if n := self.unchanged:
+            notes.append(
+                counted(
+                    ngettext(
+                        "%(count)s merged row changed nothing",
+                        "%(count)s merged rows changed nothing",
+                        n,
+                    ),
+                    n,
+                )
+            )
+        if n := self.opted_out:
+            notes.append(counted(ngettext("%(count)s opted out", "%(count)s opted out", n), n))
+        if n := self.kept_opted_out:
+            notes.append(
+                counted(
+                    ngettext(
+                        "%(count)s row allowed SMS to a contact who opted out: they stay opted "
+                        "out unless a person opts them in on the contact page",
+                        "%(count)s rows allowed SMS to contacts who opted out: they stay opted "
+                        "out unless a person opts them in on the contact page",
+                        n,
+                    ),
+                    n,
+                )
+            )
+        if n := self.blank:
+            notes.append(
+                counted(
+                    ngettext("%(count)s blank row ignored", "%(count)s blank rows ignored", n), n
+                )
+            )
+        text %= counts
         return text + ("" if not notes else " (" + "; ".join(notes) + ")")
 
 
@@ -263,16 +329,22 @@ def inspect_file(path: str | os.PathLike) -> CsvLayout:
         _scan(path)  # raises the error, with its line
         raise
     except OSError as error:
-        raise ImportFileError(f"Cannot read the file: {error.strerror or error}.") from error
+        raise ImportFileError(
+            gettext("Cannot read the file: %(error)s.") % {"error": error.strerror or error}
+        ) from error
     match = re.fullmatch(r'"?sep=(.)"?', lines[0].strip("\r\n")) if lines else None
     if match:
         lines = lines[1:]
     if not "".join(lines).strip():
-        raise ImportFileError("The file is empty: it needs a header row and one row per contact.")
+        raise ImportFileError(
+            gettext("The file is empty: it needs a header row and one row per contact.")
+        )
     delimiter = match.group(1) if match else _sniff_delimiter(lines)
     headers = [header.strip() for header in next(csv.reader(lines, delimiter=delimiter))]
     if not any(headers):
-        raise ImportFileError("The first row must name the columns, e.g. 'Mobile Number'.")
+        raise ImportFileError(
+            gettext("The first row must name the columns, e.g. 'Mobile Number'.")
+        )
     return CsvLayout(delimiter, headers, bool(match))
 
 
@@ -281,10 +353,10 @@ def read_headers(path: str | os.PathLike) -> list[str]:
 
 
 def _not_utf8(line: int) -> str:
-    return (
-        f"The file is not UTF-8 text (the first bad character is on line {line}). "
+    return gettext(
+        "The file is not UTF-8 text (the first bad character is on line %(line)s). "
         'Save it from the spreadsheet as "CSV UTF-8" and try again.'
-    )
+    ) % {"line": line}
 
 
 def _scan(path: str | os.PathLike) -> int:
@@ -365,10 +437,11 @@ def resolve_columns(headers: list[str], mapping: dict[str, str | None] | None) -
     columns = [_field_for(header, mapping.get(header)) for header in headers]
     if "mobile_number" not in columns:
         raise ImportFileError(
-            "No column holds the mobile number, and every contact needs one. Name that "
-            "column 'Mobile Number' (or map it); the columns are: "
-            + ", ".join(repr(header) for header in headers)
-            + "."
+            gettext(
+                "No column holds the mobile number, and every contact needs one. Name that "
+                "column 'Mobile Number' (or map it); the columns are: %(columns)s."
+            )
+            % {"columns": ", ".join(repr(header) for header in headers)}
         )
     return columns
 

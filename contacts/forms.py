@@ -3,6 +3,8 @@
 from django import forms
 from django.conf import settings
 from django.db.models import F, QuerySet
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
 from contacts import services
 from contacts.models import (
@@ -50,19 +52,21 @@ class ContactForm(PageForm):
         model_fields["mobile_number"] = forms.CharField(
             label=FIELD_LABELS["mobile_number"],
             max_length=40,
-            help_text=f"Any format: national ({region}) or international with +country code.",
+            help_text=_("Any format: national (%(region)s) or international with +country code.")
+            % {"region": region},
         )
         self.fields.update(model_fields)
         self.fields["tags"] = forms.CharField(
             required=False,
-            help_text="Separate tags with commas, e.g. VIP, North. New tags are created.",
+            label=_("Tags"),
+            help_text=_("Separate tags with commas, e.g. VIP, North. New tags are created."),
         )
         if creating:
             self.fields["allow_sms"] = forms.BooleanField(
-                label="Allow SMS",
+                label=_("Allow SMS"),
                 required=False,
                 initial=True,
-                help_text="Untick if this person has asked not to receive SMS.",
+                help_text=_("Untick if this person has asked not to receive SMS."),
             )
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "contacts-input")
@@ -77,8 +81,10 @@ class ContactForm(PageForm):
             return services.normalise_number(raw)
         except services.ContactInvalid:
             raise forms.ValidationError(
-                "%(number)s is not a phone number we can text. Type the full number, "
-                "e.g. 07911 123456, or +44 7911 123456 with the country code.",
+                _(
+                    "%(number)s is not a phone number we can text. Type the full number, "
+                    "e.g. 07911 123456, or +44 7911 123456 with the country code."
+                ),
                 params={"number": repr(raw.strip())},
                 code="invalid_number",
             ) from None
@@ -88,8 +94,8 @@ class ContactForm(PageForm):
         too_long = [name for name in names if len(name) > TAG_NAME_MAX]
         if too_long:
             raise forms.ValidationError(
-                f"Tag names can be at most {TAG_NAME_MAX} characters; shorten "
-                f"“{too_long[0][:20]}…”."
+                _("Tag names can be at most %(max)s characters; shorten “%(name)s…”.")
+                % {"max": TAG_NAME_MAX, "name": too_long[0][:20]}
             )
         return names
 
@@ -118,21 +124,21 @@ class ContactForm(PageForm):
 SORTS = {
     # value: (label, ordering). The pk tie-break keeps pages stable; name and last
     # communication each have an index that the database reads in this order.
-    "name": ("Name, A to Z", ["search_name", "pk"]),
-    "-name": ("Name, Z to A", ["-search_name", "-pk"]),
+    "name": (_("Name, A to Z"), ["search_name", "pk"]),
+    "-name": (_("Name, Z to A"), ["-search_name", "-pk"]),
     # Never-contacted contacts go last either way, on every database.
     "-last": (
-        "Last communication, newest first",
+        _("Last communication, newest first"),
         [F("last_communication_date").desc(nulls_last=True), "-pk"],
     ),
     "last": (
-        "Last communication, oldest first",
+        _("Last communication, oldest first"),
         [F("last_communication_date").asc(nulls_last=True), "pk"],
     ),
-    "-rating": ("OverallRating, highest first", ["-overall_rating", "-pk"]),
-    "rating": ("OverallRating, lowest first", ["overall_rating", "pk"]),
+    "-rating": (_("OverallRating, highest first"), ["-overall_rating", "-pk"]),
+    "rating": (_("OverallRating, lowest first"), ["overall_rating", "pk"]),
 }
-ALLOW_SMS_CHOICES = [("", "Any"), ("yes", "Allowed"), ("no", "Opted out")]
+ALLOW_SMS_CHOICES = [("", _("Any")), ("yes", _("Allowed")), ("no", _("Opted out"))]
 
 
 class SearchInput(forms.TextInput):
@@ -148,28 +154,30 @@ class ContactFilterForm(PageForm):
 
     q = forms.CharField(
         required=False,
-        label="Search",
+        label=_("Search"),
         max_length=200,
-        widget=SearchInput(attrs={"placeholder": "Name, number, email or reference"}),
+        widget=SearchInput(attrs={"placeholder": _("Name, number, email or reference")}),
     )
-    tag = forms.ChoiceField(required=False, label="Tag")
+    tag = forms.ChoiceField(required=False, label=_("Tag"))
     allow_sms = forms.ChoiceField(required=False, label="AllowSMS", choices=ALLOW_SMS_CHOICES)
     sync = forms.ChoiceField(
         required=False,
-        label="Sync",
+        label=_("Sync"),
         choices=[
-            ("", "Any"),
-            *((value, label.capitalize()) for value, label in SyncState.choices),
+            ("", _("Any")),
+            *((value, capfirst(label)) for value, label in SyncState.choices),
         ],
     )
     sort = forms.ChoiceField(
-        required=False, label="Sort by", choices=[(k, label) for k, (label, _) in SORTS.items()]
+        required=False,
+        label=_("Sort by"),
+        choices=[(key, label) for key, (label, _ordering) in SORTS.items()],
     )
     PARAMS = ("q", "tag", "allow_sms", "sync", "sort")
 
     def __init__(self, data, *, tags: list[Tag]):
         super().__init__({k: data.get(k, "") for k in self.PARAMS})
-        self.fields["tag"].choices = [("", "Any tag"), *((str(t.pk), t.name) for t in tags)]
+        self.fields["tag"].choices = [("", _("Any tag")), *((str(t.pk), t.name) for t in tags)]
         self.is_valid()  # fills cleaned_data with the valid values only
 
     def value(self, name: str) -> str:
@@ -208,14 +216,14 @@ class IdListField(forms.Field):
 class BulkTagForm(PageForm):
     """Add or remove one tag on the selected contacts or on all matching the filter."""
 
-    action = forms.ChoiceField(choices=[("add", "Add tag"), ("remove", "Remove tag")])
+    action = forms.ChoiceField(choices=[("add", _("Add tag")), ("remove", _("Remove tag"))])
     tag_name = forms.CharField(
-        label="Tag",
+        label=_("Tag"),
         max_length=TAG_NAME_MAX,
-        error_messages={"required": "Type the name of the tag to add or remove."},
+        error_messages={"required": _("Type the name of the tag to add or remove.")},
     )
     scope = forms.ChoiceField(
-        required=False, choices=[("selected", "Selected"), ("all", "All matching")]
+        required=False, choices=[("selected", _("Selected")), ("all", _("All matching"))]
     )
     ids = IdListField(required=False)
 
@@ -223,13 +231,13 @@ class BulkTagForm(PageForm):
         cleaned = super().clean()
         if cleaned.get("scope") != "all" and not cleaned.get("ids"):
             raise forms.ValidationError(
-                "Select some contacts first, or choose all contacts matching the filter."
+                _("Select some contacts first, or choose all contacts matching the filter.")
             )
         return cleaned
 
 
 class TagRenameForm(PageForm):
-    name = forms.CharField(label="New name", max_length=TAG_NAME_MAX)
+    name = forms.CharField(label=_("New name"), max_length=TAG_NAME_MAX)
 
     def __init__(self, *args, tag: Tag, **kwargs):
         super().__init__(*args, **kwargs)
@@ -240,8 +248,11 @@ class TagRenameForm(PageForm):
         clash = Tag.objects.filter(name_folded=name.casefold()).exclude(pk=self.tag.pk).first()
         if clash:
             raise forms.ValidationError(
-                f"There is already a tag named “{clash.name}”. Choose another name, or "
-                "delete one of the two tags."
+                _(
+                    "There is already a tag named “%(name)s”. Choose another name, or "
+                    "delete one of the two tags."
+                )
+                % {"name": clash.name}
             )
         return name
 

@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from txtsync.records import CONTACT_FIELDS
 
@@ -33,10 +34,10 @@ class Tag(models.Model):
 
 
 class SyncState(models.TextChoices):
-    CLEAN = "clean", "in sync"
-    DIRTY = "dirty", "waiting to push"
-    PUSHING = "pushing", "pushing"
-    ERROR = "error", "push refused"
+    CLEAN = "clean", _("in sync")
+    DIRTY = "dirty", _("waiting to push")
+    PUSHING = "pushing", _("pushing")
+    ERROR = "error", _("push refused")
 
 
 # Writable fields shared with TxtSync: model attribute -> contract name, taken from
@@ -49,17 +50,17 @@ WRITABLE_FIELDS = [
 TXTSYNC_FIELDS = {name: CONTACT_FIELDS[name] for name in WRITABLE_FIELDS}
 # How people see these fields (custom fields use the admin's labels, CustomFieldLabel).
 FIELD_LABELS = {
-    "first_name": "First name",
-    "last_name": "Last name",
-    "mobile_number": "Mobile number",
-    "company_name": "Company",
-    "email_address": "Email address",
-    "address_line1": "Address line 1",
-    "address_line2": "Address line 2",
-    "city": "Town or city",
-    "county": "County",
-    "postcode": "Postcode",
-    "country": "Country",
+    "first_name": _("First name"),
+    "last_name": _("Last name"),
+    "mobile_number": _("Mobile number"),
+    "company_name": _("Company"),
+    "email_address": _("Email address"),
+    "address_line1": _("Address line 1"),
+    "address_line2": _("Address line 2"),
+    "city": _("Town or city"),
+    "county": _("County"),
+    "postcode": _("Postcode"),
+    "country": _("Country"),
 }
 ENGAGEMENT_FIELDS = [
     "overall_rating",
@@ -159,9 +160,9 @@ class Contact(models.Model):
 
 
 class OptOutSource(models.TextChoices):
-    KEYWORD = "keyword", "keyword (STOP/START)"
-    AGENT = "agent", "agent"
-    IMPORT = "import", "import"
+    KEYWORD = "keyword", _("keyword (STOP/START)")
+    AGENT = "agent", _("agent")
+    IMPORT = "import", _("import")
     API = "api", "API"
     TXTSYNC = "txtsync", "TxtSync"
 

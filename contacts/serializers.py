@@ -14,6 +14,7 @@ Strictness, so clients learn of their mistakes:
 from collections.abc import Mapping
 
 from django.db.models import F
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import pagination, serializers
 
@@ -155,7 +156,9 @@ class TagSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():
-            raise serializers.ValidationError(f"A tag named {value!r} already exists.")
+            raise serializers.ValidationError(
+                gettext("A tag named %(name)s already exists.") % {"name": repr(value)}
+            )
         return value.strip()
 
 

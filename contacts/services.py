@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from contacts import signals
 from contacts.models import (
@@ -46,7 +47,9 @@ def normalise_number(raw: str, region: str | None = None) -> str:
     except phonenumbers.NumberParseException:
         valid = False
     if not valid:
-        raise ContactInvalid({"mobile_number": f"{text!r} is not a valid phone number"})
+        raise ContactInvalid(
+            {"mobile_number": _("%(text)s is not a valid phone number") % {"text": repr(text)}}
+        )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -127,12 +130,14 @@ def _check_unique(contact: Contact) -> None:
     others = Contact.objects.exclude(pk=contact.pk)
     errors = {}
     if others.filter(mobile_number=contact.mobile_number).exists():
-        errors["mobile_number"] = f"{contact.mobile_number} belongs to another contact"
+        errors["mobile_number"] = _("%(number)s belongs to another contact") % {
+            "number": contact.mobile_number
+        }
     if (
         contact.external_reference
         and others.filter(external_reference=contact.external_reference).exists()
     ):
-        errors["external_reference"] = "belongs to another contact"
+        errors["external_reference"] = _("belongs to another contact")
     if errors:
         raise ContactInvalid(errors)
 

@@ -1,19 +1,20 @@
 """The contacts pages. Thin: contacts.forms parses input, contacts.services changes state."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.roles import admins_only
 from contacts import services
 from contacts.forms import (
     BulkTagForm,
@@ -54,21 +55,12 @@ LIST_COLUMNS = [
 ]
 
 
-def staff_required(view: Callable) -> Callable:
-    """Signed-in staff only: visitors go to the login page, agents get 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_staff:
-            raise PermissionDenied("Only administrators manage tags and custom fields.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+staff_required = admins_only(gettext_lazy("Only administrators manage tags and custom fields."))
 
 
-def contacts_text(count: int) -> str:
-    return f"{count:,} contact" if count == 1 else f"{count:,} contacts"
+def grouped(count: int) -> str:
+    """A count with the user's locale's thousands separator: "10,000", "10.000"."""
+    return number_format(count, force_grouping=True)
 
 
 def list_url(params: dict[str, str], page: int | str | None = None) -> str:
@@ -102,7 +94,7 @@ class ContactPage:
 
     @property
     def total_text(self) -> str:
-        return f"{COUNT_CAP:,}+" if self.capped else f"{self.total:,}"
+        return f"{grouped(COUNT_CAP)}+" if self.capped else grouped(self.total)
 
     @property
     def num_pages(self) -> int | None:
@@ -196,14 +188,33 @@ def bulk_tags(request: HttpRequest) -> HttpResponse:
     name = data["tag_name"].strip()
     if data["action"] == "add":
         count = services.add_tags(contacts, services.tags_named([name]))
-        messages.success(request, f"Tagged {contacts_text(count)} with “{name}”.")
+        messages.success(
+            request,
+            ngettext(
+                "Tagged %(count)s contact with “%(name)s”.",
+                "Tagged %(count)s contacts with “%(name)s”.",
+                count,
+            )
+            % {"count": grouped(count), "name": name},
+        )
         return redirect(back)
     tag = Tag.objects.filter(name_folded=name.casefold()).first()
     if tag is None:
-        messages.error(request, f"There is no tag named “{name}”, so nothing was removed.")
+        messages.error(
+            request,
+            _("There is no tag named “%(name)s”, so nothing was removed.") % {"name": name},
+        )
         return redirect(back)
     count = services.remove_tags(contacts, [tag])
-    messages.success(request, f"Removed “{tag.name}” from {contacts_text(count)}.")
+    messages.success(
+        request,
+        ngettext(
+            "Removed “%(name)s” from %(count)s contact.",
+            "Removed “%(name)s” from %(count)s contacts.",
+            count,
+        )
+        % {"count": grouped(count), "name": tag.name},
+    )
     return redirect(back)
 
 
@@ -253,7 +264,7 @@ def contact_create(request: HttpRequest) -> HttpResponse:
         except services.ContactInvalid as error:
             form.show_errors(error)
         else:
-            messages.success(request, f"Added {contact}.")
+            messages.success(request, _("Added %(contact)s.") % {"contact": contact})
             return redirect("contact", pk=contact.pk)
     return render(request, "contacts/form.html", {"form": form, "contact": None})
 
@@ -271,14 +282,14 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         fields = form.contact_fields(changed_only=True)
         tag_names = form.cleaned_data["tags"] if "tags" in form.changed_data else None
         if not fields and tag_names is None:
-            messages.info(request, "Nothing changed.")
+            messages.info(request, _("Nothing changed."))
             return redirect("contact", pk=contact.pk)
         try:
             services.update_contact(contact, fields, tag_names=tag_names, actor=request.user)
         except services.ContactInvalid as error:
             form.show_errors(error)
         else:
-            messages.success(request, f"Saved {contact}.")
+            messages.success(request, _("Saved %(contact)s.") % {"contact": contact})
             return redirect("contact", pk=contact.pk)
     return render(request, "contacts/form.html", {"form": form, "contact": contact})
 
@@ -296,11 +307,22 @@ def contact_allow_sms(request: HttpRequest, pk: int) -> HttpResponse:
         reason=request.POST.get("reason", "").strip(),
     )
     if not changed:
-        messages.info(request, f"{contact} was already {'opted in' if allow else 'opted out'}.")
+        text = (
+            _("%(contact)s was already opted in.")
+            if allow
+            else _("%(contact)s was already opted out.")
+        )
+        messages.info(request, text % {"contact": contact})
     elif allow:
-        messages.success(request, f"{contact} is opted back in: they can receive SMS again.")
+        messages.success(
+            request,
+            _("%(contact)s is opted back in: they can receive SMS again.") % {"contact": contact},
+        )
     else:
-        messages.success(request, f"{contact} is opted out: nobody can send them SMS.")
+        messages.success(
+            request,
+            _("%(contact)s is opted out: nobody can send them SMS.") % {"contact": contact},
+        )
     return redirect("contact", pk=contact.pk)
 
 
@@ -310,7 +332,7 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
     contact = visible_contact(pk)
     if request.method == "POST":
         services.delete_contact(contact)
-        messages.success(request, f"Deleted {contact}.")
+        messages.success(request, _("Deleted %(contact)s.") % {"contact": contact})
         return redirect("contacts")
     return render(request, "contacts/confirm_delete.html", {"contact": contact})
 
@@ -347,7 +369,9 @@ def tag_edit(request: HttpRequest, pk: int) -> HttpResponse:
         old_name, new_name = tag.name, form.cleaned_data["name"]
         if new_name != old_name:
             services.rename_tag(tag, new_name)
-            messages.success(request, f"Renamed “{old_name}” to “{new_name}”.")
+            messages.success(
+                request, _("Renamed “%(old)s” to “%(new)s”.") % {"old": old_name, "new": new_name}
+            )
         return redirect("tags")
     return render(request, "contacts/tag_edit.html", {"tag": tag, "form": form})
 
@@ -358,7 +382,7 @@ def tag_delete(request: HttpRequest, pk: int) -> HttpResponse:
     tag = get_object_or_404(Tag, pk=pk)
     if request.method == "POST":
         services.delete_tag(tag)
-        messages.success(request, f"Deleted the tag “{tag.name}”.")
+        messages.success(request, _("Deleted the tag “%(name)s”.") % {"name": tag.name})
         return redirect("tags")
     count = tag.contacts.filter(deleted_at__isnull=True).count()
     return render(request, "contacts/tag_confirm_delete.html", {"tag": tag, "count": count})
@@ -373,5 +397,5 @@ def custom_fields(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render_tags_page(request, form)
     services.set_custom_field_labels(form.cleaned_data)
-    messages.success(request, "Saved the custom field labels.")
+    messages.success(request, _("Saved the custom field labels."))
     return redirect(reverse("tags") + "#fields")

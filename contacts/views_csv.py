@@ -27,6 +27,7 @@ from django.core.files import File
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from contacts import csv_import, services
@@ -40,19 +41,19 @@ MAX_STAGED_PER_SESSION = 5
 STAGING_MAX_AGE = 24 * 3600  # seconds; older staged uploads are deleted (personal data)
 PREVIEW_ROWS = 10
 ERRORS_SHOWN = 100  # per-row errors listed on the report; the rest are counted
-IGNORE_LABEL = "Ignore this column"
+IGNORE_LABEL = _("Ignore this column")
 OPTIONS = ("on_duplicate", "tag_names_for_all", "dry_run")  # start_import_job's options
 # The counters a report shows, in order; the first four always, the rest when not zero.
 REPORT_COUNTERS = [
-    ("created", "Created"),
-    ("merged", "Merged into existing contacts"),
-    ("skipped", "Skipped (duplicates)"),
-    ("failed", "Failed"),
-    ("unchanged", "Merged rows that changed nothing"),
-    ("duplicates_in_file", "Rows repeating an earlier row's number"),
-    ("opted_out", "Opted out by the file"),
-    ("kept_opted_out", "Kept opted out (the file allowed SMS)"),
-    ("blank", "Blank rows ignored"),
+    ("created", _("Created")),
+    ("merged", _("Merged into existing contacts")),
+    ("skipped", _("Skipped (duplicates)")),
+    ("failed", _("Failed")),
+    ("unchanged", _("Merged rows that changed nothing")),
+    ("duplicates_in_file", _("Rows repeating an earlier row's number")),
+    ("opted_out", _("Opted out by the file")),
+    ("kept_opted_out", _("Kept opted out (the file allowed SMS)")),
+    ("blank", _("Blank rows ignored")),
 ]
 ALWAYS_SHOWN = 4
 
@@ -119,13 +120,13 @@ def remove_stale_uploads(folder: Path) -> None:
 
 class UploadForm(PageForm):
     file = forms.FileField(
-        label="CSV file",
+        label=_("CSV file"),
         error_messages={
-            "required": "Choose a CSV file to upload.",
-            "empty": "The file is empty: it needs a header row and one row per contact.",
+            "required": _("Choose a CSV file to upload."),
+            "empty": _("The file is empty: it needs a header row and one row per contact."),
         },
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
-        help_text=(
+        help_text=_(
             "One row per contact with a header row naming the columns, e.g. First Name, "
             'Mobile Number, Tags. From a spreadsheet, save as "CSV UTF-8".'
         ),
@@ -145,22 +146,22 @@ class MappingForm(PageForm):
     """One select per column of the file (field `column_<n>`), then the import options."""
 
     on_duplicate = forms.ChoiceField(
-        label="When a number is already a contact",
+        label=_("When a number is already a contact"),
         choices=[
-            ("merge", "Merge: fill in the contact's fields from the file and add its tags"),
-            ("skip", "Skip the row and leave the contact as it is"),
+            ("merge", _("Merge: fill in the contact's fields from the file and add its tags")),
+            ("skip", _("Skip the row and leave the contact as it is")),
         ],
         initial="merge",
         widget=forms.RadioSelect,
     )
     tag_names_for_all = forms.CharField(
-        label="Tags for every imported contact",
+        label=_("Tags for every imported contact"),
         required=False,
         max_length=1000,
-        help_text="Separate tags with commas, e.g. Spring fair, Leads. New tags are created.",
+        help_text=_("Separate tags with commas, e.g. Spring fair, Leads. New tags are created."),
     )
     dry_run = forms.BooleanField(
-        label="Dry run: check the whole file and report, but change nothing",
+        label=_("Dry run: check the whole file and report, but change nothing"),
         required=False,
     )
 
@@ -172,7 +173,7 @@ class MappingForm(PageForm):
         for index, header in enumerate(self.headers):
             name = f"column_{index}"
             self.fields[name] = forms.ChoiceField(
-                label=header or f"(column {index + 1}, no name)",
+                label=header or _("(column %(number)s, no name)") % {"number": index + 1},
                 choices=choices,
                 required=False,
                 initial=initial_mapping.get(header) or "",
@@ -180,7 +181,7 @@ class MappingForm(PageForm):
             self.columns.append((index, name))
 
     def column_fields(self) -> list[forms.BoundField]:
-        return [self[name] for _, name in self.columns]
+        return [self[name] for _index, name in self.columns]
 
     def option_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in OPTIONS]
@@ -189,7 +190,7 @@ class MappingForm(PageForm):
         """header -> field or None, from the valid form (or the initial values)."""
         data = self.cleaned_data if self.is_bound else None
         mapping = {}
-        for (_, name), header in zip(self.columns, self.headers, strict=True):
+        for (_index, name), header in zip(self.columns, self.headers, strict=True):
             value = data.get(name) if data is not None else self.fields[name].initial
             mapping[header] = value or None
         return mapping
@@ -265,7 +266,7 @@ def import_map(request: HttpRequest, token: str) -> HttpResponse:
     )
     problem, table = "", None
     if form.is_bound and not form.is_valid():
-        problem = "Some choices below are not valid; check them and preview again."
+        problem = _("Some choices below are not valid; check them and preview again.")
     else:
         mapping, options = form.mapping(), form.options()
         if request.POST.get("action") == "import":
@@ -321,6 +322,10 @@ def import_job(request: HttpRequest, job_id: str) -> HttpResponse:
             "job": job,
             "job_id": job_id,
             "finished": job["status"] in ("done", "failed"),
+            # Worded again in the reader's language (the job stored it in English).
+            "summary": csv_import.ImportReport.from_dict(job).summary()
+            if job["status"] == "done"
+            else job.get("message", ""),
             "counters": [
                 (label, counters.get(name, 0))
                 for n, (name, label) in enumerate(REPORT_COUNTERS)

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from integrations import services
 from integrations.models import OutgoingDelivery, OutgoingWebhook
@@ -35,14 +36,16 @@ class OutgoingWebhookAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
         return [self._secret_field(request), "created_by", "created_at"]
 
-    @admin.display(description="Signing secret")
+    @admin.display(description=_("Signing secret"))
     def signing_secret(self, hook: OutgoingWebhook) -> str:
         if not hook.pk:
-            return "Generated when the hook is saved."
+            return _("Generated when the hook is saved.")
         url = reverse("admin:integrations_outgoingwebhook_change", args=[hook.pk])
-        return format_html('<code>whsec_••••••••</code> <a href="{}?{}=1">Show</a>', url, REVEAL)
+        return format_html(
+            '<code>whsec_••••••••</code> <a href="{}?{}=1">{}</a>', url, REVEAL, _("Show")
+        )
 
-    @admin.display(description="Signing secret")
+    @admin.display(description=_("Signing secret"))
     def revealed_secret(self, hook: OutgoingWebhook) -> str:
         return format_html("<code>{}</code>", hook.secret) if hook.pk else ""
 
@@ -59,13 +62,14 @@ class OutgoingWebhookAdmin(admin.ModelAdmin):
         url = reverse("admin:integrations_outgoingwebhook_change", args=[obj.pk])
         return HttpResponseRedirect(f"{url}?{REVEAL}=1")
 
-    @admin.action(description="Send a test event")
+    @admin.action(description=_("Send a test event"))
     def send_test_event(self, request: HttpRequest, queryset: QuerySet[OutgoingWebhook]):
         for hook in queryset:
             services.send_test(hook)
         self.message_user(
             request,
-            f"Test event queued for {queryset.count()} hook(s): see Outgoing deliveries.",
+            _("Test event queued for %(count)s hook(s): see Outgoing deliveries.")
+            % {"count": queryset.count()},
             messages.SUCCESS,
         )
 
@@ -99,10 +103,10 @@ class OutgoingDeliveryAdmin(admin.ModelAdmin):
         totals = services.counts()
         extra_context = {
             **(extra_context or {}),
-            "title": (
-                f"Outgoing deliveries: {totals['succeeded']} succeeded, "
-                f"{totals['failed']} given up, {totals['pending']} pending "
-                f"({totals['attempted']} POSTs)"
-            ),
+            "title": _(
+                "Outgoing deliveries: %(succeeded)s succeeded, %(failed)s given up, "
+                "%(pending)s pending (%(attempted)s POSTs)"
+            )
+            % totals,
         }
         return super().changelist_view(request, extra_context)

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from contacts import services as contacts
 from messaging import services
@@ -171,7 +172,7 @@ def snooze(conversation: Conversation, until: datetime) -> Conversation:
 def add_note(conversation: Conversation, author, body: str) -> Note:
     body = body.strip()
     if not body:
-        raise ReplyRefused("A note needs some text.")
+        raise ReplyRefused(gettext("A note needs some text."))
     note = Note.objects.create(conversation=conversation, author=author, body=body)
     _change(conversation)
     return note
@@ -187,14 +188,22 @@ def reply(conversation: Conversation, author, body: str, sender: str | None = No
     """Queue a reply; refused with a clear reason when it must not go."""
     contact = conversation.contact
     if not contact.allow_sms:
-        raise ReplyRefused(f"{contact} has opted out of SMS (AllowSMS is off): nothing was sent.")
+        raise ReplyRefused(
+            gettext("%(contact)s has opted out of SMS (AllowSMS is off): nothing was sent.")
+            % {"contact": contact}
+        )
     if not body.strip():
-        raise ReplyRefused("Write a message first.")
+        raise ReplyRefused(gettext("Write a message first."))
     segments = count_segments(body).segments
     if segments > MAX_SEGMENTS:
-        raise ReplyRefused(f"The message is {segments} SMS long; the most is {MAX_SEGMENTS}.")
+        raise ReplyRefused(
+            gettext("The message is %(segments)s SMS long; the most is %(max)s.")
+            % {"segments": segments, "max": MAX_SEGMENTS}
+        )
     if sender and sender not in senders():
-        raise ReplyRefused(f"{sender!r} is not one of your sender ids.")
+        raise ReplyRefused(
+            gettext("%(sender)s is not one of your sender ids.") % {"sender": repr(sender)}
+        )
     message = services.queue_outbound(contact.mobile_number, body, author=author, sender=sender)
     if conversation.status == ConversationStatus.CLOSED:
         reopen(conversation)

@@ -7,16 +7,18 @@ from urllib.parse import urlencode
 from django import forms
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from contacts import services as contacts
 from messaging import conversations
 
 DEFAULT_FOLDER = "all"
 FOLDER_LABELS = {
-    "mine": "Mine",
-    "unassigned": "Unassigned",
-    "all": "All",
-    "closed": "Closed",
+    "mine": pgettext_lazy("conversations", "Mine"),
+    "unassigned": pgettext_lazy("conversations", "Unassigned"),
+    "all": pgettext_lazy("conversations", "All"),
+    "closed": pgettext_lazy("conversations", "Closed"),
 }
 
 
@@ -26,7 +28,7 @@ class ListFilters(forms.Form):
     folder = forms.ChoiceField(
         choices=[(name, FOLDER_LABELS[name]) for name in conversations.FOLDERS], required=False
     )
-    q = forms.CharField(required=False, max_length=100, label="Search")
+    q = forms.CharField(required=False, max_length=100, label=_("Search"))
     tag = forms.IntegerField(required=False, min_value=1)
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000)
 
@@ -88,13 +90,13 @@ def _single_newlines(text: str) -> str:
 
 class ReplyForm(forms.Form):
     body = forms.CharField(
-        label="Reply",
+        label=_("Reply"),
         strip=False,
         max_length=1600,
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": "Write a message first."},
+        error_messages={"required": _("Write a message first.")},
     )
-    sender = forms.ChoiceField(label="Send as", required=False, choices=())
+    sender = forms.ChoiceField(label=_("Send as"), required=False, choices=())
 
     def __init__(self, *args, senders: list[str], **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,16 +105,16 @@ class ReplyForm(forms.Form):
     def clean_body(self) -> str:
         body = _single_newlines(self.cleaned_data["body"])
         if not body.strip():
-            raise forms.ValidationError("Write a message first.")
+            raise forms.ValidationError(_("Write a message first."))
         return body
 
 
 class NoteForm(forms.Form):
     body = forms.CharField(
-        label="Internal note",
+        label=_("Internal note"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": "A note needs some text."},
+        error_messages={"required": _("A note needs some text.")},
     )
 
     def clean_body(self) -> str:
@@ -124,16 +126,16 @@ class AssignForm(forms.Form):
 
 
 SNOOZE_CHOICES = {
-    "1h": ("1 hour", timedelta(hours=1)),
-    "4h": ("4 hours", timedelta(hours=4)),
-    "1d": ("1 day", timedelta(days=1)),
-    "1w": ("1 week", timedelta(weeks=1)),
+    "1h": (_("1 hour"), timedelta(hours=1)),
+    "4h": (_("4 hours"), timedelta(hours=4)),
+    "1d": (_("1 day"), timedelta(days=1)),
+    "1w": (_("1 week"), timedelta(weeks=1)),
 }
 
 
 class SnoozeForm(forms.Form):
     duration = forms.ChoiceField(
-        choices=[(key, label) for key, (label, _) in SNOOZE_CHOICES.items()]
+        choices=[(key, label) for key, (label, _delta) in SNOOZE_CHOICES.items()]
     )
 
     def until(self) -> datetime:
@@ -142,10 +144,10 @@ class SnoozeForm(forms.Form):
 
 class NewConversationForm(forms.Form):
     number = forms.CharField(
-        label="Mobile number",
+        label=_("Mobile number"),
         max_length=40,
-        help_text="Any format, e.g. 07911 123456 or +44 7911 123456.",
-        error_messages={"required": "Type the mobile number to text."},
+        help_text=_("Any format, e.g. 07911 123456 or +44 7911 123456."),
+        error_messages={"required": _("Type the mobile number to text.")},
     )
 
     def clean_number(self) -> str:
@@ -154,11 +156,13 @@ class NewConversationForm(forms.Form):
             return contacts.normalise_number(raw)
         except contacts.ContactInvalid:
             raise forms.ValidationError(
-                "%(number)s is not a mobile number we can text. Type it with its area code, "
-                "e.g. 07911 123456, or with the country code, e.g. +44 7911 123456.",
+                _(
+                    "%(number)s is not a mobile number we can text. Type it with its area "
+                    "code, e.g. 07911 123456, or with the country code, e.g. +44 7911 123456."
+                ),
                 params={"number": repr(raw.strip())},
             ) from None
 
 
 class ContactSearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=100, label="Find a contact")
+    q = forms.CharField(required=False, max_length=100, label=_("Find a contact"))

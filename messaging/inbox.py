@@ -17,6 +17,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format, time_format
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from contacts import services as contacts
@@ -60,7 +63,7 @@ def inbox_login_required(view):
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated and request.headers.get("HX-Request"):
-            return HttpResponse("Sign in again.", status=401, headers={"HX-Refresh": "true"})
+            return HttpResponse(_("Sign in again."), status=401, headers={"HX-Refresh": "true"})
         return page_view(request, *args, **kwargs)
 
     return wrapper
@@ -77,14 +80,16 @@ def _when(at: datetime | None, now: datetime) -> str:
     if at is None:
         return ""
     local, today = timezone.localtime(at), timezone.localtime(now)
+    # In the user's language (txtcrm/formats/): "14:05", "29 Nov", "29 Nov 2025".
     if local.date() == today.date():
-        return local.strftime("%H:%M")
+        return time_format(local, "TIME_FORMAT")
     if local.year == today.year:
-        return f"{local.day} {local:%b}"
-    return f"{local.day} {local:%b %Y}"
+        return date_format(local, "MONTH_DAY_FORMAT")
+    return date_format(local, "DATE_FORMAT")
 
 
-def _page_title(counts: dict[str, int], name: str = "Inbox") -> str:
+def _page_title(counts: dict[str, int], conversation: Conversation | None) -> str:
+    name = str(conversation.contact) if conversation else _("Inbox")
     unread = counts["all"]
     return f"({unread}) {name}" if unread else name
 
@@ -159,33 +164,43 @@ def _send_state(message: Message) -> tuple[str, str, str]:
     """(css modifier, label, explanation) of an outbound message."""
     state, error = message.send_state, message.last_error
     if message.status == 2:
-        return "delivered", "Delivered", ""
+        return "delivered", pgettext("message", "Delivered"), ""
     if state == SendState.QUEUED:
-        return "queued", "Queued", error  # e.g. waiting for the call budget
+        return "queued", pgettext("message", "Queued"), error  # e.g. waiting for the call budget
     if state == SendState.SENDING:
-        return "sending", "Sending…", ""
+        return "sending", pgettext("message", "Sending…"), ""
     if state == SendState.FAILED:
-        return "failed", "Failed", error or "TxtSync did not accept it."
+        return "failed", pgettext("message", "Failed"), error or _("TxtSync did not accept it.")
     if state == SendState.UNKNOWN:
         return (
             "unknown",
-            "Outcome unknown",
-            "It may or may not have reached TxtSync, so it will not be resent "
-            "automatically; check with the contact before sending it again."
+            _("Outcome unknown"),
+            _(
+                "It may or may not have reached TxtSync, so it will not be resent "
+                "automatically; check with the contact before sending it again."
+            )
             + (f" ({error})" if error else ""),
         )
     if message.status == 3:
-        return "failed", "Not delivered", f"TxtSync error code {message.error_code}"
+        return (
+            "failed",
+            pgettext("message", "Not delivered"),
+            _("TxtSync error code %(code)s") % {"code": message.error_code},
+        )
     if state == SendState.SENT:
-        return "sent", "Sent", ""
-    return "sent", "Sent from elsewhere", "Sent outside txtcrm (e.g. TxtSync's portal)."
+        return "sent", pgettext("message", "Sent"), ""
+    return (
+        "sent",
+        _("Sent from elsewhere"),
+        _("Sent outside txtcrm (e.g. TxtSync's portal)."),
+    )
 
 
 def _thread_items(conversation: Conversation) -> list[ThreadItem]:
     items, last_day = [], None
     for entry in conversations.thread(conversation):
         local = timezone.localtime(entry.at)
-        day = "" if local.date() == last_day else f"{local:%A} {local.day} {local:%B %Y}"
+        day = "" if local.date() == last_day else date_format(local, "l j F Y")
         last_day = local.date()
         if entry.note is not None:
             items.append(ThreadItem("note", entry, day))
@@ -219,7 +234,7 @@ def _thread_context(conversation: Conversation, reply_form: ReplyForm | None = N
         "senders": senders,
         "reply_form": reply_form or ReplyForm(senders=senders),
         "note_form": NoteForm(),
-        "snooze_choices": [(key, label) for key, (label, _) in SNOOZE_CHOICES.items()],
+        "snooze_choices": [(key, label) for key, (label, _delta) in SNOOZE_CHOICES.items()],
     }
 
 
@@ -248,10 +263,9 @@ def _render_inbox(
 ) -> HttpResponse:
     now = timezone.now()
     context = _list_context(request, filters, conversation.pk if conversation else None)
-    name = str(conversation.contact) if conversation else "Inbox"
     tags, contact_tags = _tags(conversation.contact if conversation else None)
     context |= {
-        "page_title": _page_title(context["counts"], name),
+        "page_title": _page_title(context["counts"], conversation),
         "cursor": _cursor(now),
         "poll": _poll_settings(),
         "tags": tags,
@@ -315,8 +329,10 @@ def poll(request: HttpRequest) -> HttpResponse:
         conversations.mark_read(conversation)  # the agent is looking at it
     filters = ListFilters.from_query(request.GET)
     context = _list_context(request, filters, conversation_id)
-    name = str(conversation.contact) if conversation else "Inbox"
-    context |= {"page_title": _page_title(context["counts"], name), "cursor": _cursor(now, cursor)}
+    context |= {
+        "page_title": _page_title(context["counts"], conversation),
+        "cursor": _cursor(now, cursor),
+    }
     if conversation is not None:
         context |= _status_context(conversation) | {"items": _thread_items(conversation)}
     return render(request, "messaging/_poll.html", context)
@@ -340,7 +356,7 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error("body", str(refused))
         else:
             if not _is_htmx(request):
-                messages.success(request, "Reply queued.")
+                messages.success(request, _("Reply queued."))
                 return _back_to_thread(request, conversation)
             conversation.refresh_from_db()
             form = ReplyForm(senders=senders, initial={"sender": form.cleaned_data["sender"]})
@@ -372,11 +388,14 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = _conversation(pk)
     form = AssignForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose someone from the list, or Unassigned.")
+        messages.error(request, _("Choose someone from the list, or Unassigned."))
         return _back_to_thread(request, conversation)
     conversation = conversations.assign(conversation, form.cleaned_data["assignee"])
-    who = conversation.assignee.get_username() if conversation.assignee else "nobody"
-    messages.success(request, f"Assigned to {who}.")
+    if conversation.assignee:
+        text = _("Assigned to %(name)s.") % {"name": conversation.assignee.get_username()}
+    else:
+        text = _("Assigned to nobody.")
+    messages.success(request, text)
     return _back_to_thread(request, conversation)
 
 
@@ -384,7 +403,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def close(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = conversations.close(_conversation(pk))
-    messages.success(request, "Conversation closed.")
+    messages.success(request, _("Conversation closed."))
     return _back_to_thread(request, conversation)
 
 
@@ -392,7 +411,7 @@ def close(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def reopen(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = conversations.reopen(_conversation(pk))
-    messages.success(request, "Conversation reopened.")
+    messages.success(request, _("Conversation reopened."))
     return _back_to_thread(request, conversation)
 
 
@@ -402,12 +421,14 @@ def snooze(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = _conversation(pk)
     form = SnoozeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose how long to snooze it for.")
+        messages.error(request, _("Choose how long to snooze it for."))
         return _back_to_thread(request, conversation)
     until = form.until()
     conversations.snooze(conversation, until)
     messages.success(
-        request, f"Snoozed until {timezone.localtime(until):%a %d %b %H:%M}: it returns then."
+        request,
+        _("Snoozed until %(until)s: it returns then.")
+        % {"until": date_format(timezone.localtime(until), "DATETIME_FORMAT")},
     )
     return _back_to_thread(request, conversation)
 

@@ -10,6 +10,8 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Direction(models.IntegerChoices):
@@ -21,16 +23,16 @@ class SendState(models.TextChoices):
     """Where an outbound message is on its way to TxtSync. Advanced only by
     conditional UPDATEs in messaging.services."""
 
-    QUEUED = "queued", "queued"  # waiting for a worker or for the call budget
-    SENDING = "sending", "sending"  # claimed: the call is in progress
-    SENT = "sent", "sent"  # TxtSync accepted it and gave it an SMSID
-    FAILED = "failed", "failed"  # refused or unsendable; nothing will retry it
-    UNKNOWN = "unknown", "outcome unknown"  # may have reached TxtSync: never resent blindly
+    QUEUED = "queued", _("queued")  # waiting for a worker or for the call budget
+    SENDING = "sending", _("sending")  # claimed: the call is in progress
+    SENT = "sent", _("sent")  # TxtSync accepted it and gave it an SMSID
+    FAILED = "failed", _("failed")  # refused or unsendable; nothing will retry it
+    UNKNOWN = "unknown", _("outcome unknown")  # may have reached TxtSync: never resent blindly
 
 
 class ConversationStatus(models.TextChoices):
-    OPEN = "open", "open"
-    CLOSED = "closed", "closed"
+    OPEN = "open", pgettext_lazy("conversation", "open")
+    CLOSED = "closed", pgettext_lazy("conversation", "closed")
 
 
 class Conversation(models.Model):

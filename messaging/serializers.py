@@ -6,6 +6,7 @@ strict as in the contacts API: a field the API does not have is a 400 naming it.
 """
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -116,7 +117,9 @@ class AssignSerializer(StrictSerializerMixin, serializers.Serializer):
             value is not None
             and not get_user_model().objects.filter(pk=value, is_active=True).exists()
         ):
-            raise serializers.ValidationError(f"There is no active user with id {value}.")
+            raise serializers.ValidationError(
+                gettext("There is no active user with id %(id)s.") % {"id": value}
+            )
         return value
 
 

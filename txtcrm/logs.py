@@ -50,6 +50,7 @@ def configured_secrets() -> tuple[str, ...]:
             settings.TXTSYNC_CLIENT_SECRET,
             settings.SECRET_KEY,
             database.get("PASSWORD") or "",
+            settings.EMAIL_HOST_PASSWORD,  # an SMTP error may quote the login
             *(
                 _url_password(url)
                 for url in (

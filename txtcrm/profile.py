@@ -1,34 +1,58 @@
-"""The signed-in user's profile page: their REST API token (README, "API").
+"""The signed-in user's profile page: their language and their REST API token (README,
+"Languages" and "API").
 
-GET  /profile/  who they are, their role, and their API token if they have one.
-POST /profile/  (CSRF) creates the token, or replaces it (the old one stops working at
-                once), then redirects back to the page (POST/redirect/GET).
-The same as `manage.py drf_create_token <username>` (`-r` to replace) or
+GET  /profile/  who they are, their role, their language and their API token if any.
+POST /profile/  (CSRF) with action=language: stores the language they chose (README
+                "Languages"); otherwise creates the token, or replaces it (the old one
+                stops working at once). Then redirects back to the page (POST/redirect/GET).
+The token is the same as `manage.py drf_create_token <username>` (`-r` to replace) or
 `manage.py api_token <username>` (`--rotate`), for users who have no shell.
 """
 
+from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
+
+from txtcrm import languages
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language"),
+        required=False,
+        choices=[("", gettext_lazy("Browser default")), *settings.LANGUAGES],
+        help_text=gettext_lazy("Dates and numbers follow the language too."),
+    )
 
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
-    token = Token.objects.filter(user=request.user).first()
-    if request.method == "POST":
+    form = LanguageForm(initial={"language": request.session.get(languages.SESSION_KEY)})
+    if request.method == "POST" and request.POST.get("action") == "language":
+        form = LanguageForm(request.POST)
+        if form.is_valid():
+            languages.choose(request, form.cleaned_data["language"])
+            messages.success(request, _("Language saved."))
+            return redirect("profile")
+    elif request.method == "POST":
         with transaction.atomic():
             replaced = Token.objects.filter(user=request.user).delete()[0] > 0
             Token.objects.create(user=request.user)
         messages.success(
             request,
-            "New API token created; the old one no longer works."
+            _("New API token created; the old one no longer works.")
             if replaced
-            else "API token created.",
+            else _("API token created."),
         )
         return redirect("profile")
-    return render(request, "txtcrm/profile.html", {"token": token})
+    token = Token.objects.filter(user=request.user).first()
+    return render(request, "txtcrm/profile.html", {"token": token, "language_form": form})

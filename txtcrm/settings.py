@@ -9,6 +9,7 @@ credentials (see README).
 import contextlib
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -63,12 +64,15 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # intcomma: counts grouped by the user's locale
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",  # the OpenAPI schema, /api/schema/ (README "API")
     "drf_spectacular_sidecar",  # Swagger UI's files, served from our own static files
     "csp",  # the Content-Security-Policy header (CONTENT_SECURITY_POLICY below)
+    "axes",  # login throttling (AXES_* below)
     "txtcrm",
+    "accounts",  # users, roles, invitations (README "Users and roles")
     "contacts",
     "messaging",
     "campaigns",
@@ -83,12 +87,17 @@ MIDDLEWARE = [
     # reaching Django's views; README "Production".
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Anonymous visitors: the language from Accept-Language (README "Languages").
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.SlidingSessionMiddleware",  # activity extends the session
+    "txtcrm.languages.UserLanguageMiddleware",  # signed in: the language they chose
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "txtcrm.urls"
@@ -131,17 +140,74 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Users, sign-in, sessions (README "Users and roles") ---------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("PASSWORD_MIN_LENGTH", 10)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: it refuses a locked-out username+address before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Login throttling: AXES_FAILURE_LIMIT wrong passwords for one username from one address
+# lock that pair out for AXES_COOLOFF_MINUTES (another user, or the same user elsewhere,
+# is unaffected); a successful sign-in clears the count. The Users page or
+# `manage.py axes_reset_username <username>` unlocks.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Behind reverse proxies that append to X-Forwarded-For (nginx's
+# $proxy_add_x_forwarded_for), how many: else every attempt seems to come from the proxy.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"  # the login page, saying so (429)
+AXES_ENABLE_ADMIN = False  # attempts are managed from the Users page, not the admin site
+# Sessions last SESSION_COOKIE_AGE seconds from the last activity (a sliding window,
+# renewed at most every SESSION_REFRESH_SECONDS, so a busy inbox does not write the
+# session on every poll: accounts/middleware.py); signing out ends one at once.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
+SESSION_REFRESH_SECONDS = env_int("SESSION_REFRESH_SECONDS", 300)
+# Invitation links (accounts/) and admin-made password reset links stay valid this long.
+INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7)
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
+# Mail: with EMAIL_HOST set, invitations and reset links are emailed over SMTP; without
+# it there is no mail server, so they are logged and shown once to the admin instead.
+EMAIL_HOST = env("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "txtcrm <txtcrm@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.dummy.EmailBackend",
+)
+# Whether links go out by mail at all (accounts/services.py): a mail server, or a
+# backend chosen on purpose (e.g. EMAIL_BACKEND=...console.EmailBackend).
+TXTCRM_SEND_EMAIL = bool(EMAIL_HOST) or bool(env("EMAIL_BACKEND", ""))
 
-LANGUAGE_CODE = "en-gb"
+# Languages (README "Languages"): each user chooses theirs on the profile page; without
+# a choice, the browser's (Accept-Language), else LANGUAGE_CODE. Dates and numbers follow
+# the language, with our own date formats in txtcrm/formats/.
+LANGUAGE_CODE = env("LANGUAGE_CODE", "en")
+LANGUAGES = [("en", "English"), ("it", "Italiano")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["txtcrm.formats"]
 TIME_ZONE = env("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

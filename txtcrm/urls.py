@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
+from django.views.i18n import JavaScriptCatalog
 
 from messaging import hooks
 from messaging import views as messaging_views
@@ -13,7 +14,7 @@ urlpatterns = [
     path("inbox/", include("messaging.inbox_urls")),
     path("contacts/", include("contacts.urls")),
     path("campaigns/", include("campaigns.urls")),
-    path("settings/", views.section, {"section": "settings"}, name="settings"),
+    path("settings/", views.settings_index, name="settings"),
     path("settings/txtsync/", messaging_views.txtsync_settings, name="txtsync-settings"),
     path(
         "settings/txtsync/metrics.json",
@@ -23,6 +24,11 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # Users and invitations (settings/users/...), invitation and password reset links,
+    # the password change page (profile/password/).
+    path("", include("accounts.urls")),
+    # The strings our scripts show, in the page's language (README "Languages").
+    path("jsi18n/", JavaScriptCatalog.as_view(packages=["txtcrm"]), name="javascript-catalog"),
     path("profile/", profile.profile, name="profile"),  # the user's API token
     path("api/schema/", api_docs.schema, name="api-schema"),  # OpenAPI 3 (README "API")
     path("api/docs/", api_docs.docs, name="api-docs"),  # Swagger UI over it

@@ -13,13 +13,25 @@
 
   // --- The live counter ---------------------------------------------------------------
 
+  // The words come from Django's JavaScript catalog (/jsi18n/, loaded before this file),
+  // in the page's language.
   function describe(info) {
-    var characters = info.characters === 1 ? "1 character" : info.characters + " characters";
     return {
-      summary:
-        characters + " · " + info.encoding + " · " + info.segments + " SMS (" + info.remaining + " left)",
+      summary: interpolate(
+        ngettext(
+          "%(characters)s character · %(encoding)s · %(segments)s SMS (%(remaining)s left)",
+          "%(characters)s characters · %(encoding)s · %(segments)s SMS (%(remaining)s left)",
+          info.characters
+        ),
+        info,
+        true
+      ),
       why: info.nonGsmCharacters.length
-        ? "· UCS-2 because of " + info.nonGsmCharacters.slice(0, 5).join(" ")
+        ? interpolate(
+            gettext("· UCS-2 because of %(characters)s"),
+            { characters: info.nonGsmCharacters.slice(0, 5).join(" ") },
+            true
+          )
         : "",
     };
   }
@@ -93,16 +105,14 @@
       if (own === shown) return;
       var extra = document.createElement("span");
       extra.className = "muted campaigns-local-time";
-      extra.textContent =
-        " (" +
-        at.toLocaleString(undefined, {
-          weekday: "short",
-          day: "numeric",
-          month: "short",
-          hour: "2-digit",
-          minute: "2-digit",
-        }) +
-        " your time)";
+      var time = at.toLocaleString(document.documentElement.lang || undefined, {
+        weekday: "short",
+        day: "numeric",
+        month: "short",
+        hour: "2-digit",
+        minute: "2-digit",
+      });
+      extra.textContent = " (" + interpolate(gettext("%(time)s your time"), { time: time }, true) + ")";
       node.after(extra);
     });
   }

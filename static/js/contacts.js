@@ -1,4 +1,5 @@
-// Contacts pages. Loaded as a file: the CSP allows no inline scripts.
+// Contacts pages. Loaded as a file: the CSP allows no inline scripts. The import
+// progress text comes from Django's JavaScript catalog (/jsi18n/, loaded first).
 
 // "Select every contact on this page": ticks or clears the row checkboxes.
 document.getElementById("contacts-select-page")?.addEventListener("change", (event) => {
@@ -22,9 +23,17 @@ document.getElementById("contacts-select-page")?.addEventListener("change", (eve
         if (job.finished) { window.location.reload(); return; }
         bar.value = job.percent;
         bar.textContent = `${job.percent}%`;
+        const locale = document.documentElement.lang || undefined;
         text.textContent = job.status === "queued"
-          ? "Waiting to start…"
-          : `Importing: ${job.processed_rows.toLocaleString()} of ${job.total_rows.toLocaleString()} rows (${job.percent}%)`;
+          ? gettext("Waiting to start…")
+          : interpolate(ngettext(
+            "Importing: %(processed)s of %(total_text)s row",
+            "Importing: %(processed)s of %(total_text)s rows",
+            job.total_rows,
+          ), {
+            processed: job.processed_rows.toLocaleString(locale),
+            total_text: job.total_rows.toLocaleString(locale),
+          }, true) + ` (${job.percent}%)`;
       }
     } catch (error) { /* offline for a moment: try again */ }
     setTimeout(poll, 1000);

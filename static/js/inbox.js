@@ -137,20 +137,25 @@
 
   // --- The composer: live counter and canned replies --------------------------------
 
+  // The words come from Django's JavaScript catalog (/jsi18n/, loaded before this file),
+  // in the page's language.
   function describe(info, maxSegments) {
-    var characters = info.characters === 1 ? "1 character" : info.characters + " characters";
     return {
-      summary:
-        characters +
-        " · " +
-        info.encoding +
-        " · " +
-        info.segments +
-        " SMS (" +
-        info.remaining +
-        " left)",
+      summary: interpolate(
+        ngettext(
+          "%(characters)s character · %(encoding)s · %(segments)s SMS (%(remaining)s left)",
+          "%(characters)s characters · %(encoding)s · %(segments)s SMS (%(remaining)s left)",
+          info.characters
+        ),
+        info,
+        true
+      ),
       why: info.nonGsmCharacters.length
-        ? "· UCS-2 because of " + info.nonGsmCharacters.slice(0, 5).join(" ")
+        ? interpolate(
+            gettext("· UCS-2 because of %(characters)s"),
+            { characters: info.nonGsmCharacters.slice(0, 5).join(" ") },
+            true
+          )
         : "",
       tooLong: info.segments > maxSegments,
     };
@@ -163,7 +168,7 @@
     var text = describe(window.TxtSyncSegments.countSegments(textarea.value), maxSegments);
     counter.querySelector("[data-counter-summary]").textContent = text.summary;
     counter.querySelector("[data-counter-why]").textContent = text.tooLong
-      ? "· Too long: at most " + maxSegments + " SMS"
+      ? interpolate(gettext("· Too long: at most %(segments)s SMS"), { segments: maxSegments }, true)
       : text.why;
     counter.classList.toggle("inbox-counter-ucs2", text.why !== "");
     counter.classList.toggle("inbox-counter-too-long", text.tooLong);

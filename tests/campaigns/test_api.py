@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.http import HttpRequest
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -147,7 +148,7 @@ def test_an_admin_may_use_every_endpoint(api, club, method, where, body):
 
 def test_session_auth_works_for_admins_and_writes_need_the_csrf_token(admin_user, club):
     client = APIClient(enforce_csrf_checks=True)
-    assert client.login(username="ada", password="ada-password-1")
+    assert client.login(request=HttpRequest(), username="ada", password="ada-password-1")
 
     assert client.get(CAMPAIGNS).status_code == 200
     refused = client.post(CAMPAIGNS, new(), format="json")
@@ -157,7 +158,7 @@ def test_session_auth_works_for_admins_and_writes_need_the_csrf_token(admin_user
 
 def test_a_signed_in_agent_gets_403(agent_ann, club):
     client = APIClient()
-    assert client.login(username="ann", password="ann-password-1")
+    assert client.login(request=HttpRequest(), username="ann", password="ann-password-1")
 
     response = client.get(CAMPAIGNS)
 

@@ -704,7 +704,7 @@ def test_the_report_shows_outcomes_by_reason_engagement_calls_and_the_chart(admi
     failed = html.split('id="campaign-failed"')[1].split("</section>")[0]
     assert BEN in failed and f'href="{reverse("contact", args=[ben.pk])}"' in failed
     assert html.count('class="campaigns-bar-deliveries"') == 2  # delivery hour, reply hour
-    assert ": 1 delivered</title>" in html and ": 1 replies</title>" in html
+    assert ": 1 delivered</title>" in html and ": 1 reply</title>" in html
 
 
 # --- The CSV export -------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.http import HttpRequest
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -73,7 +74,7 @@ def test_token_auth_works(api, people):
 
 def test_session_auth_works_and_writes_need_the_csrf_token(agent_ann, people):
     client = APIClient(enforce_csrf_checks=True)
-    assert client.login(username="ann", password="ann-password-1")
+    assert client.login(request=HttpRequest(), username="ann", password="ann-password-1")
 
     assert client.get(CONTACTS).status_code == 200
     refused = client.post(CONTACTS, {"mobile_number": "07400 900456"}, format="json")

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.http import HttpRequest
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -81,7 +82,7 @@ def ids(response) -> list[int]:
 
 def test_session_auth_works_and_writes_need_the_csrf_token(agent_ann, inbox):
     client = APIClient(enforce_csrf_checks=True)
-    assert client.login(username="ann", password="ann-password-1")
+    assert client.login(request=HttpRequest(), username="ann", password="ann-password-1")
 
     assert client.get(CONVERSATIONS).status_code == 200
     refused = client.post(f"{detail(inbox[0])}close/")

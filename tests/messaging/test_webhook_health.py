@@ -118,5 +118,6 @@ def test_the_same_numbers_in_the_metrics_json_with_the_token_masked(client, admi
 def test_agents_see_neither(client, agent_ann, endpoint):
     client.force_login(agent_ann)
 
-    assert client.get(reverse("txtsync-settings")).status_code == 302
-    assert client.get(reverse("txtsync-metrics")).status_code == 302
+    # Admins only: agents get 403 (accounts.roles.admin_required).
+    assert client.get(reverse("txtsync-settings")).status_code == 403
+    assert client.get(reverse("txtsync-metrics")).status_code == 403

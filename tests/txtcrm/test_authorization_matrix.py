@@ -19,7 +19,9 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from accounts.models import Invitation, Role
 from campaigns.models import Campaign
 from contacts import csv_import
 from contacts.models import Contact, Tag
@@ -44,6 +46,7 @@ API_FOR_AGENTS = (401, OK, OK)
 
 row("", *PAGE_FOR_AGENTS)
 row("healthz", OK, OK, OK)  # load balancers and Docker health checks: no login
+row("jsi18n/", OK, OK, OK)  # the scripts' strings in the page's language: nothing secret
 row("login/", OK, OK, OK)  # signed in: a redirect home (OK)
 # Ends the session, if any; everybody lands on the login page.
 row("logout/", LOGIN, LOGIN, LOGIN, method="POST")
@@ -96,12 +99,23 @@ for _pattern in (
     "campaigns/<int:pk>/cancel/",
 ):
     row(_pattern, *STAFF_PAGE, method="POST")
-# Settings. NOTE: the "Settings" section page is a placeholder that any signed-in user
-# sees (tests/txtcrm/test_pages.py shows it to agents); its real content (the TxtSync
-# connection) is staff-only, and staff_member_required sends agents to the admin login.
-row("settings/", *PAGE_FOR_AGENTS)
-row("settings/txtsync/", LOGIN, LOGIN, OK)
-row("settings/txtsync/metrics.json", LOGIN, LOGIN, OK)
+# Settings: admins; agents get 403 (accounts.roles.admin_required).
+row("settings/", *STAFF_PAGE)
+row("settings/txtsync/", *STAFF_PAGE)
+row("settings/txtsync/metrics.json", *STAFF_PAGE)
+# Users and invitations (accounts/): admins. The actions are POST-only.
+row("settings/users/", *STAFF_PAGE)
+row("settings/users/invite/", *STAFF_PAGE)
+for _action in ("role", "deactivate", "reactivate", "unlock", "reset-password"):
+    row(f"settings/users/<int:pk>/{_action}/", *STAFF_PAGE, method="POST")
+for _action in ("resend", "revoke"):
+    row(f"settings/users/invitations/<int:pk>/{_action}/", *STAFF_PAGE, method="POST")
+# Links that are their own credential: an unknown invitation token is a 404 for all, a
+# password reset link with a bad token a page saying it no longer works.
+row("invite/<slug:token>/", 404, 404, 404)
+row("reset/<uidb64>/<token>/", OK, OK, OK)
+row("reset/done/", OK, OK, OK)
+row("profile/password/", *PAGE_FOR_AGENTS)  # each user changes their own password
 # The admin site, as one entry: its own login page for anyone but staff.
 row("admin/", LOGIN, LOGIN, OK)
 row("profile/", *PAGE_FOR_AGENTS)  # each user's own API token
@@ -139,6 +153,7 @@ for _pattern, _method in (
     ("sandbox/_simulate/inbound", "POST"),
     ("sandbox/_simulate/outbound", "POST"),
     ("sandbox/_simulate/click", "POST"),
+    ("sandbox/_simulate/faults", "POST"),
     ("sandbox/_stats", "GET"),
 ):
     row(_pattern, *SANDBOX_AUTH, method=_method)
@@ -202,12 +217,18 @@ def objects(db, admin_user, tmp_path):
     job_id = csv_import.start_import_job(
         SimpleUploadedFile("c.csv", b"Mobile Number\n+447700900124\n"), actor=admin_user
     )
+    agent = get_user_model().objects.create_user("cy", "cy@example.com", "cy-password-1")
+    invitation = Invitation.objects.create(
+        email="dee@example.com", role=Role.AGENT, token_hash="0" * 64, expires_at=timezone.now()
+    )
     return {
         "pk": {
             "contacts/": contact.pk,
             "inbox/": conversation.pk,
             "campaigns/": campaign.pk,
             "contacts/tags/": tag.pk,
+            "settings/users/invitations/": invitation.pk,
+            "settings/users/": agent.pk,
             "api/^contacts/": contact.pk,
             "api/^tags/": tag.pk,
             "api/^conversations/": conversation.pk,
@@ -237,6 +258,7 @@ def concrete_url(pattern: str, objects: dict) -> str:
         "contact_id": "1",
         "hook_id": "1",
         "path": "anything",
+        "uidb64": "MQ",
     }
     if pattern == "admin/":
         return reverse("admin:index")

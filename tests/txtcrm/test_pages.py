@@ -35,8 +35,8 @@ def test_a_wrong_password_says_so(client, agent_ann):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_signed_in_pages_show_the_navigation(client, agent_ann, page):
-    client.force_login(agent_ann)
+def test_admins_see_every_section_in_the_navigation(client, admin_user, page):
+    client.force_login(admin_user)
 
     html = client.get(reverse(page)).content.decode()
 
@@ -44,6 +44,18 @@ def test_signed_in_pages_show_the_navigation(client, agent_ann, page):
         assert label in html
     if page != "home":
         assert f'href="{reverse(page)}" aria-current="page"' in html
+
+
+@pytest.mark.parametrize("page", ["home", "inbox", "contacts"])
+def test_agents_see_only_the_sections_they_may_open(client, agent_ann, page):
+    client.force_login(agent_ann)
+
+    html = client.get(reverse(page)).content.decode()
+
+    for section in ("inbox", "contacts"):
+        assert f'href="{reverse(section)}"' in html
+    for admin_section in ("campaigns", "settings"):  # 403 for agents (README "Users and roles")
+        assert f'href="{reverse(admin_section)}"' not in html
 
 
 def test_sign_out_needs_a_post_and_ends_the_session(client, agent_ann):

@@ -1,0 +1,43 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    # Admins: the team and its invitations.
+    path("settings/users/", views.users, name="users"),
+    path("settings/users/invite/", views.invite, name="user-invite"),
+    path("settings/users/<int:pk>/role/", views.change_role, name="user-role"),
+    path("settings/users/<int:pk>/deactivate/", views.deactivate, name="user-deactivate"),
+    path("settings/users/<int:pk>/reactivate/", views.reactivate, name="user-reactivate"),
+    path("settings/users/<int:pk>/unlock/", views.unlock, name="user-unlock"),
+    path(
+        "settings/users/<int:pk>/reset-password/",
+        views.reset_password,
+        name="user-reset-password",
+    ),
+    path(
+        "settings/users/invitations/<int:pk>/resend/",
+        views.resend_invitation,
+        name="invitation-resend",
+    ),
+    path(
+        "settings/users/invitations/<int:pk>/revoke/",
+        views.revoke_invitation,
+        name="invitation-revoke",
+    ),
+    # Anyone with a link: accept an invitation, set a new password.
+    path("invite/<slug:token>/", views.accept_invitation, name="accept-invitation"),
+    path(
+        "reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    # The signed-in user.
+    path("profile/password/", views.PasswordChange.as_view(), name="password-change"),
+]

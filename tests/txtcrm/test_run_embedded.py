@@ -64,7 +64,15 @@ class EmbeddedRun:
         """Ctrl-C: SIGINT to the whole process group; everything in it must exit."""
         group = os.getpgid(self.process.pid)
         os.killpg(group, signal.SIGINT)
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=45)  # the worker finishes the task in hand first
+        except subprocess.TimeoutExpired:
+            table = subprocess.run(["ps", "-eo", "pgid,pid,stat,etime,args"],
+                                   capture_output=True, text=True).stdout  # fmt: skip
+            still = [line for line in table.splitlines() if line.split()[0] == str(group)]
+            os.killpg(group, signal.SIGKILL)
+            left = "\n".join(still)
+            raise AssertionError(f"Ctrl-C left:\n{left}\n{''.join(self.output)}") from None
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:

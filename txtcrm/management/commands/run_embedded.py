@@ -6,6 +6,7 @@ server. Ctrl-C stops all of it.
 """
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -38,6 +39,10 @@ class Command(BaseCommand):
             # The autoreloader's child process: everything else is already running.
             call_command("runserver", addrport)
             return
+        # Ctrl-C must stop everything even when started from a shell that ignores SIGINT
+        # (a background job): Python leaves an inherited "ignore" in place, and so would
+        # the web server's process, which inherits it from this one.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         call_command("migrate", interactive=False, verbosity=0)
         admin = bootstrap.ensure_admin()
         sandbox_pairs = bootstrap.ensure_sandbox_credentials() if self._sandbox() else {}

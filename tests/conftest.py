@@ -1,5 +1,6 @@
 """Shared fixtures: the personas, and the sandbox reached over real HTTP."""
 
+import os
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -86,6 +87,21 @@ def sandbox(live_server, transactional_db):
 def api(sandbox):
     """An HTTP session authenticated as the `default` sandbox application."""
     return sandbox.session()
+
+
+# Tests whose outcome cannot depend on the database or the broker run once, in the SQLite
+# pass: the TxtSync client and segment rules (no database) and the browser tests (the
+# pages' scripts; the server side of every page is tested on PostgreSQL too).
+ONCE_ONLY = ("tests/txtsync/", "_browser.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        return
+    once = [item for item in items if any(part in item.nodeid for part in ONCE_ONLY)]
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = [item for item in items if item not in once]
 
 
 def pytest_unconfigure(config):

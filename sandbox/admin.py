@@ -5,7 +5,14 @@ from sandbox.models import Account, ApiCall, Application, Contact, Tag
 
 @admin.register(Application)
 class ApplicationAdmin(admin.ModelAdmin):
-    list_display = ["name", "account", "client_key", "rate_limit_calls", "rate_limit_seconds"]
+    list_display = [
+        "name",
+        "account",
+        "client_key",
+        "profile",
+        "rate_limit_calls",
+        "rate_limit_seconds",
+    ]
     readonly_fields = ["client_key", "client_secret_sha256"]
 
 

@@ -1,8 +1,11 @@
 """The contract's HTTP API, served under /sandbox/.
 
-Every operation goes through `handle`: HTTP Basic auth (401), the shared
-rate limit (429 with Retry-After), then the operation, whose bad input is a
-400 naming the field and whose unknown ids are a 404.
+Every operation goes through `handle`: HTTP Basic auth (401), the application's
+API key in `x-api-key` when it has one (403), the shared rate limit (429 with
+Retry-After), then the operation, whose bad input is a 400 naming the field and
+whose unknown ids are a 404. What the answers look like is the application's
+profile's business (sandbox/profiles.py); the sandbox-only endpoints (`_simulate/`,
+`_stats`) answer alike for both profiles and ask for no API key.
 """
 
 import json
@@ -15,12 +18,10 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox import faults, messaging, services, webhooks
+from sandbox import faults, messaging, profiles, services, webhooks
 from sandbox.models import Application, Contact, Trigger
 from sandbox.schema import (
     ValidationFailed,
-    contact_full,
-    contact_short,
     parse_bulk,
     parse_contact,
     parse_hook,
@@ -52,6 +53,10 @@ def unauthorized() -> JsonResponse:
     return response
 
 
+def forbidden(problem: str) -> JsonResponse:
+    return error_response(403, problem)
+
+
 def read_json(request: HttpRequest) -> Any:
     try:
         raw = request.body
@@ -74,6 +79,13 @@ def handle(
         if metered:
             services.record_unauthorized(application, operation)
         return unauthorized()
+    if metered and (
+        problem := services.api_key_problem(application, request.headers.get("x-api-key"))
+    ):
+        services.record_unauthorized(application, operation, 403)
+        return forbidden(problem)
+    # The sandbox-only endpoints answer alike whatever the profile.
+    profile = profiles.of(application) if metered else profiles.RICH
     admission = services.admit_call(application, operation) if metered else None
     if admission and not admission.admitted:
         response = error_response(
@@ -93,7 +105,7 @@ def handle(
             result = handler(request, application, **kwargs)
         response = result if isinstance(result, HttpResponse) else json_response(result)
     except ValidationFailed as error:
-        response = error_response(400, error.message, error.errors)
+        response = json_response(profile.invalid(error, operation), 400)
     except (services.NotFound, webhooks.UnknownHook) as error:
         response = error_response(404, str(error) or "Not found")
     if fault and fault.kind == faults.DISCONNECT:
@@ -139,12 +151,13 @@ def search_contacts(request: HttpRequest, application: Application) -> list[dict
         request.GET.get("search", ""),
         request.GET.get("searchNumber", ""),
     )
-    return [contact_full(contact) for contact in contacts]
+    profile = profiles.of(application)
+    return [profile.contact_full(contact) for contact in contacts]
 
 
 def add_contact(request: HttpRequest, application: Application) -> dict:
     data = parse_contact(read_json(request), region=_region(), creating=True)
-    return contact_short(services.add_contact(application.account, data))
+    return profiles.of(application).contact_short(services.add_contact(application.account, data))
 
 
 def _update(request: HttpRequest, contact: Contact) -> str:
@@ -168,7 +181,8 @@ def delete_contact(request: HttpRequest, application: Application, contact_id: s
 
 
 def get_by_reference(request: HttpRequest, application: Application, reference: str) -> list:
-    return [contact_full(services.get_contact_by_reference(application.account, reference))]
+    contact = services.get_contact_by_reference(application.account, reference)
+    return [profiles.of(application).contact_full(contact)]
 
 
 def update_by_reference(request: HttpRequest, application: Application, reference: str) -> str:
@@ -195,7 +209,7 @@ contact_by_reference = operations(
 
 def send_sms(request: HttpRequest, application: Application) -> list[dict]:
     sms = messaging.send_sms(application, parse_send(read_json(request), region=_region()))
-    return [sms_json(sms)]
+    return [profiles.of(application).sent_sms(sms)]
 
 
 def send_bulk(request: HttpRequest, application: Application) -> str:
@@ -212,9 +226,12 @@ sms_send_bulk = operations(POST=("SendBulkSMS", send_bulk))
 
 def _subscriber(trigger: Trigger) -> Handler:
     def subscribe(request: HttpRequest, application: Application) -> HttpResponse:
-        hook_id, created = webhooks.subscribe(application, trigger, parse_hook(read_json(request)))
-        response = json_response({"Id": hook_id}, status=201 if created else 200)
-        response["Location"] = f"/system/applications/webhooks/{hook_id}"
+        hook, created = webhooks.subscribe(application, trigger, parse_hook(read_json(request)))
+        body, status = profiles.of(application).subscribed(hook), 201 if created else 200
+        response = HttpResponse(status=status) if body is None else json_response(body, status)
+        if body is None:
+            del response["Content-Type"]  # no body, so no type either
+        response["Location"] = f"/system/applications/webhooks/{hook.public_id}"
         return response
 
     return subscribe
@@ -275,6 +292,25 @@ def stats_view(request: HttpRequest, application: Application) -> dict:
     return services.stats(application.account)
 
 
+def access_view(application: Application) -> dict:
+    return {"Profile": application.profile, "ApiKeyRequired": bool(application.api_key)}
+
+
+def profile_mode(request: HttpRequest, application: Application) -> dict:
+    return access_view(application)
+
+
+def set_profile_mode(request: HttpRequest, application: Application) -> dict:
+    body = read_json(request)
+    if not isinstance(body, dict):
+        raise ValidationFailed({"Body": "must be a JSON object"})
+    for name in ("Profile", "ApiKey"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise ValidationFailed({name: "must be a string"})
+    services.set_access(application, profile=body.get("Profile"), api_key=body.get("ApiKey"))
+    return access_view(application)
+
+
 def fault_mode(request: HttpRequest, application: Application) -> dict:
     return faults.plan_of(application).wire()
 
@@ -288,6 +324,11 @@ simulate_inbound_view = operations(metered=False, POST=("_simulate/inbound", sim
 simulate_outbound_view = operations(metered=False, POST=("_simulate/outbound", simulate_outbound))
 simulate_click_view = operations(metered=False, POST=("_simulate/click", simulate_click))
 stats = operations(metered=False, GET=("_stats", stats_view))
+simulate_profile_view = operations(
+    metered=False,
+    GET=("_simulate/profile", profile_mode),
+    POST=("_simulate/profile", set_profile_mode),
+)
 simulate_faults_view = operations(
     metered=False,
     GET=("_simulate/faults", fault_mode),

@@ -336,7 +336,7 @@ def _release_scheduled(now: datetime, tick: NetworkTick) -> None:
 
 def _mark_sent(sms: SMS, now: datetime, tick: NetworkTick) -> None:
     with transaction.atomic():
-        if not _advance(sms, Status.QUEUED, now, status=Status.SENT):
+        if not _advance(sms, Status.QUEUED, now, status=Status.SENT, sent_date=now):
             return
         if sms.contact_id:
             Contact.objects.filter(pk=sms.contact_id).update(

@@ -4,6 +4,8 @@ These tables are the provider's side of the contract: txtcrm's mirror lives
 in `contacts` and `messaging` and never reads these.
 """
 
+import uuid
+
 from django.db import models
 from django.db.models import Q
 
@@ -19,6 +21,13 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Profile(models.TextChoices):
+    """How an application's answers look (sandbox/profiles.py; docs/sandbox.md)."""
+
+    RICH = "rich", "rich: the sandbox's full objects"
+    PUBLISHED = "published", "published: only what the Swagger promises, as .NET writes it"
 
 
 class Application(models.Model):
@@ -37,6 +46,10 @@ class Application(models.Model):
     # settings. `fault_draws` numbers its calls' draws, so a seeded run is repeatable.
     faults = models.JSONField(null=True, blank=True)
     fault_draws = models.PositiveBigIntegerField(default=0)
+    profile = models.CharField(max_length=10, choices=Profile.choices, default=Profile.RICH)
+    # The API-gateway key (`x-api-key`) every contract call must carry; "": none asked.
+    # Kept readable: the sandbox shows it to the developer who set it.
+    api_key = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -264,6 +277,9 @@ class WebhookSubscription(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="webhooks")
     trigger = models.PositiveSmallIntegerField(choices=Trigger.choices)
     url = models.URLField(max_length=2000)
+    # The hook id a published-profile application is given (a .NET back end's GUID);
+    # the rich profile gives the numeric pk.
+    guid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
@@ -278,6 +294,13 @@ class WebhookSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_trigger_display()} -> {self.url}"
+
+    @property
+    def public_id(self) -> str:
+        """The id its application's profile gives out (and DELETE takes)."""
+        if self.application.profile == Profile.PUBLISHED:
+            return str(self.guid)
+        return str(self.pk)
 
 
 class DeliveryState(models.TextChoices):

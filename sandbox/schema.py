@@ -7,6 +7,7 @@ before anything is written.
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -178,8 +179,10 @@ def contact_short(contact: Contact) -> dict[str, Any]:
     }
 
 
-def contact_full(contact: Contact) -> dict[str, Any]:
-    """SearchContact's and GetContactByExternalReference's element."""
+def contact_full(
+    contact: Contact, date: Callable[[datetime | None], str | None] = format_date
+) -> dict[str, Any]:
+    """SearchContact's and GetContactByExternalReference's element; `date` writes dates."""
     body: dict[str, Any] = {"ContactID": contact.pk, "MobileNumber": contact.mobile_number}
     for name, (attr, _max_length) in TEXT_FIELDS.items():
         body[name] = _or_null(getattr(contact, attr))
@@ -193,7 +196,7 @@ def contact_full(contact: Contact) -> dict[str, Any]:
             "TotalInboundSMS": contact.total_inbound_sms,
             "TotalOutboundSMS": contact.total_outbound_sms,
             "TotalFailedSMS": contact.total_failed_sms,
-            "LastCommunicationDate": format_date(contact.last_communication_date),
+            "LastCommunicationDate": date(contact.last_communication_date),
         }
     )
     return body

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
@@ -26,6 +27,7 @@ from sandbox.models import (
     Application,
     Contact,
     DeliveryState,
+    Profile,
     Status,
     Tag,
     WebhookDelivery,
@@ -33,6 +35,7 @@ from sandbox.models import (
 from sandbox.schema import ContactInput, ValidationFailed, normalise_number
 
 DEFAULT_ACCOUNT = "default"
+API_KEY_MAX_LENGTH = 200
 
 
 class NotFound(Exception):
@@ -63,11 +66,53 @@ def ensure_application(
     secret = secrets.token_urlsafe(32)
     if application is None:
         application = Application(
-            account=account, name=name, client_key=f"tsk_{secrets.token_hex(12)}"
+            account=account,
+            name=name,
+            client_key=f"tsk_{secrets.token_hex(12)}",
+            profile=default_profile(),
         )
     application.client_secret_sha256 = _hash_secret(secret)
     application.save()
     return Credentials(application, secret)
+
+
+def default_profile() -> str:
+    """SANDBOX_PROFILE: the profile new applications get."""
+    if settings.SANDBOX_PROFILE not in Profile.values:
+        raise ImproperlyConfigured(
+            f"SANDBOX_PROFILE must be one of {', '.join(Profile.values)}, "
+            f"not {settings.SANDBOX_PROFILE!r}"
+        )
+    return settings.SANDBOX_PROFILE
+
+
+def set_access(
+    application: Application, *, profile: str | None = None, api_key: str | None = None
+) -> None:
+    """Change the application's profile and/or API key ("" asks for none); None: keep."""
+    if profile is not None:
+        if profile not in Profile.values:
+            raise ValidationFailed({"Profile": f"must be one of {', '.join(Profile.values)}"})
+        application.profile = profile
+    if api_key is not None:
+        if len(api_key) > API_KEY_MAX_LENGTH or not api_key.isprintable():
+            raise ValidationFailed(
+                {"ApiKey": f"must be printable text of at most {API_KEY_MAX_LENGTH} characters"}
+            )
+        application.api_key = api_key
+    application.save(update_fields=["profile", "api_key"])
+
+
+def api_key_problem(application: Application, sent: str | None) -> str | None:
+    """Why the `x-api-key` sent does not open this application; None when it does
+    (or when the application asks for none)."""
+    if not application.api_key:
+        return None
+    if not sent:
+        return "The x-api-key header is missing: this application requires its API key."
+    if not hmac.compare_digest(sent.encode(), application.api_key.encode()):
+        return "The x-api-key header is wrong: it is not this application's API key."
+    return None
 
 
 def authenticate(authorization: str) -> tuple[Application | None, bool]:
@@ -164,9 +209,12 @@ def admit_call(application: Application, operation: str) -> Admission:
         return Admission(call, retry_after=max(1, math.ceil(wait)))
 
 
-def record_unauthorized(application: Application | None, operation: str) -> None:
+def record_unauthorized(
+    application: Application | None, operation: str, status_code: int = 401
+) -> None:
+    """A call refused before the rate limit (401 credentials, 403 API key): not counted."""
     ApiCall.objects.create(
-        application=application, operation=operation, status_code=401, at=timezone.now()
+        application=application, operation=operation, status_code=status_code, at=timezone.now()
     )
 
 
@@ -190,6 +238,7 @@ def stats(account: Account, now: datetime | None = None) -> dict:
         by_status = log.values_list("status_code").annotate(n=Count("id")).order_by("status_code")
         result[application.name] = {
             "client_key": application.client_key,
+            "profile": application.profile,
             "rate_limit": {"calls": calls, "seconds": seconds},
             "calls_in_window": log.filter(
                 counted=True, at__gt=now - timedelta(seconds=seconds)

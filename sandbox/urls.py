@@ -18,6 +18,7 @@ urlpatterns = [
     path("_simulate/outbound", api.simulate_outbound_view, name="simulate-outbound"),
     path("_simulate/click", api.simulate_click_view, name="simulate-click"),
     path("_simulate/faults", api.simulate_faults_view, name="simulate-faults"),
+    path("_simulate/profile", api.simulate_profile_view, name="simulate-profile"),
     path("_stats", api.stats, name="stats"),
     path("console/", console.console, name="console"),
     re_path(r"^(?P<path>.*)$", api.not_found),

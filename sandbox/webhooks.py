@@ -20,6 +20,7 @@ a lost task left behind, are found by the periodic `deliver_due`.
 import logging
 import random
 import time
+import uuid
 from datetime import datetime, timedelta
 
 import requests
@@ -28,17 +29,17 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from sandbox import faults
+from sandbox import faults, profiles
 from sandbox.models import (
     SMS,
     Application,
     DeliveryState,
     Direction,
+    Status,
     Trigger,
     WebhookDelivery,
     WebhookSubscription,
 )
-from sandbox.schema import notification_sms, sms_json
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 600
@@ -50,39 +51,55 @@ class UnknownHook(Exception):
     pass
 
 
-def subscribe(application: Application, trigger: Trigger, url: str) -> tuple[int, bool]:
-    """(hook id, created). The same URL and trigger twice gives the existing hook."""
-    hook, created = WebhookSubscription.objects.get_or_create(
+def subscribe(
+    application: Application, trigger: Trigger, url: str
+) -> tuple[WebhookSubscription, bool]:
+    """(hook, created). The same URL and trigger twice gives the existing hook."""
+    return WebhookSubscription.objects.get_or_create(
         application=application, trigger=trigger, url=url, deleted_at=None
     )
-    return hook.pk, created
+
+
+def _hook_query(hook_id: str) -> Q | None:
+    """The hook a DELETE names: its number (rich) or its GUID (published)."""
+    if hook_id.isdigit():
+        return Q(pk=int(hook_id))
+    try:
+        return Q(guid=uuid.UUID(hook_id))
+    except ValueError:
+        return None
 
 
 def unsubscribe(application: Application, hook_id: str) -> None:
     """Idempotent for the account's hooks; unknown ids raise UnknownHook."""
     hooks = WebhookSubscription.objects.filter(application__account=application.account)
-    if not hook_id.isdigit() or not hooks.filter(pk=int(hook_id)).exists():
+    query = _hook_query(hook_id)
+    if query is None or not hooks.filter(query).exists():
         raise UnknownHook(hook_id)
-    hooks.filter(pk=int(hook_id), deleted_at=None).update(deleted_at=timezone.now())
+    hooks.filter(query, deleted_at=None).update(deleted_at=timezone.now())
 
 
-def payload(sms: SMS) -> dict:
+def last_outbound(sms: SMS) -> SMS | None:
+    """The last outbound SMS to the number an inbound SMS came from (not scheduled or
+    cancelled: those never went out)."""
+    return (
+        SMS.objects.filter(
+            account=sms.account, direction=Direction.OUTBOUND, to_number=sms.from_number
+        )
+        .exclude(status__in=[Status.SCHEDULED, Status.CANCELLED])
+        .order_by("-created_date", "-pk")
+        .first()
+    )
+
+
+def payload(sms: SMS, profile: profiles.RichProfile = profiles.RICH) -> dict:
+    """The notification POSTed about `sms`, shaped by the subscriber's profile."""
     content = {
-        "SMS": notification_sms(sms),
+        "SMS": profile.notified_sms(sms),
         "Contact": {"ExternalReference": sms.contact.external_reference if sms.contact else None},
     }
     if sms.direction == Direction.INBOUND:
-        last = (
-            SMS.objects.filter(
-                account=sms.account, direction=Direction.OUTBOUND, to_number=sms.from_number
-            )
-            .exclude(status__in=[4, 5])
-            .order_by("-created_date", "-pk")
-            .first()
-        )
-        # "same fields as SMS": the whole SMS object, so its Status and DeliveredDate
-        # tell the receiver whether that SMS was delivered
-        content["LastSMSOutbound"] = sms_json(last) if last else None
+        content["LastSMSOutbound"] = profile.last_outbound(last_outbound(sms))
     return {"Content": content}
 
 
@@ -100,9 +117,14 @@ def notify(sms: SMS, trigger: Trigger) -> list[WebhookDelivery]:
     hooks = list(hooks)
     if not hooks:
         return []
-    body, now = payload(sms), timezone.now()
+    now = timezone.now()
+    bodies: dict[str, dict] = {}  # one per profile among the subscribers
     deliveries = []
     for hook in hooks:
+        profile = profiles.of(hook.application)
+        if profile.name not in bodies:
+            bodies[profile.name] = payload(sms, profile)
+        body = bodies[profile.name]
         delays = faults.webhook_copies(faults.plan_of(hook.application), f"{sms.pk}:{hook.pk}")
         if random.random() < settings.SANDBOX_WEBHOOK_DUPLICATE_RATE:  # noqa: S311
             delays.append(delays[0])

@@ -388,6 +388,9 @@ INBOX_IDLE_AFTER_SECONDS = env_float("INBOX_IDLE_AFTER_SECONDS", 60)
 TXTSYNC_BASE_URL = env("TXTSYNC_BASE_URL", f"{PUBLIC_BASE_URL}/sandbox/")
 TXTSYNC_CLIENT_KEY = env("TXTSYNC_CLIENT_KEY")
 TXTSYNC_CLIENT_SECRET = env("TXTSYNC_CLIENT_SECRET")
+# The API-gateway key the certified connector sends as `x-api-key` on every request
+# (from TxtSync with the Client Key); empty: the header is not sent. Never logged.
+TXTSYNC_API_KEY = env("TXTSYNC_API_KEY")
 # The sender of inbox replies: the account's number (make run fills in the sandbox's).
 TXTSYNC_FROM = env("TXTSYNC_FROM", "txtcrm")
 # Sender ids an agent may choose in the composer (comma-separated); default: TXTSYNC_FROM.
@@ -405,6 +408,9 @@ TXTSYNC_BUDGET_REDIS_PREFIX = "txtcrm:budget:"
 SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", True)
 # Default limit for applications that do not set their own: "CALLS/SECONDS".
 SANDBOX_RATE_LIMIT = env("SANDBOX_RATE_LIMIT", "100/60")
+# The profile new sandbox applications get: "rich" (the sandbox's full objects) or
+# "published" (only what the published Swagger promises, as a .NET back end writes it).
+SANDBOX_PROFILE = env("SANDBOX_PROFILE", "rich")
 # Region used to read national-format numbers such as "07911 123456".
 SANDBOX_DEFAULT_REGION = env("SANDBOX_DEFAULT_REGION", "GB")
 # The simulated network: seconds queued -> sent, and sent -> delivered/failed.

@@ -123,6 +123,9 @@ class Contact(models.Model):
     next_push_at = models.DateTimeField(null=True, blank=True)
     last_pulled_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)  # deleted here, not yet remotely
+    # An AddContact was sent and its answer never read (timeout, 5xx, a crash): TxtSync
+    # may have created the contact, so the next push looks it up before adding again.
+    add_in_doubt = models.BooleanField(default=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -197,10 +200,17 @@ class CustomFieldLabel(models.Model):
 
 
 class SyncCheckpoint(models.Model):
-    """When a periodic sync job last completed (e.g. the full pull)."""
+    """A periodic sync job (e.g. the full pull): when it last completed, and when it
+    last failed and why, so a job that keeps failing is retried later, not every run."""
 
     name = models.CharField(max_length=50, unique=True)
-    at = models.DateTimeField()
+    at = models.DateTimeField(null=True, blank=True)  # last completed; null: never
+    failed_at = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveIntegerField(default=0)  # in a row since it last completed
+    last_error = models.CharField(max_length=500, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True)  # after a failure: not before
 
     def __str__(self) -> str:
+        if self.failures:
+            return f"{self.name} failed {self.failures} time(s): {self.last_error}"
         return f"{self.name} at {self.at}"

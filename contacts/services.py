@@ -187,7 +187,9 @@ def update_contact(
 @transaction.atomic
 def delete_contact(contact: Contact) -> None:
     """Deleted here at once; removed from TxtSync by the push task, then for good."""
-    never_pushed = Contact.objects.filter(pk=contact.pk, txtsync_id=None, pushed_version=0)
+    never_pushed = Contact.objects.filter(
+        pk=contact.pk, txtsync_id=None, pushed_version=0, add_in_doubt=False
+    )
     if never_pushed.exists():
         contact.delete()  # TxtSync never knew it
         return

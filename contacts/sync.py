@@ -25,7 +25,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -40,7 +40,13 @@ from contacts.models import (
 )
 from txtcrm import txtsync_gateway as gateway
 from txtsync import Contact as RemoteContact
-from txtsync import NotFoundError, TxtSyncError, ValidationError
+from txtsync import (
+    NotFoundError,
+    OutcomeUnknown,
+    ProtocolError,
+    TxtSyncError,
+    ValidationError,
+)
 
 log = logging.getLogger(__name__)
 BATCH = 50
@@ -142,49 +148,115 @@ def _payload(contact: Contact) -> dict:
 
 
 def _send(api, contact: Contact) -> None:
-    reference = contact.external_reference or contact.our_reference
     if contact.deleted_at:
-        with contextlib.suppress(NotFoundError):  # already gone there
-            api.delete_contact_by_external_reference(reference)
+        _delete_remote(api, contact)
         return
     fields = _payload(contact)
+    # Without a reference of ours TxtSync knows it by ContactID only (a texter, a contact
+    # pulled without one): it is updated by ContactID and given the reference in that call.
+    by_reference = bool(contact.external_reference)
     if contact.txtsync_id is None:
-        contact.txtsync_id, adopted = _add_or_adopt(api, contact, fields)
-        reference = contact.external_reference or reference
-        Contact.objects.filter(pk=contact.pk).update(
-            txtsync_id=contact.txtsync_id, external_reference=reference
-        )
-        if contact.allow_sms and not adopted:
+        how = _add_or_adopt(api, contact, fields)
+        if how == ADDED and contact.allow_sms:
             return  # AddContact sent everything but AllowSMS, which is update-only
+        by_reference = how == FOUND_BY_REFERENCE
+    fields["external_reference"] = contact.external_reference or contact.our_reference
     update = {**fields, "allow_sms": contact.allow_sms}
+    if by_reference:
+        _update_by_reference(api, contact, update)
+    else:
+        api.update_contact(contact.txtsync_id, update)
+        _remember(contact, external_reference=update["external_reference"])
+
+
+def _update_by_reference(api, contact: Contact, update: dict) -> None:
     try:
-        api.update_contact_by_external_reference(reference, update)
+        api.update_contact_by_external_reference(contact.external_reference, update)
     except NotFoundError:
         # TxtSync lost our reference (e.g. edited in its portal): address it by ContactID.
         api.update_contact(contact.txtsync_id, update)
 
 
-def _add_or_adopt(api, contact: Contact, fields: dict) -> tuple[int, bool]:
-    """AddContact; if TxtSync already has the number, adopt that contact instead.
-    Returns (ContactID, adopted)."""
-    try:
-        return api.add_contact(fields).contact_id, False
-    except ValidationError as error:
-        if error.field != "MobileNumber":
-            raise
-        [remote] = [c for c in api.search_contacts(search_number=contact.mobile_number)
-                    if c.mobile_number == contact.mobile_number] or [None]  # fmt: skip
-        if remote is None:
-            raise
-        if remote.external_reference and not contact.external_reference:
-            Contact.objects.filter(pk=contact.pk).update(
-                external_reference=remote.external_reference
+def _delete_remote(api, contact: Contact) -> None:
+    with contextlib.suppress(NotFoundError):  # already gone there
+        if contact.external_reference or contact.txtsync_id is None:
+            api.delete_contact_by_external_reference(
+                contact.external_reference or contact.our_reference
             )
-            contact.external_reference = remote.external_reference
-        else:
-            reference = {"external_reference": fields["external_reference"]}
-            api.update_contact(remote.contact_id, reference)
-        return remote.contact_id, True
+        else:  # never given our reference: TxtSync knows it by ContactID only
+            api.delete_contact(contact.txtsync_id)
+
+
+def _remember(contact: Contact, **fields) -> None:
+    """Store what TxtSync now knows (its ContactID, our reference) on the row and the
+    instance, whatever happens to the rest of the push."""
+    Contact.objects.filter(pk=contact.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(contact, name, value)
+
+
+ADDED, FOUND_BY_REFERENCE, ADOPTED_BY_NUMBER = "added", "found", "adopted"
+
+
+def _add_or_adopt(api, contact: Contact, fields: dict) -> str:
+    """Give the contact a ContactID: AddContact, or adopt the contact TxtSync already has
+    (found by our reference after an add in doubt, or by its number). Returns how."""
+    reference = fields["external_reference"]
+    try:
+        contact_id, how = _add_once(api, contact, fields)
+    except ValidationError as error:
+        if not _names_mobile_number(error):
+            raise
+        contact_id, how = _adopt_by_number(api, contact, error), ADOPTED_BY_NUMBER
+        reference = contact.external_reference  # TxtSync's, if it had one
+    _remember(contact, txtsync_id=contact_id, external_reference=reference, add_in_doubt=False)
+    return how
+
+
+def _add_once(api, contact: Contact, fields: dict) -> tuple[int, str]:
+    """AddContact, never twice for one contact: AddContact is not idempotent, so after an
+    add whose outcome is unknown (timeout, 5xx, unreadable answer, a worker killed while
+    waiting) the contact is looked up by our reference before any other AddContact."""
+    if contact.add_in_doubt:
+        found = _by_reference(api, fields["external_reference"])
+        if found is not None:
+            return found.contact_id, FOUND_BY_REFERENCE
+    _remember(contact, add_in_doubt=True)  # committed before the call: survives a crash
+    try:
+        return api.add_contact(fields).contact_id, ADDED
+    except (OutcomeUnknown, ProtocolError):
+        raise  # perhaps created: the retry looks first
+    except TxtSyncError:
+        _remember(contact, add_in_doubt=False)  # refused or never sent: nothing created
+        raise
+
+
+def _by_reference(api, reference: str) -> RemoteContact | None:
+    """The TxtSync contact with this ExternalReference (a 404 or [] means none)."""
+    try:
+        found = api.get_contact_by_external_reference(reference)
+    except NotFoundError:
+        return None
+    return found[0] if found else None
+
+
+def _names_mobile_number(error: ValidationError) -> bool:
+    """The duplicate-number 400, in either shape (txtsync.errors names the field:
+    "MobileNumber", perhaps qualified as ASP.NET's "contact.MobileNumber")."""
+    return (error.field or "").rpartition(".")[2] == "MobileNumber"
+
+
+def _adopt_by_number(api, contact: Contact, error: ValidationError) -> int:
+    """TxtSync already has the number: that contact becomes ours (it keeps another
+    system's reference; else it gets ours with the update that follows)."""
+    number = contact.mobile_number
+    remote = next((c for c in api.search_contacts(search_number=number)
+                   if c.mobile_number == number), None)  # fmt: skip
+    if remote is None:
+        raise error
+    if remote.external_reference and not contact.external_reference:
+        _remember(contact, external_reference=remote.external_reference)
+    return remote.contact_id
 
 
 # --- Pull -------------------------------------------------------------------------------
@@ -195,6 +267,8 @@ class PullReport:
     created: int = 0
     updated: int = 0
     opted_out: int = 0
+    skipped: int = 0  # TxtSync records that could not be applied (logged)
+    full_pull_failed: str = ""  # why, when the full pull failed and refresh went on without it
 
 
 def pull_all(patience: float = 30) -> PullReport:
@@ -203,28 +277,70 @@ def pull_all(patience: float = 30) -> PullReport:
                           patience)  # fmt: skip
     report = PullReport()
     for item in remote:
-        apply_remote(item, report)
+        _apply_or_skip(item, report)
     return report
 
 
+def _apply_or_skip(remote: RemoteContact, report: PullReport) -> None:
+    """One record that cannot be applied (its number is another contact's here, a value
+    the database refuses) is logged and skipped, never the end of the pull."""
+    try:
+        apply_remote(remote, report)
+    except DatabaseError:
+        log.exception("TxtSync contact %s skipped: it could not be applied", remote.contact_id)
+        report.skipped += 1
+
+
 FULL_PULL_EVERY = timedelta(hours=24)
+# After a failed full pull: the first retry, doubled after each failure in a row (at most
+# FULL_PULL_EVERY). Meanwhile refresh re-reads contacts one by one.
+FULL_PULL_RETRY = timedelta(minutes=15)
 REFRESH_AFTER = timedelta(minutes=10)
 
 
 def refresh(limit: int = 20, patience: float = 5) -> PullReport:
     """The periodic pull, with spare budget only: a full import on the first run and
     daily (to find contacts created elsewhere), otherwise a re-read of contacts not
-    pulled for a while, recently messaged first. Stops at the first wait."""
+    pulled for a while, recently messaged first. A full pull that fails is recorded on
+    its checkpoint and retried later with backoff; this run re-reads contacts instead.
+    Stops at the first wait."""
     now = timezone.now()
-    checkpoint = SyncCheckpoint.objects.filter(name="full_pull").first()
-    if checkpoint is None or checkpoint.at < now - FULL_PULL_EVERY:
-        try:
-            report = pull_all(patience)
-        except gateway.BudgetWait:
-            return PullReport()
-        SyncCheckpoint.objects.update_or_create(name="full_pull", defaults={"at": now})
-        return report
-    report = PullReport()
+    checkpoint, _ = SyncCheckpoint.objects.get_or_create(name="full_pull")
+    if not _full_pull_due(checkpoint, now):
+        return _refresh_stale(now, limit, patience, PullReport())
+    try:
+        report = pull_all(patience)
+    except gateway.BudgetWait:
+        return PullReport()
+    except TxtSyncError as error:
+        _full_pull_failed(checkpoint, now, error)
+        return _refresh_stale(now, limit, patience, PullReport(full_pull_failed=str(error)))
+    SyncCheckpoint.objects.filter(pk=checkpoint.pk).update(
+        at=now, failures=0, last_error="", retry_at=None
+    )
+    return report
+
+
+def _full_pull_due(checkpoint: SyncCheckpoint, now: datetime) -> bool:
+    if checkpoint.retry_at is not None:  # it failed: not before its retry time
+        return checkpoint.retry_at <= now
+    return checkpoint.at is None or checkpoint.at < now - FULL_PULL_EVERY
+
+
+def _full_pull_failed(checkpoint: SyncCheckpoint, now: datetime, error: TxtSyncError) -> None:
+    failures = checkpoint.failures + 1
+    retry_at = now + min(FULL_PULL_RETRY * 2 ** min(failures - 1, 10), FULL_PULL_EVERY)
+    log.warning(
+        "Full contact pull failed (%d in a row), retried at %s; refreshing contact by "
+        "contact meanwhile: %s", failures, retry_at.isoformat(), error,
+    )  # fmt: skip
+    SyncCheckpoint.objects.filter(pk=checkpoint.pk).update(
+        failures=failures, failed_at=now, last_error=str(error)[:500], retry_at=retry_at
+    )
+
+
+def _refresh_stale(now: datetime, limit: int, patience: float, report: PullReport) -> PullReport:
+    """Re-read the contacts not pulled for a while, recently messaged first, one call each."""
     stale = (
         services.visible()
         .filter(txtsync_id__isnull=False, sync_state=SyncState.CLEAN)
@@ -232,20 +348,26 @@ def refresh(limit: int = 20, patience: float = 5) -> PullReport:
         .order_by(F("last_communication_date").desc(nulls_last=True), "last_pulled_at")
     )
     for contact in stale[:limit]:
-        reference = contact.external_reference or contact.our_reference
         try:
             found = gateway.call(
-                gateway.Priority.REFRESH,
-                lambda api, ref=reference: api.get_contact_by_external_reference(ref),
-                patience,
+                gateway.Priority.REFRESH, lambda api, c=contact: fetch_remote(api, c), patience
             )
-        except NotFoundError:
-            continue
         except gateway.BudgetWait:
             break
-        for item in found:
-            apply_remote(item, report)
+        if found is None:  # not there (any more): checked, so it does not hold up the rest
+            Contact.objects.filter(pk=contact.pk).update(last_pulled_at=now)
+            continue
+        _apply_or_skip(found, report)
     return report
+
+
+def fetch_remote(api, contact: Contact) -> RemoteContact | None:
+    """TxtSync's copy of a contact in one call (None: not there): by ExternalReference
+    when TxtSync has ours, else (known by ContactID only) by number, matched by ContactID."""
+    if contact.external_reference:
+        return _by_reference(api, contact.external_reference)
+    found = api.search_contacts(search_number=contact.mobile_number)
+    return next((c for c in found if c.contact_id == contact.txtsync_id), None)
 
 
 def _find_local(remote: RemoteContact) -> Contact | None:
@@ -267,16 +389,20 @@ def _lookup(txtsync_id: int | None, reference: str | None, number: str | None) -
 
 @transaction.atomic
 def apply_remote(remote: RemoteContact, report: PullReport) -> Contact | None:
-    """Merge one TxtSync contact into the mirror by the documented conflict rule."""
+    """Merge one TxtSync contact into the mirror by the documented conflict rule. Any
+    optional field may be missing (None): text reads as empty, counts as 0, AllowSMS as
+    allowed; a missing number never clears ours, and without one nothing is created."""
     local = _find_local(remote)
     if local is not None and local.deleted_at:
         return None  # deleted here: the push will delete it there
     now = timezone.now()
-    remote_fields = {name: getattr(remote, name) or "" for name in TXTSYNC_FIELDS}
-    engagement = {name: getattr(remote, name) for name in ENGAGEMENT_FIELDS}
-    engagement = {k: v if v is not None or k == "last_communication_date" else 0
-                  for k, v in engagement.items()}  # fmt: skip
+    remote_fields = _remote_fields(remote)
+    engagement = {name: _count(getattr(remote, name)) for name in ENGAGEMENT_FIELDS}
+    engagement["last_communication_date"] = remote.last_communication_date
     if local is None:
+        if not remote_fields.get("mobile_number"):
+            report.skipped += 1  # the number is the one thing a contact here must have
+            return None
         local = _create_known_remotely(
             remote.contact_id, remote.external_reference, **remote_fields, **engagement,
             allow_sms=remote.allow_sms is not False, last_pulled_at=now,
@@ -286,7 +412,9 @@ def apply_remote(remote: RemoteContact, report: PullReport) -> Contact | None:
             services._record_opt_out(local, False, OptOutSource.TXTSYNC, None, "pulled")
             report.opted_out += 1
         return local
-    changes = {**engagement, "txtsync_id": remote.contact_id, "last_pulled_at": now}
+    changes = {**engagement, "last_pulled_at": now}
+    if remote.contact_id:
+        changes["txtsync_id"] = remote.contact_id
     if local.sync_state == SyncState.CLEAN:
         changes.update(remote_fields)
         if remote.external_reference and not local.external_reference:
@@ -301,6 +429,26 @@ def apply_remote(remote: RemoteContact, report: PullReport) -> Contact | None:
         services.mark_dirty(Contact.objects.filter(pk=local.pk))
     report.updated += 1
     return local
+
+
+def _remote_fields(remote: RemoteContact) -> dict[str, str]:
+    """The writable fields as text that fits our columns; no empty number."""
+    fields = {}
+    for name in TXTSYNC_FIELDS:
+        value = getattr(remote, name)
+        text = "" if value is None else str(value).strip()
+        fields[name] = text[: Contact._meta.get_field(name).max_length]
+    if not fields["mobile_number"]:
+        del fields["mobile_number"]
+    return fields
+
+
+def _count(value) -> int:
+    """An engagement counter: missing or unreadable is 0, never negative."""
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError):
+        return 0
 
 
 def resolve_contact(
@@ -320,12 +468,15 @@ def resolve_contact(
 
 
 def _create_known_remotely(txtsync_id: int | None, reference: str | None, **fields) -> Contact:
-    """A local copy of a contact TxtSync already has. Without a reference it is pushed
-    once, to give it ours; with one it is in sync."""
+    """A local copy of a contact TxtSync already has. Identified by TxtSync (ContactID
+    or reference) it is in sync as it is and costs no call until it is changed here;
+    the push then gives it our reference. Without either it is pushed once (AddContact,
+    which adopts it by its number)."""
+    identified = bool(txtsync_id or reference)
     return Contact.objects.create(
-        txtsync_id=txtsync_id,
+        txtsync_id=txtsync_id or None,
         external_reference=reference or None,
         pushed_version=1,
-        sync_state=SyncState.CLEAN if reference else SyncState.DIRTY,
+        sync_state=SyncState.CLEAN if identified else SyncState.DIRTY,
         **fields,
     )

@@ -25,9 +25,9 @@ def test_a_push_that_adopts_a_contact_takes_a_slot_for_each_of_its_calls(txtsync
     assert push().pushed == 1
 
     made = sandbox_calls(txtsync) - before
-    # AddContact (refused: the number is there), SearchContact, UpdateContact (our
-    # reference), UpdateContactByExternalReference (the fields)
-    assert made == 4
+    # AddContact (refused: the number is there), SearchContact, UpdateContact (the fields
+    # and our reference, by the ContactID found)
+    assert made == 3
     assert budget_calls() == made
 
 

@@ -1,5 +1,6 @@
 """Shared fixtures: the personas, and the sandbox reached over real HTTP."""
 
+import dataclasses
 import os
 import shutil
 import uuid
@@ -10,6 +11,7 @@ import redis
 import requests
 from django.contrib.auth import get_user_model
 
+from sandbox import models as sandbox_models
 from sandbox import services as sandbox_services
 from tests.receiver import Receiver
 
@@ -48,32 +50,50 @@ class SandboxSession(requests.Session):
 
 @dataclass
 class SandboxConnection:
-    """A sandbox application seen from outside: base URL and credentials."""
+    """A sandbox application seen from outside: base URL, credentials, and the API key
+    (`x-api-key`) and profile ("rich" | "published") it was given."""
 
     base_url: str
     client_key: str
     client_secret: str
     application_id: int
+    api_key: str = ""
+    profile: str = "rich"
 
     def session(self) -> SandboxSession:
         session = SandboxSession(self.base_url)
         session.auth = (self.client_key, self.client_secret)
         session.headers["Content-Type"] = "application/json"
+        if self.api_key:
+            session.headers["x-api-key"] = self.api_key
         return session
 
 
-def make_connection(live_server, name: str, account: str = "default", rate: str | None = None):
+def make_connection(
+    live_server,
+    name: str,
+    account: str = "default",
+    rate: str | None = None,
+    *,
+    profile: str | None = None,
+    api_key: str = "",
+):
+    """A sandbox application (created if missing); `profile` None: SANDBOX_PROFILE's."""
     credentials = sandbox_services.ensure_application(name, account_name=account)
     application = credentials.application
     if rate:
         calls, seconds = sandbox_services.parse_rate(rate)
         application.rate_limit_calls, application.rate_limit_seconds = calls, seconds
         application.save()
+    if profile or api_key:
+        sandbox_services.set_access(application, profile=profile, api_key=api_key)
     return SandboxConnection(
         f"{live_server.url}/sandbox/",
         application.client_key,
         credentials.client_secret,
         application.pk,
+        api_key=application.api_key,
+        profile=application.profile,
     )
 
 
@@ -136,3 +156,28 @@ def own_txtsync_connection(settings):
     """Each test its own connection key, so budget state kept in Redis (which no test
     transaction rolls back) never leaks from one test into another."""
     settings.TXTSYNC_CLIENT_KEY = f"tsk_test_{uuid.uuid4().hex[:12]}"
+
+
+PUBLISHED_API_KEY = "gw-test-key-0123456789"
+
+
+@pytest.fixture
+def published_sandbox(sandbox):
+    """The `default` sandbox application (the `sandbox` fixture's, same credentials) in
+    the published profile: only what the Swagger promises, as .NET writes it, and every
+    contract call must carry `x-api-key: PUBLISHED_API_KEY` (its `.session()` does)."""
+    application = sandbox_models.Application.objects.get(pk=sandbox.application_id)
+    sandbox_services.set_access(application, profile="published", api_key=PUBLISHED_API_KEY)
+    return dataclasses.replace(sandbox, profile="published", api_key=PUBLISHED_API_KEY)
+
+
+@pytest.fixture(params=["rich", "published"])
+def any_sandbox(request, sandbox):
+    """The `default` sandbox application in each profile in turn: rich (no API key), then
+    published (with one). Wire txtcrm with its `api_key` as TXTSYNC_API_KEY and use its
+    `.session()` (not the `api` fixture, which sends no API key)."""
+    if request.param == "published":
+        return request.getfixturevalue("published_sandbox")
+    application = sandbox_models.Application.objects.get(pk=sandbox.application_id)
+    sandbox_services.set_access(application, profile="rich", api_key="")
+    return dataclasses.replace(sandbox, profile="rich", api_key="")

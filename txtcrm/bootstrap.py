@@ -64,9 +64,13 @@ def ensure_sandbox_credentials() -> dict[str, str]:
         "TXTSYNC_CLIENT_SECRET": secret,
         "TXTSYNC_FROM": application.account.virtual_number,  # replies come back to it
     }
+    if application.api_key:  # set with `sandbox_credentials --api-key`: every call needs it
+        pairs["TXTSYNC_API_KEY"] = application.api_key
     if read_env_file(settings.SANDBOX_ENV_FILE) != pairs:
         write_env_file(settings.SANDBOX_ENV_FILE, pairs)
     settings.TXTSYNC_CLIENT_KEY = pairs["TXTSYNC_CLIENT_KEY"]
     settings.TXTSYNC_CLIENT_SECRET = pairs["TXTSYNC_CLIENT_SECRET"]
     settings.TXTSYNC_FROM = pairs["TXTSYNC_FROM"]
+    if "TXTSYNC_API_KEY" in pairs:
+        settings.TXTSYNC_API_KEY = pairs["TXTSYNC_API_KEY"]
     return pairs

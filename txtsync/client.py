@@ -15,14 +15,27 @@ never sent: DNS failure, refused, connect          ConnectionFailed     Connecti
 timeout, or a request that could not be built
 read timeout, connection broken after sending      ServerError (None)   OutcomeUnknown
 5xx                                                ServerError          OutcomeUnknown
-2xx whose body cannot be read                      ProtocolError        OutcomeUnknown on
-                                                                        sends, else
-                                                                        ProtocolError
+2xx to SendSMS without a readable SMS (204, empty,  -                    None: accepted,
+``[]``, not JSON, no SMSID): see `send_sms`                             no record given
+2xx whose body cannot be read (other operations)   ProtocolError        ProtocolError
 1xx / 3xx (redirects are not followed)             ProtocolError        OutcomeUnknown
-400 / 422, 401 / 403, 404, 429                     ValidationError, AuthenticationError,
-                                                   NotFoundError, RateLimited
+400 / 422                                          ValidationError      ValidationError
+401 (the Client Key / Client Secret)               AuthenticationError  AuthenticationError
+                                                   likely_cause "credentials"
+403 (the x-api-key gateway key, TXTSYNC_API_KEY)   AuthenticationError  AuthenticationError
+                                                   likely_cause "api_key"
+404, 429                                           NotFoundError, RateLimited
 any other 4xx                                      TxtSyncError         TxtSyncError
 =================================================  ===================  ==================
+
+A SendSMS answered with any 2xx was accepted: the contract promises only "200 with an
+array of SMS", so a 2xx without one (a 201/202/204, an empty or unreadable body, `[]`,
+an object without SMSID, a .NET default object whose SMSID is 0) returns None, which
+means "TxtSync accepted it and gave no record", never OutcomeUnknown.
+
+Error bodies are read in every shape `txtsync.errors.error_body` knows (the sandbox's
+{"Message", "Errors"}, ASP.NET's ModelState, ProblemDetails, plain text), so
+`ValidationError.field` names the field in each.
 
 The rule for timeouts: a read timeout or a connection broken after the request went
 out raises `OutcomeUnknown` for any operation that changes state, because the
@@ -33,7 +46,9 @@ gateway may answer 502/503 after the service has already acted).
 
 Redirects are not followed: requests would replay a redirected POST as a GET, and
 a redirect is no part of the contract. The client secret is sent only in the
-Authorization header; it is never logged and is scrubbed from every error message.
+Authorization header, and the API key (if given) only in the `x-api-key` header, on
+every request, as the certified connector does; neither is ever logged, and both are
+scrubbed from every error message.
 """
 
 from __future__ import annotations
@@ -133,11 +148,13 @@ class TxtSyncClient:
         session: requests.Session | None = None,
         user_agent: str = "txtcrm/0.1",
         on_response: OnResponse | None = None,
+        api_key: str = "",
     ) -> None:
-        """`on_response(operation, status)` is called after every HTTP response (metrics)."""
+        """`on_response(operation, status)` is called after every HTTP response (metrics).
+        `api_key` is sent as `x-api-key` on every request; empty: the header is not sent."""
         self.base_url = _normalise_base_url(base_url)
         self.client_key = client_key
-        self._secrets = _secret_forms(client_key, client_secret)
+        self._secrets = _secret_forms(client_key, client_secret) + _nonempty(api_key)
         # Auth and headers go with each request rather than onto the session, so a
         # session passed in (shared connection pool) is never altered.
         self._auth = HTTPBasicAuth(client_key, client_secret)
@@ -145,6 +162,7 @@ class TxtSyncClient:
             "Content-Type": "application/json",
             "Accept": "application/json",
             "User-Agent": user_agent,
+            **({"x-api-key": api_key} if api_key else {}),
         }
         self._timeout = (connect_timeout, read_timeout)
         self._owns_session = session is None
@@ -179,11 +197,13 @@ class TxtSyncClient:
         custom01: str | None = None,
         custom02: str | None = None,
         custom03: str | None = None,
-    ) -> SMS:
+    ) -> SMS | None:
         """Send one SMS (operationId SendSMS) and return it as the service recorded it.
 
-        A naive `scheduled_date` is taken as UTC. Any failure after the request may
-        have gone out raises OutcomeUnknown: check before sending again.
+        None means TxtSync accepted it (any 2xx) but gave no readable SMS record (no
+        SMSID to keep): the message is sent, and only its record is missing. A naive
+        `scheduled_date` is taken as UTC. Any failure after the request may have gone
+        out raises OutcomeUnknown: check before sending again.
         """
         body = _present(
             From=from_,
@@ -197,10 +217,11 @@ class TxtSyncClient:
             Custom03=custom03,
         )
         response = self._request("SendSMS", "POST", "sms/send", json=body, is_send=True)
-        with self._reading("SendSMS", response, is_send=True):
-            data = _json(response)
-            # The contract answers an array; tolerate a bare object too.
-            return SMS.from_wire(data[0] if isinstance(data, list) else data)
+        sms = _sent_sms(_json_or_none(response))
+        if sms is None:
+            status = response.status_code
+            logger.info("TxtSync accepted SendSMS (HTTP %s) without an SMS record", status)
+        return sms
 
     def send_bulk_sms(
         self,
@@ -280,8 +301,9 @@ class TxtSyncClient:
         """Have `url` notified of every SMS sent (operationId OutboundSMS)."""
         return self._subscribe("OutboundSMS", 5, url)
 
-    def delete_trigger(self, hook_id: int) -> str:
-        """Unsubscribe a webhook (operationId DeleteTrigger)."""
+    def delete_trigger(self, hook_id: str) -> str:
+        """Unsubscribe a webhook (operationId DeleteTrigger) by the id TxtSync gave
+        (`Hook.hook_id`, text, URL-encoded once; an int is taken as its decimal text)."""
         path = f"system/applications/webhooks/{_segment(hook_id)}"
         return _text(self._request("DeleteTrigger", "DELETE", path))
 
@@ -351,14 +373,16 @@ class TxtSyncClient:
         self, operation: str, response: requests.Response, changes_state: bool
     ) -> TxtSyncError:
         status = response.status_code
-        message, errors = error_body(_json_or_none(response))
-        message = self._redact(message or _snippet(response) or f"HTTP {status}")
+        body = _json_or_none(response)
+        message, errors = error_body(_snippet(response) if body is None else body)
+        message = self._redact(message or f"HTTP {status}")
         common: dict[str, Any] = {"status": status, "operation": operation}
         if status in (400, 422):
             errors = {name: self._redact(text) for name, text in errors.items()}
             return ValidationError(message, errors=errors, **common)
         if status in (401, 403):
-            return AuthenticationError(message, **common)
+            refused = f"{self._refused(status)}. TxtSync said: {message}"
+            return AuthenticationError(refused, **common)
         if status == 404:
             return NotFoundError(message, **common)
         if status == 429:
@@ -370,21 +394,32 @@ class TxtSyncClient:
             return OutcomeUnknown(message, **common)
         return (ServerError if status >= 500 else ProtocolError)(message, **common)
 
+    def _refused(self, status: int) -> str:
+        """What a 401 / 403 most likely means, as the contract says, and what to set."""
+        if status == 403:
+            sent = "one was sent" if self._sends_api_key else "none was sent"
+            return (
+                "TxtSync refused the API key (x-api-key): missing or wrong "
+                f"({sent}) — set TXTSYNC_API_KEY"
+            )
+        return (
+            "TxtSync refused our credentials (Client Key / Client Secret): check "
+            "TXTSYNC_CLIENT_KEY and TXTSYNC_CLIENT_SECRET"
+        )
+
+    @property
+    def _sends_api_key(self) -> bool:
+        return "x-api-key" in self._headers
+
     @contextmanager
-    def _reading(
-        self, operation: str, response: requests.Response, *, is_send: bool = False
-    ) -> Iterator[None]:
-        """Turn a 2xx body we cannot read into ProtocolError, or OutcomeUnknown on a send."""
+    def _reading(self, operation: str, response: requests.Response) -> Iterator[None]:
+        """Turn a 2xx body we cannot read into ProtocolError."""
         try:
             yield
         except (ValueError, TypeError, KeyError, IndexError) as exc:
-            if is_send:
-                cls: type[TxtSyncError] = OutcomeUnknown
-                what = "the send may have succeeded, but its answer could not be read"
-            else:
-                cls, what = ProtocolError, "the answer could not be read"
+            what = "the answer could not be read"
             message = self._redact(f"{what} ({exc}); body: {_snippet(response)!r}")
-            raise cls(message, status=response.status_code, operation=operation) from exc
+            raise ProtocolError(message, status=response.status_code, operation=operation) from exc
 
     def _redact(self, text: str) -> str:
         for secret in self._secrets:
@@ -413,6 +448,10 @@ def _secret_forms(client_key: str, client_secret: str) -> tuple[str, ...]:
         return ()
     token = base64.b64encode(f"{client_key}:{client_secret}".encode("latin-1", "replace"))
     return (token.decode("ascii"), client_secret)
+
+
+def _nonempty(*values: str) -> tuple[str, ...]:
+    return tuple(value for value in values if value)
 
 
 def _present(**fields: Any) -> dict[str, Any]:
@@ -471,6 +510,16 @@ def _text(response: requests.Response) -> str:
     """A string answer: JSON-encoded ("Contact 1 updated") decoded, any other text as is."""
     body = _json_or_none(response)
     return body if isinstance(body, str) else response.text
+
+
+def _sent_sms(data: Any) -> SMS | None:
+    """SendSMS's record: the first item of the array the contract promises (or a bare
+    object); None when there is no readable one (the send was accepted all the same)."""
+    item = (data[0] if data else None) if isinstance(data, list) else data
+    try:
+        return SMS.from_wire(item)
+    except (TypeError, ValueError):
+        return None
 
 
 def _contacts(data: Any) -> list[Contact]:

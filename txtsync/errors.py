@@ -35,6 +35,7 @@ __all__ = [
     "ServerError",
     "TxtSyncError",
     "ValidationError",
+    "error_body",
     "field_from_message",
     "parse_retry_after",
 ]
@@ -54,8 +55,25 @@ class TxtSyncError(Exception):
         return f"{self.operation or 'TxtSync'} failed ({where}): {self.message}"
 
 
+API_KEY = "api_key"
+CREDENTIALS = "credentials"
+
+
 class AuthenticationError(TxtSyncError):
-    """401/403: the Client Key / Client Secret were refused."""
+    """401/403: TxtSync refused who we are. `likely_cause` says what to fix:
+    "api_key" (a 403: the x-api-key gateway key, TXTSYNC_API_KEY, missing or wrong) or
+    "credentials" (a 401: the Client Key / Client Secret). The message names it too."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        likely_cause: str | None = None,
+        status: int | None = None,
+        operation: str = "",
+    ) -> None:
+        super().__init__(message, status=status, operation=operation)
+        self.likely_cause = likely_cause or (API_KEY if status == 403 else CREDENTIALS)
 
 
 class ValidationError(TxtSyncError):
@@ -155,11 +173,41 @@ def _seconds_until(http_date: str, now: datetime | None) -> float | None:
     return max(delta, 0.0)  # a date already past means "now"
 
 
+# Where the field errors are, by shape: the sandbox's "Errors" ({field: text}), ASP.NET
+# Web API's "ModelState" ({"contact.MobileNumber": [text]}), ASP.NET Core
+# ProblemDetails' "errors" ({"MobileNumber": [text]}); matched case-insensitively.
+_ERRORS_KEYS = ("errors", "modelstate")
+# The summary: the sandbox's and ASP.NET's "Message", ProblemDetails' "title"/"detail".
+_MESSAGE_KEYS = ("message", "title", "detail")
+
+
 def error_body(body: Any) -> tuple[str | None, dict[str, str]]:
-    """The `Message` and `Errors` of a JSON error body (any other shape: None, {})."""
+    """The message and the {field: text} errors of an error body, whatever its shape:
+    a JSON object as above, a JSON string or plain text (the message is the text).
+
+    A field is named by what follows its last dot ("contact.MobileNumber" and
+    "$.MobileNumber" name "MobileNumber"); several texts for it are joined with "; ".
+    """
+    if isinstance(body, str):
+        return (body.strip() or None), {}
     if not isinstance(body, Mapping):
         return None, {}
-    message = body.get("Message")
-    errors = body.get("Errors")
-    errors = {str(k): str(v) for k, v in errors.items()} if isinstance(errors, Mapping) else {}
-    return (str(message) if message is not None else None), errors
+    fields = {str(key).casefold(): value for key, value in body.items()}
+    errors: dict[str, str] = {}
+    for key in _ERRORS_KEYS:
+        if isinstance(fields.get(key), Mapping):
+            for name, texts in fields[key].items():
+                _add_error(errors, str(name).rpartition(".")[2], _joined(texts))
+    unnamed = errors.pop("", None)  # ModelState's "" key: about the whole body
+    message = next((fields[k] for k in _MESSAGE_KEYS if isinstance(fields.get(k), str)), None)
+    return message or unnamed, errors
+
+
+def _add_error(errors: dict[str, str], field: str, text: str) -> None:
+    errors[field] = f"{errors[field]}; {text}" if field in errors else text
+
+
+def _joined(texts: Any) -> str:
+    if isinstance(texts, list | tuple):
+        return "; ".join(str(text) for text in texts)
+    return str(texts)

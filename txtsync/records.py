@@ -5,16 +5,27 @@ the two lives only in the tables below (`CONTACT_FIELDS`, `SMS_FIELDS`),
 used both to parse responses and to build contact write bodies.
 
 Parsing is lenient, because the client must not break if the real service
-differs from the sandbox:
+(a .NET back end) differs from the sandbox. How a field is read follows only
+from its type hint (`_converter`), never from per-field code:
 
 * unknown fields are ignored, and field names match case-insensitively
   (``ContactId`` is read as ``ContactID``);
 * a missing optional field is ``None``; only the record's id is required;
 * dates become timezone-aware UTC datetimes ("Z", offsets, naive = UTC,
-  any fractional seconds); an unparseable date is ``None``, not an error;
-* numbers are kept as given, except money (``CostLocal``, ``CostGBP``),
-  which becomes a ``Decimal`` built from the number's decimal text, so
-  0.035 stays exactly 0.035 (a float would not) and sums of costs are exact.
+  0 to 7 or more fractional digits); .NET's ``DateTime.MinValue``
+  (``0001-01-01T00:00:00``: any date in year 1, with or without an offset) and
+  an unparseable date are ``None``, not an error;
+* integers also come as numeric text (``"42"``) or integral floats; anything
+  else, or a number outside a signed 64-bit range, is ``None``;
+* ids (`Id`: SMSID, ContactID, CampaignID, ApplicationID, UserID) of ``0``
+  are .NET's default for "none" and read as ``None``, as are negative ones (a
+  record whose own id is 0 has no id, and is refused like one without);
+* booleans also come as text ("true", "False", "0", "1") or as 0 / 1;
+* text given as a number becomes its decimal text; an object or array where
+  text is due is ``None``;
+* money (``CostLocal``, ``CostGBP``) becomes a ``Decimal`` built from the
+  number's decimal text, so 0.035 stays exactly 0.035 (a float would not) and
+  sums of costs are exact.
 """
 
 from __future__ import annotations
@@ -26,8 +37,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Final, TypedDict
-from urllib.parse import urlsplit
+from typing import Annotated, Any, Final, TypedDict
+from urllib.parse import unquote, urlsplit
 
 __all__ = [
     "CONTACT_FIELDS",
@@ -37,9 +48,13 @@ __all__ = [
     "ContactFields",
     "ContactSummary",
     "Hook",
+    "Id",
     "contact_write_body",
+    "parse_bool",
     "parse_datetime",
     "parse_decimal",
+    "parse_id",
+    "parse_int",
 ]
 
 # snake_case attribute -> contract field name, for Contact (both forms and writes).
@@ -103,17 +118,25 @@ SMS_FIELDS: Final[dict[str, str]] = {
 # --- Value parsing ---------------------------------------------------------------------
 
 
+_INT64 = range(-(2**63), 2**63)
+_TRUE_TEXTS = frozenset({"true", "1"})
+_FALSE_TEXTS = frozenset({"false", "0"})
+
+
 def parse_datetime(value: Any) -> datetime | None:
-    """An aware UTC datetime from ISO 8601 text, or None if absent or unparseable."""
+    """An aware UTC datetime from ISO 8601 text, or None if absent, unparseable or
+    .NET's DateTime.MinValue (year 1, the value a .NET back end sends for "no date")."""
     if not isinstance(value, str) or not value.strip():
         return None
     try:
         parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
+        if parsed.year == 1:
+            return None
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)  # the contract's dates are UTC
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: 9999-12-31T23:00-05:00 and the like
         return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)  # the contract's dates are UTC
-    return parsed.astimezone(UTC)
 
 
 def parse_decimal(value: Any) -> Decimal | None:
@@ -128,18 +151,73 @@ def parse_decimal(value: Any) -> Decimal | None:
     return result if result.is_finite() else None
 
 
-def _as_given(value: Any) -> Any:
-    return value
+def parse_int(value: Any) -> int | None:
+    """An int from a JSON integer, an integral float or numeric text ("42"); None for
+    anything else, or a number that does not fit a signed 64-bit integer."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        exact = parse_decimal(value)
+        if exact is None or exact != exact.to_integral_value():
+            return None
+        number = int(exact)
+    return number if number in _INT64 else None
+
+
+def parse_id(value: Any) -> int | None:
+    """An id: as `parse_int`, but 0 (.NET's default for "none") and negatives are None."""
+    number = parse_int(value)
+    return number if number is not None and number > 0 else None
+
+
+def parse_bool(value: Any) -> bool | None:
+    """A bool from JSON true/false, 0/1, or text ("true", "False", "0", "1"); else None."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().casefold()
+        if text in _TRUE_TEXTS or text in _FALSE_TEXTS:
+            return text in _TRUE_TEXTS
+    return None
+
+
+def parse_text(value: Any) -> str | None:
+    """Text as given; a number as its decimal text; None for objects, arrays, booleans."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+# The hint of an id field: an int whose 0 means "none" (see `parse_id`).
+Id = Annotated[int, "id: 0 is none"]
+
+# Plain types -> how to read them; Annotated[..., "id..."] is read by parse_id.
+_PARSERS: Final[dict[Any, Callable[[Any], Any]]] = {
+    datetime: parse_datetime,
+    Decimal: parse_decimal,
+    bool: parse_bool,
+    int: parse_int,
+    str: parse_text,
+}
 
 
 def _converter(annotation: Any) -> Callable[[Any], Any]:
     """How to read a field, chosen from its type hint (so the tables hold only names)."""
-    members = set(typing.get_args(annotation)) if _is_union(annotation) else {annotation}
-    if datetime in members:
-        return parse_datetime
-    if Decimal in members:
-        return parse_decimal
+    members = typing.get_args(annotation) if _is_union(annotation) else (annotation,)
+    for member in members:
+        if member == Id:
+            return parse_id
+        if member in _PARSERS:
+            return _PARSERS[member]
     return _as_given
+
+
+def _as_given(value: Any) -> Any:
+    return value
 
 
 def _is_union(annotation: Any) -> bool:
@@ -163,7 +241,7 @@ _READERS: dict[type, tuple[Reader, ...]] = {}
 
 def _readers(cls: type, table: Mapping[str, str]) -> tuple[Reader, ...]:
     if cls not in _READERS:  # type hints are costly to resolve: once per record type
-        hints = typing.get_type_hints(cls)
+        hints = typing.get_type_hints(cls, include_extras=True)  # keep Annotated (Id)
         _READERS[cls] = tuple(
             (field.name, table[field.name], _converter(hints[field.name]))
             for field in dataclasses.fields(cls)
@@ -175,7 +253,7 @@ def _from_wire(cls: type, table: Mapping[str, str], data: Any, required: str) ->
     if not isinstance(data, Mapping):
         raise TypeError(f"{cls.__name__} must be a JSON object, got {type(data).__name__}")
     values = {attr: read(_lookup(data, wire)) for attr, wire, read in _readers(cls, table)}
-    if values[required] is None:
+    if values[required] is None:  # absent, unreadable, or 0 (.NET's "none")
         raise ValueError(f"{cls.__name__} has no {table[required]}")
     return cls(**values)
 
@@ -187,7 +265,7 @@ def _from_wire(cls: type, table: Mapping[str, str], data: Any, required: str) ->
 class ContactSummary:
     """AddContact's answer: the contact's short form."""
 
-    contact_id: int
+    contact_id: Id
     first_name: str | None = None
     last_name: str | None = None
     mobile_number: str | None = None
@@ -203,7 +281,7 @@ class ContactSummary:
 class Contact:
     """A contact's full form, as SearchContact and GetContactByExternalReference answer."""
 
-    contact_id: int
+    contact_id: Id
     first_name: str | None = None
     last_name: str | None = None
     mobile_number: str | None = None
@@ -240,10 +318,10 @@ class Contact:
 class SMS:
     """One SMS. Status and error codes are the provider's numbers, kept as given."""
 
-    sms_id: int
+    sms_id: Id
     from_number: str | None = None
     to_number: str | None = None
-    contact_id: int | None = None
+    contact_id: Id | None = None
     contact_name: str | None = None
     direction: int | None = None  # 0 outbound, 1 inbound
     message: str | None = None
@@ -252,10 +330,10 @@ class SMS:
     segments: int | None = None
     status: int | None = None
     error_code: int | None = None
-    campaign_id: int | None = None
-    application_id: int | None = None
+    campaign_id: Id | None = None
+    application_id: Id | None = None
     application_name: str | None = None
-    user_id: int | None = None
+    user_id: Id | None = None
     user_name: str | None = None
     profile_url: str | None = None
     link_details: str | None = None  # JSON text, as the contract defines it
@@ -273,19 +351,45 @@ class SMS:
 
 @dataclass(frozen=True, slots=True)
 class Hook:
-    """A webhook subscription (trigger)."""
+    """A webhook subscription (trigger).
 
-    hook_id: int
+    `hook_id` is text, as the contract types DeleteTrigger's `hook_Id`: a number in
+    the answer becomes its decimal text, a GUID stays as given. `location` is the
+    answer's Location header as given (None without one).
+    """
+
+    hook_id: str
+    location: str | None = None
 
     @classmethod
     def from_wire(cls, body: Any, location: str | None) -> Hook:
-        """The id from the body's `Id`, else from the last segment of `Location`."""
-        raw = _lookup(body, "Id") if isinstance(body, Mapping) else None
-        if raw is None and location:
-            raw = urlsplit(location).path.rstrip("/").rpartition("/")[2]
-        if isinstance(raw, bool) or not isinstance(raw, int | str):
-            raise ValueError("the response names no hook id (no Id in the body, no Location)")
-        return cls(int(raw))  # a non-numeric text id raises ValueError
+        """The id from the body's `Id` (any case), else the last segment of `Location`,
+        else a body that is nothing but an id (a number, or text without spaces)."""
+        hook_id = (
+            _id_text(_lookup(body, "Id") if isinstance(body, Mapping) else None)
+            or _last_segment(location)
+            or (None if isinstance(body, Mapping) else _id_text(body))
+        )
+        if hook_id is None:
+            raise ValueError("the answer names no hook id (no Id in the body, no Location)")
+        return cls(hook_id, location or None)
+
+
+def _id_text(value: Any) -> str | None:
+    """A hook id given as a JSON number or as text; None for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and value.strip() and not any(c.isspace() for c in value.strip()):
+        return value.strip()
+    return None
+
+
+def _last_segment(location: str | None) -> str | None:
+    """The last path segment of a Location header, decoded (the client encodes it again)."""
+    if not location:
+        return None
+    segment = urlsplit(location.strip()).path.rstrip("/").rpartition("/")[2]
+    return unquote(segment) or None
 
 
 # --- Contact writes --------------------------------------------------------------------

@@ -5,6 +5,7 @@ to it, so timeouts, hang-ups and refused connections are the genuine article.
 """
 
 import base64
+import logging
 import socket
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
@@ -33,6 +34,8 @@ from txtsync import (
 
 KEY = "tsk_test_key"
 SECRET = "s3cret-Value-that-must-never-leak"
+API_KEY = "gw-Api-Key-that-must-never-leak"
+GUID = "3f2b8c1e-9d4a-4b6e-8f0a-1c2d3e4f5a6b"
 ANN = "+447911123456"
 READ_TIMEOUT = 0.5
 NAN: Any = float("nan")  # not representable in JSON
@@ -77,6 +80,14 @@ def assert_no_secret(error: BaseException) -> None:
     for text in (str(error), repr(error), getattr(error, "message", "")):
         assert SECRET not in text
         assert token not in text
+        assert API_KEY not in text
+
+
+@pytest.fixture
+def keyed(fake):
+    """A client that sends an API key."""
+    with TxtSyncClient(fake.url, KEY, SECRET, read_timeout=READ_TIMEOUT, api_key=API_KEY) as c:
+        yield c
 
 
 # --- Every operation, with a valid answer and its expected request ------------------------
@@ -148,7 +159,7 @@ OPERATIONS: dict[str, Operation] = {
         "system/applications/webhooks/type/5", answer(201, {"Id": 5}),
     ),
     "DeleteTrigger": Operation(
-        lambda c: c.delete_trigger(4), "DELETE", "system/applications/webhooks/4",
+        lambda c: c.delete_trigger("4"), "DELETE", "system/applications/webhooks/4",
         answer(200, "Webhook 4 deleted"),
     ),
 }  # fmt: skip
@@ -176,6 +187,52 @@ def test_every_operation_sends_its_method_path_and_headers(fake, client, name):
     expected_auth = "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
     assert request.headers["authorization"] == expected_auth
     assert request.headers.get("x-zapier") == ("true" if operation.send else None)
+    assert "x-api-key" not in request.headers  # none configured: the header is not sent
+
+
+@pytest.mark.parametrize("name", OPERATIONS)
+def test_the_api_key_is_sent_as_x_api_key_on_every_operation(fake, keyed, name):
+    fake.behaviour = OPERATIONS[name].ok
+
+    OPERATIONS[name].call(keyed)
+
+    assert fake.last.headers["x-api-key"] == API_KEY
+
+
+def test_the_api_key_is_never_logged_nor_shown(fake, keyed, caplog):
+    caplog.set_level(logging.DEBUG)
+    fake.behaviour = answer(200, [SMS_JSON])
+    keyed.send_sms("Acme", ANN, "Hi")
+    fake.behaviour = answer(400, {"Message": f"Bad key {API_KEY}", "Errors": {"Key": API_KEY}})
+
+    error = raised(ValidationError, lambda: keyed.search_contacts())
+
+    assert error.errors == {"Key": "[redacted]"}
+    assert API_KEY not in caplog.text and API_KEY not in repr(keyed)
+
+
+@pytest.mark.parametrize(("api_key", "sent"), [("", "none was sent"), (API_KEY, "one was sent")])
+def test_403_names_the_api_key_and_whether_one_was_sent(fake, api_key, sent):
+    fake.behaviour = answer(403, {"message": "Forbidden"})
+
+    with TxtSyncClient(fake.url, KEY, SECRET, api_key=api_key) as c:
+        error = raised(AuthenticationError, lambda: c.send_sms("Acme", ANN, "Hi"))
+
+    assert error.likely_cause == "api_key"
+    assert "TxtSync refused the API key (x-api-key): missing or wrong" in error.message
+    assert sent in error.message and "TXTSYNC_API_KEY" in error.message
+    assert "Forbidden" in error.message  # what TxtSync said, too
+
+
+def test_401_names_the_client_key_and_secret(fake, keyed):
+    fake.behaviour = answer(401, {"Message": "Authorization has been denied"})
+
+    error = raised(AuthenticationError, lambda: keyed.search_contacts())
+
+    assert error.likely_cause == "credentials"
+    assert "Client Key / Client Secret" in error.message
+    assert "API key" not in error.message
+    assert "Authorization has been denied" in error.message
 
 
 @pytest.mark.parametrize("name", OPERATIONS)
@@ -319,6 +376,37 @@ def test_400_without_errors_takes_the_field_from_the_message(fake, client):
     assert (error.field, error.errors) == ("MobileNumber", {})
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"Message": "The request is invalid.",
+         "ModelState": {"contact.MobileNumber": ["The number is already in use."]}},
+        {"type": "https://tools.ietf.org/html/rfc7231#section-6.5.1",
+         "title": "One or more validation errors occurred.", "status": 400,
+         "errors": {"MobileNumber": ["The number is already in use."]}},
+    ],
+    ids=["aspnet-modelstate", "problem-details"],
+)  # fmt: skip
+def test_400_in_aspnet_shapes_names_the_field(fake, client, body):
+    fake.behaviour = answer(400, body)
+
+    error = raised(ValidationError, lambda: client.add_contact({"mobile_number": ANN}))
+
+    assert error.field == "MobileNumber"
+    assert error.errors == {"MobileNumber": "The number is already in use."}
+
+
+def test_400_as_a_json_string_takes_the_field_from_the_text(fake, client):
+    fake.behaviour = answer(400, "MobileNumber is already used by contact 3")
+
+    error = raised(ValidationError, lambda: client.add_contact({"mobile_number": ANN}))
+
+    assert (error.field, error.message) == (
+        "MobileNumber",
+        "MobileNumber is already used by contact 3",
+    )
+
+
 def test_400_with_a_plain_sentence_names_no_field(fake, client):
     fake.behaviour = answer(400, raw=b"The request is invalid")
 
@@ -331,8 +419,6 @@ def test_400_with_a_plain_sentence_names_no_field(fake, client):
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
-        (401, AuthenticationError),
-        (403, AuthenticationError),
         (404, NotFoundError),
         (422, ValidationError),
         (405, TxtSyncError),
@@ -417,15 +503,39 @@ def test_unreadable_2xx_on_a_non_send_is_protocol_error(fake, client, name, body
     assert (error.status, error.operation) == (200, name)
 
 
+@pytest.mark.parametrize("status", [200, 201, 202])
 @pytest.mark.parametrize(
-    "body", [b"<html>ok</html>", b"", b"[]", b'{"no": "SMSID"}', b"[1]", b'"queued"']
-)
-def test_unreadable_2xx_on_send_sms_is_outcome_unknown(fake, client, body):
-    fake.behaviour = answer(200, raw=body)
+    "body",
+    [b"<html>ok</html>", b"", b"[]", b'{"no": "SMSID"}', b"[1]", b'"queued"', b"{not json",
+     b'[{"SMSID": 0, "Message": null, "CreatedDate": "0001-01-01T00:00:00"}]'],
+)  # fmt: skip
+def test_a_2xx_to_send_sms_without_a_readable_sms_is_accepted_without_a_record(
+    fake, client, status, body
+):
+    fake.behaviour = answer(status, raw=body)
 
-    error = raised(OutcomeUnknown, lambda: client.send_sms("Acme", ANN, "Hi"))
+    assert client.send_sms("Acme", ANN, "Hi") is None
+    assert len(fake.requests) == 1
 
-    assert (error.status, error.operation) == (200, "SendSMS")
+
+def test_a_204_to_send_sms_is_accepted_without_a_record(fake, client):
+    fake.behaviour = answer(204)
+
+    assert client.send_sms("Acme", ANN, "Hi") is None
+
+
+def test_send_sms_reads_the_published_seven_field_item(fake, client):
+    """What the Swagger types: 7 fields, a date without offset and with 7 digits."""
+    item = {
+        "FromNumber": "Acme", "ToNumber": ANN, "ContactID": "0", "Direction": "0",
+        "Message": "Hi", "CreatedDate": "2026-01-02T03:04:05.1234567", "SMSID": "77",
+    }  # fmt: skip
+    fake.behaviour = answer(200, [item])
+
+    sms = client.send_sms("Acme", ANN, "Hi")
+
+    assert (sms.sms_id, sms.contact_id, sms.direction) == (77, None, 0)
+    assert sms.created_date == datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
 
 
 def test_string_answers_are_decoded_when_json_and_kept_when_text(fake, client):
@@ -491,16 +601,36 @@ def test_send_sms_tolerates_a_bare_object_instead_of_an_array(fake, client):
 
 
 def test_subscribe_reads_the_hook_id_from_location_when_the_body_is_empty(fake, client):
-    fake.behaviour = answer(201, headers={"Location": "/system/applications/webhooks/31"})
+    location = f"/system/applications/webhooks/{GUID}"
+    fake.behaviour = answer(201, headers={"Location": location})
 
-    assert client.subscribe_inbound("https://crm.test/hook/x") == Hook(31)
+    assert client.subscribe_inbound("https://crm.test/hook/x") == Hook(GUID, location)
 
 
-def test_subscribe_prefers_the_body_id(fake, client):
-    headers = {"Location": "https://api.txtsync.com/system/applications/webhooks/99/"}
-    fake.behaviour = answer(200, {"Id": 12}, headers=headers)
+def test_subscribe_prefers_the_body_id_and_keeps_it_as_text(fake, client):
+    location = "https://api.txtsync.com/system/applications/webhooks/99/"
+    fake.behaviour = answer(200, {"Id": 12}, headers={"Location": location})
 
-    assert client.subscribe_outbound("https://crm.test/hook/y") == Hook(12)
+    assert client.subscribe_outbound("https://crm.test/hook/y") == Hook("12", location)
+
+
+@pytest.mark.parametrize(("hook_id", "path"), [(GUID, GUID), ("a/b c", "a%2Fb%20c"), (12, "12")])
+def test_delete_trigger_puts_the_text_id_in_the_path_encoded_once(fake, client, hook_id, path):
+    fake.behaviour = answer(200, "Webhook deleted")
+
+    client.delete_trigger(hook_id)
+
+    assert fake.last.path == f"/api/system/applications/webhooks/{path}"
+
+
+def test_a_guid_hook_from_location_can_be_deleted(fake, client):
+    fake.behaviour = answer(201, headers={"Location": f"/system/applications/webhooks/{GUID}"})
+    hook = client.subscribe_inbound("https://crm.test/hook/x")
+    fake.behaviour = answer(200, "Webhook deleted")
+
+    client.delete_trigger(hook.hook_id)
+
+    assert fake.last.path == f"/api/system/applications/webhooks/{GUID}"
 
 
 def test_subscribe_without_any_id_is_protocol_error(fake, client):

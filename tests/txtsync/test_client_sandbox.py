@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 
+from sandbox import services as sandbox_services
+from sandbox.models import Application
 from tests.conftest import make_connection
 from txtsync import (
     SMS,
@@ -186,13 +188,14 @@ def test_subscribe_inbound_and_outbound_then_delete(txtsync):
     again = txtsync.subscribe_inbound("https://crm.test/hooks/in-secret-token")
     outbound = txtsync.subscribe_outbound("https://crm.test/hooks/out-secret-token")
 
-    assert isinstance(inbound, Hook) and isinstance(inbound.hook_id, int)
+    assert isinstance(inbound, Hook) and isinstance(inbound.hook_id, str)
+    assert inbound.location == f"/system/applications/webhooks/{inbound.hook_id}"
     assert again == inbound  # the same URL and trigger: the existing hook
     assert outbound.hook_id != inbound.hook_id
     assert txtsync.delete_trigger(inbound.hook_id) == f"Webhook {inbound.hook_id} deleted"
     assert txtsync.delete_trigger(inbound.hook_id)  # already deleted: still 2xx
     with pytest.raises(NotFoundError):
-        txtsync.delete_trigger(outbound.hook_id + 1000)
+        txtsync.delete_trigger(f"{outbound.hook_id}000")
 
 
 def test_on_response_hears_every_call(txtsync, calls):
@@ -215,7 +218,51 @@ def test_a_wrong_secret_is_an_authentication_error(sandbox):
 
     error = info.value
     assert (error.status, error.operation) == (401, "SearchContact")
+    assert error.likely_cause == "credentials" and "Client Key / Client Secret" in str(error)
     assert secret not in str(error) and sandbox.client_secret not in str(error)
+
+
+@pytest.fixture
+def published(sandbox):
+    """The sandbox application switched to the published profile, requiring an API key."""
+    application = Application.objects.get(pk=sandbox.application_id)
+    sandbox_services.set_access(application, profile="published", api_key="gw-key-1")
+    return sandbox
+
+
+def test_a_missing_or_wrong_api_key_is_a_403_naming_the_api_key(published):
+    for api_key, sent in (("", "none was sent"), ("gw-key-2", "one was sent")):
+        with (
+            client_for(published, api_key=api_key) as client,
+            pytest.raises(AuthenticationError) as info,
+        ):
+            client.search_contacts()
+
+        assert (info.value.status, info.value.likely_cause) == (403, "api_key")
+        assert "TXTSYNC_API_KEY" in info.value.message and sent in info.value.message
+
+
+def test_the_published_profile_works_end_to_end_with_the_api_key(published):
+    """Only what the Swagger promises: 7-field SMS, .NET dates, GUID hooks in Location."""
+    with client_for(published, api_key="gw-key-1") as client:
+        added = client.add_contact({"mobile_number": ANN, "first_name": "Ann"})
+        sms = client.send_sms("Acme", ANN, "Hi Ann")
+        hook = client.subscribe_inbound("https://crm.test/hooks/in-secret-token")
+        deleted = client.delete_trigger(hook.hook_id)
+        [ann] = client.search_contacts(search_number=ANN)
+
+    assert (sms.contact_id, sms.message, sms.status) == (added.contact_id, "Hi Ann", None)
+    assert sms.created_date.utcoffset() == timedelta(0)
+    assert len(hook.hook_id) == 36  # a GUID, given only in Location
+    assert hook.location == f"/system/applications/webhooks/{hook.hook_id}"
+    assert deleted
+    assert (ann.contact_id, ann.first_name, ann.allow_sms) == (added.contact_id, "Ann", True)
+
+
+def test_an_api_key_is_sent_to_the_sandbox_without_harm(sandbox):
+    """The sandbox's default profile does not enforce a key: sending one changes nothing."""
+    with client_for(sandbox, api_key="gw-key") as client:
+        assert client.search_contacts() == []
 
 
 def test_an_invalid_mobile_number_is_a_validation_error_naming_it(txtsync):

@@ -19,7 +19,7 @@ from urllib3.exceptions import ProtocolError as Urllib3ProtocolError
 
 from txtsync import SMS, Contact, ContactFields, ContactSummary, Hook, ValidationError
 from txtsync.client import was_never_sent
-from txtsync.errors import field_from_message, parse_retry_after
+from txtsync.errors import error_body, field_from_message, parse_retry_after
 from txtsync.records import (
     CONTACT_FIELDS,
     SMS_FIELDS,
@@ -77,6 +77,11 @@ NOON = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
         ("2026-03-04 12:00:00", NOON),
         ("2026-03-04T12:00:00.1234567Z", NOON.replace(microsecond=123456)),  # .NET ticks
         ("2026-03-04T12:00:00.5", NOON.replace(microsecond=500000)),
+        # .NET without an offset: 7 fractional digits, or none, or any count between
+        ("2026-03-04T12:00:00.1234567", NOON.replace(microsecond=123456)),
+        ("2026-03-04T14:00:00.1234567+02:00", NOON.replace(microsecond=123456)),
+        ("2026-03-04T12:00:00.12", NOON.replace(microsecond=120000)),
+        ("2026-03-04T12:00:00.0000000", NOON),
     ],
 )
 def test_dates_become_aware_utc(text, expected):
@@ -91,6 +96,89 @@ def test_dates_become_aware_utc(text, expected):
 )
 def test_unparseable_dates_are_none(value):
     assert parse_datetime(value) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0001-01-01T00:00:00",  # .NET DateTime.MinValue, the default for "no date"
+        "0001-01-01T00:00:00.0000000",
+        "0001-01-01T00:00:00Z",
+        "0001-01-01T00:00:00+01:00",  # before datetime.min in UTC: must not overflow
+        "0001-01-01T00:00:00-05:00",
+        "0001-06-30T10:00:00",
+        "9999-12-31T23:59:59.9999999-05:00",  # MaxValue with an offset: beyond datetime.max
+    ],
+)
+def test_dotnet_default_and_out_of_range_dates_are_none(value):
+    assert parse_datetime(value) is None
+
+
+def test_a_dotnet_default_sms_reads_as_nulls_without_an_error():
+    """A LastSMSOutbound-style object .NET fills with defaults for "nothing"."""
+    data = {
+        "SMSID": 5, "ContactID": 0, "CampaignID": 0, "ApplicationID": 0, "UserID": 0,
+        "Message": None, "Direction": 0, "DeliveredDate": "0001-01-01T00:00:00",
+        "CreatedDate": "0001-01-01T00:00:00",
+    }  # fmt: skip
+
+    sms = SMS.from_wire(data)
+
+    assert (sms.contact_id, sms.campaign_id, sms.application_id, sms.user_id) == (None,) * 4
+    assert (sms.delivered_date, sms.created_date, sms.message) == (None, None, None)
+    assert sms.direction == 0  # not an id: 0 is outbound
+
+
+@pytest.mark.parametrize("sms_id", [0, "0", None, "abc", 2**63, -1])
+def test_an_sms_whose_id_is_0_absent_unreadable_or_beyond_int64_has_no_id(sms_id):
+    with pytest.raises(ValueError, match="SMSID"):
+        SMS.from_wire({"SMSID": sms_id, "Message": "Hi"})
+
+
+def test_numbers_given_as_text_are_numbers_and_garbage_is_none():
+    contact = Contact.from_wire(
+        {
+            "ContactID": "42",
+            "OverallRating": "87",
+            "TotalOutboundSMS": 3.0,
+            "TotalFailedSMS": " 1 ",
+            "TotalInboundSMS": "lots",
+            "TotalLinksSent": 2.5,
+            "TotalDistinctLinkClicks": True,
+            "MobileNumber": 447911123456,
+            "FirstName": {"nested": "object"},
+        }
+    )
+
+    assert contact.contact_id == 42
+    assert (contact.overall_rating, contact.total_outbound_sms, contact.total_failed_sms) == (
+        87,
+        3,
+        1,
+    )
+    assert contact.total_inbound_sms is None
+    assert (contact.total_links_sent, contact.total_distinct_link_clicks) == (None, None)
+    assert contact.mobile_number == "447911123456"
+    assert contact.first_name is None
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (True, True), (False, False), ("true", True), ("false", False), ("False", False),
+        ("TRUE", True), (" true ", True), ("0", False), ("1", True), (0, False), (1, True),
+        ("no idea", None), (2, None), (None, None), ([], None),
+    ],
+)  # fmt: skip
+def test_booleans_given_as_text_or_numbers_are_booleans(given, expected):
+    assert Contact.from_wire({"ContactID": 1, "AllowSMS": given}).allow_sms is expected
+    assert SMS.from_wire({"SMSID": 1, "IsFlagged": given}).is_flagged is expected
+
+
+@pytest.mark.parametrize("contact_id", [0, "0", 2**63])
+def test_a_contact_whose_id_is_0_or_beyond_int64_has_no_id(contact_id):
+    with pytest.raises(ValueError, match="ContactID"):
+        ContactSummary.from_wire({"ContactID": contact_id, "MobileNumber": "+447911123456"})
 
 
 @pytest.mark.parametrize(
@@ -114,22 +202,37 @@ def test_a_contact_without_an_id_or_not_an_object_is_refused(data):
         ContactSummary.from_wire(data)
 
 
+GUID = "3f2b8c1e-9d4a-4b6e-8f0a-1c2d3e4f5a6b"
+
+
 @pytest.mark.parametrize(
     ("body", "location", "expected"),
     [
-        ({"Id": 5}, None, 5),
-        ({"Id": "6"}, "/system/applications/webhooks/9", 6),
-        (None, "/system/applications/webhooks/7", 7),
-        ("", "https://api.txtsync.com/system/applications/webhooks/8/", 8),
+        ({"Id": 5}, None, "5"),
+        ({"Id": "6"}, "/system/applications/webhooks/9", "6"),
+        ({"id": GUID}, None, GUID),  # any case
+        ({"ID": 9223372036854775808}, None, "9223372036854775808"),  # text: no range
+        (None, "/system/applications/webhooks/7", "7"),
+        ("", "https://api.txtsync.com/system/applications/webhooks/8/", "8"),
+        (None, f"/system/applications/webhooks/{GUID}", GUID),
+        ({"Ok": True}, "/system/applications/webhooks/a%20b", "a b"),  # decoded once
+        ({"Id": True}, "/system/applications/webhooks/10", "10"),
+        (11, None, "11"),  # a bare id as the whole body
+        (GUID, None, GUID),
     ],
 )
-def test_hook_ids_come_from_the_body_or_the_location(body, location, expected):
-    assert Hook.from_wire(body, location) == Hook(expected)
+def test_hook_ids_are_text_from_the_body_or_the_location(body, location, expected):
+    hook = Hook.from_wire(body, location)
+
+    assert hook == Hook(expected, location or None)
+    assert isinstance(hook.hook_id, str)
 
 
 @pytest.mark.parametrize(
-    ("body", "location"), [(None, None), ({"Id": True}, None), (None, "/webhooks/abc")]
-)
+    ("body", "location"),
+    [(None, None), ({"Id": True}, None), ({"Id": ""}, ""), ("Webhook created", None),
+     ({"Id": None}, "")],
+)  # fmt: skip
 def test_no_readable_hook_id_is_an_error(body, location):
     with pytest.raises(ValueError):
         Hook.from_wire(body, location)
@@ -200,6 +303,66 @@ def test_validation_error_prefers_the_first_errors_key():
 
     assert (error.field, error.status, error.operation) == ("To", 400, "SendSMS")
     assert str(error) == "SendSMS failed (HTTP 400): From is required; To is required"
+
+
+@pytest.mark.parametrize(
+    ("body", "message", "errors"),
+    [
+        (  # the sandbox
+            {"Message": "MobileNumber is already used", "Errors": {"MobileNumber": "in use"}},
+            "MobileNumber is already used",
+            {"MobileNumber": "in use"},
+        ),
+        (  # ASP.NET Web API
+            {
+                "Message": "The request is invalid.",
+                "ModelState": {"contact.MobileNumber": ["is already used", "is taken"]},
+            },
+            "The request is invalid.",
+            {"MobileNumber": "is already used; is taken"},
+        ),
+        (  # ASP.NET Core ProblemDetails
+            {
+                "type": "https://tools.ietf.org/html/rfc7231#section-6.5.1",
+                "title": "One or more validation errors occurred.",
+                "status": 400,
+                "errors": {"MobileNumber": ["The MobileNumber field is required."]},
+            },
+            "One or more validation errors occurred.",
+            {"MobileNumber": "The MobileNumber field is required."},
+        ),
+        (  # keys in any case; a JSON-path key; a body-level ("") error
+            {"message": "Bad", "modelState": {"$.AllowSMS": ["not a bool"], "": ["x"]}},
+            "Bad",
+            {"AllowSMS": "not a bool"},
+        ),
+        ({"ModelState": {"": ["A non-empty request body is required."]}},
+         "A non-empty request body is required.", {}),
+        ("MobileNumber is already used", "MobileNumber is already used", {}),  # JSON string
+        ("  ", None, {}),
+        ([1, 2], None, {}),
+        (None, None, {}),
+    ],
+)  # fmt: skip
+def test_error_bodies_of_every_shape(body, message, errors):
+    assert error_body(body) == (message, errors)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"Message": "The request is invalid.",
+         "ModelState": {"contact.MobileNumber": ["The number is already in use."]}},
+        {"title": "One or more validation errors occurred.",
+         "errors": {"MobileNumber": ["The number is already in use."]}},
+        {"Message": "Invalid", "Errors": {"MobileNumber": "is already used by contact 3"}},
+        "MobileNumber is already used by contact 3",
+    ],
+)  # fmt: skip
+def test_the_field_is_mobile_number_in_every_duplicate_number_shape(body):
+    message, errors = error_body(body)
+
+    assert ValidationError(message or "", errors=errors).field == "MobileNumber"
 
 
 def test_retry_after():

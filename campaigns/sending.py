@@ -12,9 +12,10 @@ never overwrites what the sweep decided, nor the other way round. What happens n
 | what happened | call | recipients | retried? |
 |---|---|---|---|
 | TxtSync accepted it | done | sent (+ a message in their conversation) | - |
+| SendSMS accepted (2xx) without an SMS record | done | sent, no SMSID | - |
 | no budget slot soon, or a 429 | pending | pending | yes, when the budget allows |
 | never connected (request not sent) | pending, backoff | pending | 5 attempts, then failed |
-| TxtSync refused the credentials | pending, in 5 min | pending | yes, until fixed |
+| TxtSync refused the credentials or API key | pending, in 5 min | pending | yes, until fixed |
 | TxtSync refused it (400, 404) | failed | failed, with the reason | no |
 | timeout, broken connection, 5xx after sending | unknown | unknown | **never automatically** |
 | the worker died after claiming | unknown (sweep) | unknown | never automatically |
@@ -151,7 +152,7 @@ def _claim_and_send(call: CampaignCall, txtsync: TxtSyncClient) -> CallState | N
         raise _Retry(2 ** (call.attempts + 1), reason, attempt=True) from error
     except AuthenticationError as error:
         wait = CREDENTIALS_RETRY.total_seconds()
-        raise _Retry(wait, "TxtSync refused our credentials") from error
+        raise _Retry(wait, error.message) from error  # its message names what to fix
     except (ValidationError, NotFoundError) as error:
         return settle(CallState.FAILED, f"TxtSync refused it: {error}")
     except (OutcomeUnknown, TxtSyncError) as error:
@@ -190,7 +191,9 @@ def _claim(call: CampaignCall) -> _Request | CallState | None:
         return _Request(call.kind, sender, call.text, numbers, tuple(call.tag_names))
 
 
-def _send(request: _Request, txtsync: TxtSyncClient) -> SMS | str:
+def _send(request: _Request, txtsync: TxtSyncClient) -> SMS | str | None:
+    """TxtSync's answer: the SMS record, the bulk summary, or None (a 2xx to SendSMS
+    without a record: accepted, so the call is done and its recipient sent)."""
     if request.kind == "single":
         [number] = request.numbers
         return txtsync.send_sms(request.sender, number, request.text)

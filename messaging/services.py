@@ -8,9 +8,10 @@ the outcome is written back the same way.
 | what happened | new state | retried? |
 |---|---|---|
 | TxtSync accepted it | sent (SMSID, segments, cost) | - |
+| TxtSync accepted it (2xx) without an SMS record | sent, no SMSID | - |
 | no budget slot soon, or a 429 | queued, next_attempt_at = when to try | yes, at that time |
 | never connected (request not sent) | queued, backoff 2, 4, 8 ... s | 5 attempts, then failed |
-| TxtSync refused the credentials | queued, in 5 minutes | yes, until fixed |
+| TxtSync refused the credentials or API key | queued, in 5 minutes | yes, until fixed |
 | TxtSync refused the message (400, 404) | failed, with its reason | no |
 | timeout, broken connection, 5xx after sending | unknown | **never automatically** |
 | the worker died while sending | unknown (the sweeper) | never automatically |
@@ -153,10 +154,8 @@ def send_queued(
             )
             return SendOutcome(SendState.FAILED)
         return _requeue(message, 2**message.attempts, f"Could not reach TxtSync: {error}")
-    except AuthenticationError:
-        return _requeue(
-            message, CREDENTIALS_RETRY.total_seconds(), "TxtSync refused our credentials"
-        )
+    except AuthenticationError as error:  # its message names what to fix
+        return _requeue(message, CREDENTIALS_RETRY.total_seconds(), error.message)
     except (ValidationError, NotFoundError) as error:
         _finish(message, SendState.FAILED, last_error=f"TxtSync refused it: {error}"[:500])
         return SendOutcome(SendState.FAILED)
@@ -168,7 +167,12 @@ def send_queued(
     return SendOutcome(SendState.SENT)
 
 
-def _record_sent(message: Message, sms: SMS) -> None:
+def _record_sent(message: Message, sms: SMS | None) -> None:
+    """Sent; with what TxtSync recorded, or without an SMSID when it accepted the send
+    (a 2xx) but gave no record (the contract promises only "200 with an array")."""
+    if sms is None:
+        _finish(message, SendState.SENT, sent_at=timezone.now(), last_error="")
+        return
     _finish(
         message,
         SendState.SENT,

@@ -22,19 +22,23 @@ def connection_key() -> str:
 
 
 @cache
-def _client(base_url: str, key: str, secret: str) -> TxtSyncClient:
+def _client(base_url: str, key: str, secret: str, api_key: str) -> TxtSyncClient:
     return TxtSyncClient(
         base_url,
         key,
         secret,
         connect_timeout=settings.TXTSYNC_CONNECT_TIMEOUT,
         read_timeout=settings.TXTSYNC_READ_TIMEOUT,
+        api_key=api_key,
     )
 
 
 def client() -> TxtSyncClient:
     return _client(
-        settings.TXTSYNC_BASE_URL, settings.TXTSYNC_CLIENT_KEY, settings.TXTSYNC_CLIENT_SECRET
+        settings.TXTSYNC_BASE_URL,
+        settings.TXTSYNC_CLIENT_KEY,
+        settings.TXTSYNC_CLIENT_SECRET,
+        settings.TXTSYNC_API_KEY,
     )
 
 

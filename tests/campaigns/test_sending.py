@@ -23,6 +23,7 @@ from contacts.models import Contact, OptOutSource
 from messaging.models import Message, SendState
 from sandbox.models import SMS
 from tests.conftest import make_connection
+from tests.fake_txtsync import FakeTxtSync, answer
 from tests.messaging.test_send import use_txtsync
 
 ANN, BEN, CAT, DAN = "+447911123456", "+447912345678", "+447911200001", "+447911200002"
@@ -269,6 +270,24 @@ def test_a_call_whose_worker_died_becomes_unknown_and_is_never_resent(txtsync):
     assert run(sale).status == CampaignStatus.FINISHED
     assert not received()  # listed for a person; never sent automatically
     assert Recipient.objects.get().message.send_state == SendState.UNKNOWN
+
+
+def test_a_single_send_accepted_without_an_sms_record_ends_sent_not_unknown(settings, db):
+    """The contract promises SendSMS only "200 with an array"; a 204 is accepted all the same."""
+    server = FakeTxtSync()
+    server.behaviour = answer(204)
+    use_txtsync(settings, server.url, "tsk_campaign_204", "secret")
+    try:
+        sale = run(services.launch(campaign(numbers=[ANN])))
+    finally:
+        server.close()
+
+    assert [r.path for r in server.requests] == ["/api/sms/send"]
+    assert sale.status == CampaignStatus.FINISHED
+    assert sale.calls.get().state == CallState.DONE
+    assert states(sale) == {ANN: (RecipientState.SENT, "")}
+    message = Recipient.objects.get().message
+    assert (message.send_state, message.sms_id) == (SendState.SENT, None)
 
 
 # --- The report ----------------------------------------------------------------------------

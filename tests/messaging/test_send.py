@@ -126,9 +126,7 @@ def test_a_message_waits_for_its_time(sandbox_txtsync):
 # --- Against a misbehaving TxtSync ----------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "behaviour", [hang, hang_up, answer(500, {"Message": "boom"}), answer(200, raw=b"<html>")]
-)
+@pytest.mark.parametrize("behaviour", [hang, hang_up, answer(500, {"Message": "boom"})])
 def test_an_unknown_outcome_is_marked_and_never_resent(fake, behaviour):
     fake.behaviour = behaviour
     message = queued()
@@ -166,6 +164,36 @@ def test_refused_credentials_keep_the_message_queued_for_later(fake):
 
     assert (outcome.state, outcome.retry_in) == (SendState.QUEUED, 300)
     assert "credentials" in state_of(message).last_error
+
+
+def test_a_refused_api_key_says_so_and_keeps_the_message_queued(fake, settings):
+    settings.TXTSYNC_API_KEY = "gw-key-wrong"
+    fake.behaviour = answer(403, {"Message": "Forbidden"})
+    message = queued()
+
+    outcome = services.send_queued(message.pk)
+
+    assert (outcome.state, outcome.retry_in) == (SendState.QUEUED, 300)
+    assert fake.last.headers["x-api-key"] == "gw-key-wrong"
+    error = state_of(message).last_error
+    assert "API key (x-api-key)" in error and "TXTSYNC_API_KEY" in error
+    assert "gw-key-wrong" not in error
+
+
+@pytest.mark.parametrize(
+    "reply", [answer(204), answer(200, []), answer(202, raw=b""), answer(201, {"Queued": True})]
+)
+def test_a_send_accepted_without_an_sms_record_is_sent_not_unknown(fake, reply):
+    fake.behaviour = reply
+    message = queued()
+
+    outcome = services.send_queued(message.pk)
+
+    assert outcome.state == SendState.SENT
+    message = state_of(message)
+    assert (message.send_state, message.sms_id, message.last_error) == (SendState.SENT, None, "")
+    assert message.sent_at is not None
+    assert services.unknown_outcomes() == 0
 
 
 # --- The sweeper and the queue ----------------------------------------------------------------

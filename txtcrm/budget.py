@@ -20,6 +20,15 @@ waiting. A refused caller registers as a waiter of its class (with an
 expiry, so a dead worker's registration lapses), which is what holds lower
 classes back and what the metrics call queue depth.
 
+Pacing alone is not enough: TxtSync counts a call when the request reaches it,
+which may be any moment between our slot and the response. A request that
+leaves late (a busy machine, a slow store, a queue at the server) lands in a
+later window than its slot. So every call stays in the window's count from its
+slot until one window after its response (`release`); until then it is "in
+flight" and counts as possibly anywhere later. A slot is given only while fewer
+than `calls` calls could still be counted in the window that ends at it, which
+holds whichever moment between departure and response the server counts.
+
 A 429 from TxtSync sets a shared "blocked until" (Retry-After, else
 exponential backoff 1, 2, 4 ... 60 s) that every caller honours.
 
@@ -31,7 +40,7 @@ priorities and a shared block, all in one atomic step.
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import IntEnum
 from typing import Any, Protocol, TypeVar
 
@@ -71,6 +80,9 @@ class Policy:
     calls: int = 100
     seconds: float = 60.0
     margin: float = 0.03  # share of the budget held back for clock and network jitter
+    # The longest a call can take (connect + read timeout): a call never released
+    # (its worker died) counts as in flight until then.
+    longest_call: float = 60.0
 
     @property
     def interval(self) -> float:
@@ -91,12 +103,15 @@ class State:
     consecutive_429s: int = 0
     last_429_at: float = 0.0
     waiters: dict[str, dict[str, float]] = field(default_factory=dict)  # class -> token -> expiry
-    recent_calls: list[float] = field(default_factory=list)  # slot times within one window
+    # token -> [slot, response time or None while in flight], for calls TxtSync may
+    # still count in a window that ends now or later
+    calls: dict[str, list[float | None]] = field(default_factory=dict)
     totals: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> "State":
-        return cls(**(data or {}))
+        known = {f.name for f in fields(cls)}  # a state saved by an older version may
+        return cls(**{k: v for k, v in (data or {}).items() if k in known})  # hold more
 
     def to_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -127,29 +142,72 @@ def decide(
 ) -> Decision:
     """The whole limiter rule, applied to one connection's state (which it updates)."""
     _drop_expired(state, now)
-    refusal = _refusal(state, priority, now, policy, patience)
+    _forget_calls_out_of_every_window(state, now, policy)
+    slot = _earliest_slot(state, now, policy)
+    refusal = _refusal(state, priority, now, slot, policy, patience)
     if refusal:
         state.waiters.setdefault(str(int(priority)), {})[token] = now + WAITER_TTL_SECONDS
         return refusal
-    slot = max(state.tat, now)
     state.tat = slot + policy.interval
     state.waiters.get(str(int(priority)), {}).pop(token, None)
-    state.recent_calls = [t for t in state.recent_calls if t > now - policy.seconds] + [slot]
+    state.calls[token] = [slot, None]  # the same token asking again replaces its slot
     state.count("calls")
     return Decision(slot=slot)
 
 
+def release(state: State, token: str, now: float) -> None:
+    """The call's response arrived (or it failed): TxtSync counted it by now at the latest."""
+    call = state.calls.get(token)
+    if call and call[1] is None:
+        call[1] = max(now, call[0])
+
+
+def _counted_until(call: list[float | None], policy: Policy) -> float:
+    """The latest moment TxtSync may count the call: its response, else its longest time."""
+    slot, response = call
+    return response if response is not None else slot + policy.longest_call
+
+
+def _forget_calls_out_of_every_window(state: State, now: float, policy: Policy) -> None:
+    state.calls = {
+        token: call
+        for token, call in state.calls.items()
+        if _counted_until(call, policy) > now - policy.seconds
+    }
+
+
+def _earliest_slot(state: State, now: float, policy: Policy) -> float | None:
+    """The next even slot, but not before the window ending at it has room whichever
+    moment of each call TxtSync counts; None: only the end of calls in flight makes room."""
+    slot = max(state.tat, now)
+    latest_first = sorted(state.calls.values(), key=lambda c: -_counted_until(c, policy))
+    if len(latest_first) < policy.calls:
+        return slot
+    # At most calls - 1 others may be counted after the window ending at the slot starts.
+    nth = latest_first[policy.calls - 1]
+    if nth[1] is None and _counted_until(nth, policy) > now:
+        return None  # in flight: its response, not its worst case, will make room
+    return max(slot, _counted_until(nth, policy) + policy.seconds)
+
+
 def _refusal(
-    state: State, priority: Priority, now: float, policy: Policy, patience: float
+    state: State,
+    priority: Priority,
+    now: float,
+    slot: float | None,
+    policy: Policy,
+    patience: float,
 ) -> Decision | None:
     if state.blocked_until > now:
         return Decision(None, state.blocked_until - now, "blocked after a 429")
     for higher in range(int(priority)):
         if state.waiters.get(str(higher)):
             return Decision(None, policy.interval, f"{Priority(higher).name.lower()} waiting")
+    if slot is None:
+        return Decision(None, policy.interval, "a window of calls still in flight")
     lead_intervals = LEAD_INTERVALS[priority]
     lead = patience if lead_intervals is None else min(patience, lead_intervals * policy.interval)
-    ahead = max(state.tat, now) - now
+    ahead = slot - now
     if ahead > lead:
         return Decision(None, max(ahead - lead, policy.interval / 4), "budget in use")
     return None
@@ -195,8 +253,11 @@ class CallBudget:
             ),
         )
 
-    def acquire(self, priority: Priority, patience: float = 10.0) -> None:
-        """Wait for a slot, sleeping at most `patience` seconds in all; else BudgetWait."""
+    def acquire(self, priority: Priority, patience: float = 10.0) -> str:
+        """Wait for a slot, sleeping at most `patience` seconds in all; else BudgetWait.
+
+        Returns the call's token: `release` it once the response has arrived (or the
+        call failed), so that the window stops counting it as in flight."""
         token = uuid.uuid4().hex
         deadline = self.store.clock() + patience
         while True:
@@ -205,14 +266,18 @@ class CallBudget:
             if decision.slot is not None:
                 delay = decision.slot - self.store.clock()
                 if delay <= 0:
-                    return
+                    return token
                 self.sleep(delay)
                 if not self._blocked_now():  # a 429 elsewhere while we slept voids the slot
-                    return
+                    return token
                 continue
             if now + decision.wait > deadline:
                 raise BudgetWait(decision.wait, decision.reason)
             self.sleep(min(decision.wait, max(self.policy.interval, 0.05)))
+
+    def release(self, token: str) -> None:
+        """The call made with this token has its response (or failed)."""
+        self.store.transact(self.key, lambda state: release(state, token, self.store.clock()))
 
     def _blocked_now(self) -> bool:
         return self.store.transact(
@@ -241,8 +306,11 @@ class CallBudget:
                     "seconds": self.policy.seconds,
                     "margin": self.policy.margin,
                 },
-                "calls_in_window": sum(
-                    1 for t in state.recent_calls if now - self.policy.seconds < t <= now
+                "calls_in_window": sum(  # calls TxtSync may count in the window ending now
+                    1
+                    for call in state.calls.values()
+                    if call[0] <= now
+                    and _counted_until(call, self.policy) > now - self.policy.seconds
                 ),
                 "booked_ahead_seconds": round(max(0.0, state.tat - now), 3),
                 "blocked_for_seconds": round(max(0.0, state.blocked_until - now), 3),

@@ -2,6 +2,7 @@
 call budget. Views never call this; tasks and services do."""
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cache
 from typing import TypeVar
 
@@ -50,7 +51,10 @@ def _store(url: str, prefix: str):
 
 
 def budget() -> CallBudget:
-    policy = Policy.parse(settings.TXTSYNC_BUDGET, settings.TXTSYNC_BUDGET_MARGIN)
+    policy = replace(
+        Policy.parse(settings.TXTSYNC_BUDGET, settings.TXTSYNC_BUDGET_MARGIN),
+        longest_call=settings.TXTSYNC_CONNECT_TIMEOUT + settings.TXTSYNC_READ_TIMEOUT,
+    )
     store = _store(settings.TXTSYNC_BUDGET_STORE, settings.TXTSYNC_BUDGET_REDIS_PREFIX)
     return CallBudget(store, connection_key(), policy)
 
@@ -62,10 +66,11 @@ class _EachCallMetered:
     call, as TxtSync counts them; one slot for several calls overran the budget (real
     429s in bench/faults.py while a campaign used every slot)."""
 
-    def __init__(self, api: TxtSyncClient, limiter: CallBudget, priority, patience: float):
+    def __init__(self, api: TxtSyncClient, limiter: CallBudget, priority, patience: float,
+                 first_slot: str):  # fmt: skip
         self._api, self._limiter = api, limiter
         self._priority, self._patience = priority, patience
-        self._slots = 1  # taken by call()
+        self._first_slot: str | None = first_slot  # taken by call()
 
     def __getattr__(self, name: str):
         method = getattr(self._api, name)
@@ -73,13 +78,18 @@ class _EachCallMetered:
             return method
 
         def metered(*args, **kwargs):
-            if self._slots == 0:
-                self._limiter.acquire(self._priority, self._patience)
-            else:
-                self._slots -= 1
-            return method(*args, **kwargs)
+            token, self._first_slot = self._first_slot, None
+            token = token or self._limiter.acquire(self._priority, self._patience)
+            try:
+                return method(*args, **kwargs)
+            finally:  # TxtSync counted it by now: the window knows when it can forget it
+                self._limiter.release(token)
 
         return metered
+
+    def release_unused_slot(self) -> None:
+        if self._first_slot:
+            self._limiter.release(self._first_slot)
 
 
 def call(priority: Priority, operation: Callable[[TxtSyncClient], T], patience: float = 10) -> T:
@@ -90,12 +100,16 @@ def call(priority: Priority, operation: Callable[[TxtSyncClient], T], patience: 
     request was refused, so it is safe to try again after the wait).
     """
     limiter = budget()
-    limiter.acquire(priority, patience)
+    metered = _EachCallMetered(
+        client(), limiter, priority, patience, limiter.acquire(priority, patience)
+    )
     try:
-        return operation(_EachCallMetered(client(), limiter, priority, patience))
+        return operation(metered)
     except RateLimited as error:
         until = limiter.blocked(error.retry_after)
         raise BudgetWait(max(0.0, until - limiter.store.clock()), "429 from TxtSync") from error
     except OutcomeUnknown:
         limiter.count("unknown_outcomes")
         raise
+    finally:
+        metered.release_unused_slot()

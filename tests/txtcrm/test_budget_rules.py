@@ -1,5 +1,6 @@
 """The call budget's rule, step by step on a fake clock, against both stores."""
 
+import heapq
 import uuid
 
 import pytest
@@ -88,10 +89,18 @@ def test_interactive_overtakes_a_campaign_that_keeps_the_budget_busy(make_budget
     assert reply - clock.now == 3  # right after the 3 already-booked campaign slots
 
 
+def answered_at_its_slot(budget, priority, patience, token=None):
+    """Reserve a slot for a call whose response arrives at once when it is made."""
+    token = token or uuid.uuid4().hex
+    decision = budget.reserve(priority, patience, token)
+    budget.release(token)
+    return decision
+
+
 def test_a_waiting_higher_class_holds_lower_classes_back(make_budget):
     budget, clock = make_budget(), make_budget.clock
     for _ in range(20):
-        budget.reserve(Priority.INTERACTIVE, patience=60)
+        answered_at_its_slot(budget, Priority.INTERACTIVE, patience=60)
     refused = budget.reserve(Priority.INTERACTIVE, patience=5, token="reply-9")
     assert refused.slot is None
 
@@ -163,3 +172,80 @@ def test_snapshot_shows_window_use_waiting_and_totals(make_budget):
     assert snapshot["calls_in_window"] == 3
     assert snapshot["waiting"] == {"interactive": 0, "campaign": 0, "sync_push": 0, "refresh": 1}
     assert snapshot["totals"]["calls"] == 3
+
+
+def test_a_late_call_counts_in_the_window_until_its_response(make_budget):
+    """TxtSync counts a call when it arrives, not at our slot: one that arrives half a
+    second late holds its place in the window half a second longer (the root cause of
+    the 429s in test_budget_processes)."""
+    budget, clock = make_budget(), make_budget.clock
+    start = clock.now
+    late = budget.acquire(Priority.INTERACTIVE, patience=5)
+    clock.now += 0.5  # the request waited in a queue; TxtSync may have counted it now
+    budget.release(late)
+    for _ in range(9):
+        budget.release(budget.acquire(Priority.INTERACTIVE, patience=5))
+
+    eleventh = budget.reserve(Priority.INTERACTIVE, patience=60).slot
+
+    assert eleventh - start == 10.5  # not 10: the window (0.5, 10.5] would hold 11
+
+
+def test_a_window_full_of_calls_in_flight_waits_for_their_responses(make_budget):
+    budget = make_budget()
+    in_flight = [budget.acquire(Priority.INTERACTIVE, patience=10) for _ in range(10)]
+
+    refused = budget.reserve(Priority.INTERACTIVE, patience=60)
+
+    assert refused.slot is None and refused.wait == POLICY.interval
+    for token in in_flight:
+        budget.release(token)
+    assert budget.reserve(Priority.INTERACTIVE, patience=60).slot is not None
+
+
+def test_a_call_never_released_is_forgotten_after_the_longest_call(make_budget):
+    budget = make_budget(Policy(calls=1, seconds=10, margin=0.0, longest_call=30))
+    clock = make_budget.clock
+    start = clock.now
+    budget.acquire(Priority.INTERACTIVE, patience=5)  # its worker died before the response
+
+    clock.now += 29
+    assert budget.reserve(Priority.INTERACTIVE, patience=60).slot is None
+    clock.now += 1
+    assert budget.reserve(Priority.INTERACTIVE, patience=60).slot == start + 30 + 10
+
+
+def test_no_window_ever_holds_more_than_the_budget_whenever_txtsync_counts(make_budget):
+    """Four workers whose calls take 0 to 3 s: whichever moment between a call's slot
+    and its response TxtSync counts it, no 10 s window holds more than 10 calls."""
+    budget, clock = make_budget(), make_budget.clock
+    latencies = [(0.0, 0.05, 0.3, 1.0, 3.0)[(i * i + i // 7) % 5] for i in range(160)]
+    calls = run_workers(budget, clock, workers=4, latencies=latencies)
+
+    assert len(calls) == 160
+    for slot, _ in calls:  # the fullest windows end at a slot
+        could_count = [1 for s, response in calls if s <= slot and response > slot - 10]
+        assert len(could_count) <= POLICY.calls
+
+
+def run_workers(budget, clock, workers: int, latencies: list[float]) -> list[tuple]:
+    """Workers that each ask for a slot, call at it and release it at the response, run
+    in time order on the fake clock; returns every call's (slot, response)."""
+    events = [(clock.now, worker, "ask", "") for worker in range(workers)]
+    calls = []
+    while events:
+        at, worker, kind, token = heapq.heappop(events)
+        clock.now = max(clock.now, at)
+        if kind == "release":
+            budget.release(token)
+        if not latencies:
+            continue
+        token = uuid.uuid4().hex
+        decision = budget.reserve(Priority.CAMPAIGN, patience=60, token=token)
+        if decision.slot is None:
+            heapq.heappush(events, (clock.now + decision.wait, worker, "ask", ""))
+            continue
+        response = decision.slot + latencies.pop()
+        calls.append((decision.slot, response))
+        heapq.heappush(events, (response, worker, "release", token))
+    return calls

@@ -11,7 +11,6 @@ keyword opt-out is queued for the push task.
 """
 
 import hmac
-import json
 import logging
 import threading
 import time
@@ -23,12 +22,11 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from contacts import services as contacts
 from contacts.models import Contact, OptOutSource
 from contacts.sync import resolve_contact
-from messaging import signals
+from messaging import notification, signals
 from messaging.models import (
     Conversation,
     ConversationStatus,
@@ -40,6 +38,7 @@ from messaging.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from txtsync import SMS
 
 log = logging.getLogger(__name__)
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT"}
@@ -50,10 +49,6 @@ ENDPOINTS_TTL = 5.0  # seconds
 APPLY_DELAY_SECONDS = 0.25  # a notification is applied this long after it arrives, or less
 APPLY_BATCH = 200
 MAX_APPLY_ATTEMPTS = 5
-
-
-class Rejected(Exception):
-    """A notification that cannot be accepted: 400, and kept in the rejected log."""
 
 
 @dataclass(frozen=True)
@@ -90,11 +85,13 @@ post_delete.connect(_endpoints.forget, sender=WebhookEndpoint)
 
 
 def endpoint_for(token: str) -> WebhookEndpoint | None:
-    """The endpoint whose token this is, compared in constant time."""
+    """The endpoint whose token this is, compared in constant time; a token replaced by
+    an unfinished rotation counts until its hooks are deleted."""
     match = None
     for endpoint in _endpoints.all():
-        if hmac.compare_digest(endpoint.token.encode(), token.encode()):
-            match = endpoint
+        for known in (endpoint.token, *endpoint.previous_tokens):
+            if hmac.compare_digest(str(known).encode(), token.encode()):
+                match = endpoint
     return match
 
 
@@ -104,14 +101,14 @@ def receive(token: str, kind: EventKind, raw: bytes) -> Received:
     if endpoint is None:
         return Received(404, "Not found")
     try:
-        payload = _parse(raw)
-    except Rejected as error:
+        payload, sms_id = notification.parse(raw)
+    except notification.Rejected as error:
         RejectedWebhook.objects.create(
             kind=kind, reason=str(error)[:300],
             body=raw[:REJECTED_BODY_LIMIT].decode("utf-8", "replace"),
         )  # fmt: skip
         return Received(400, str(error))
-    if _first_time(kind, payload, payload["Content"]["SMS"]["SMSID"]):
+    if _first_time(kind, payload, sms_id):
         _schedule_apply()
     _note_arrival(endpoint, kind)
     return Received(200, "OK")
@@ -148,37 +145,12 @@ class _ApplyKick:
 _schedule_apply = _ApplyKick()
 
 
-def _parse(raw: bytes) -> dict:
-    try:
-        payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise Rejected(f"Body is not valid JSON ({error})") from error
-    content = payload.get("Content") if isinstance(payload, dict) else None
-    sms = content.get("SMS") if isinstance(content, dict) else None
-    if not isinstance(sms, dict):
-        raise Rejected("Body has no Content.SMS object")
-    if not _is_int(sms.get("SMSID")):
-        raise Rejected("Content.SMS.SMSID is missing or not a number")
-    for name in ("FromNumber", "ToNumber"):
-        if not isinstance(sms.get(name), str) or not sms[name]:
-            raise Rejected(f"Content.SMS.{name} is missing")
-    if not isinstance(sms.get("Message"), str):
-        raise Rejected("Content.SMS.Message is missing")
-    return payload
-
-
-def _date(value: Any) -> datetime | None:
-    parsed = parse_datetime(value) if isinstance(value, str) else None
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.utc)
-    return parsed
-
-
 def apply_pending(batch: int = APPLY_BATCH) -> int:
     """Apply stored notifications not yet applied, oldest first, a batch per transaction;
     returns how many were applied. Workers running it at once take different events
     (SKIP LOCKED on PostgreSQL). An event whose effects fail stays stored with the error
-    and is tried again by later runs, up to MAX_APPLY_ATTEMPTS (then an admin looks)."""
+    and is tried again by later runs, up to MAX_APPLY_ATTEMPTS; then it is parked until
+    an admin retries it (Settings -> TxtSync)."""
     applied, after = 0, 0  # each event once per run, so a failing one waits for the next
     while True:
         with transaction.atomic():
@@ -194,40 +166,59 @@ def apply_pending(batch: int = APPLY_BATCH) -> int:
             after = events[-1].pk
             applied += _apply_batch(events)
             WebhookEvent.objects.bulk_update(
-                events, ["applied_at", "apply_attempts", "apply_error"]
+                events, ["applied_at", "apply_attempts", "apply_error", "apply_note"]
             )
 
 
+def retry_parked(event_ids: list[int] | None = None) -> int:
+    """Give parked events (or the given ones) a fresh set of attempts; returns how many."""
+    parked = WebhookEvent.objects.filter(
+        applied_at__isnull=True, apply_attempts__gte=MAX_APPLY_ATTEMPTS
+    )
+    if event_ids is not None:
+        parked = parked.filter(pk__in=event_ids)
+    count = parked.update(apply_attempts=0)
+    if count:
+        _schedule_apply()
+    return count
+
+
 def _apply_batch(events: list[WebhookEvent]) -> int:
-    """All the batch's effects at once; if one fails, the batch is undone and each event
-    is applied on its own, so only the failing one waits for a later run."""
+    """All the batch's effects at once; if anything fails, the batch is undone and each
+    event is applied on its own, in isolation, so only the failing one waits."""
     try:
         with transaction.atomic():
             known = _known_conversations(events)
-            for event in events:
-                _apply(event.kind, event.payload, event.payload["Content"]["SMS"], known)
+            notes = [_apply(event.kind, notification.read(event.payload), known)
+                     for event in events]  # fmt: skip
     except Exception:
-        known = _known_conversations(events)  # what the undone batch cached is gone
-        return sum(_apply_one(event, known) for event in events)
+        return sum(_apply_one(event) for event in events)
     now = timezone.now()
-    for event in events:
-        event.applied_at, event.apply_error = now, ""
+    for event, note in zip(events, notes, strict=True):
+        event.applied_at, event.apply_error, event.apply_note = now, "", note
     return len(events)
 
 
 def _known_conversations(events: list[WebhookEvent]) -> dict[int, Conversation]:
     """The batch's conversations by the contact's ContactID, in one query."""
-    ids = {event.payload["Content"]["SMS"].get("ContactID") for event in events}
-    found = Conversation.objects.select_related("contact").filter(
-        contact__txtsync_id__in=[i for i in ids if _is_int(i)]
-    )
+    ids = {_contact_id(event.payload) for event in events} - {None}
+    found = Conversation.objects.select_related("contact").filter(contact__txtsync_id__in=ids)
     return {conversation.contact.txtsync_id: conversation for conversation in found}
 
 
-def _apply_one(event: WebhookEvent, known: dict[int, Conversation]) -> bool:
+def _contact_id(payload: dict) -> int | None:
+    """The SMS's ContactID if usable; in range, as the receiver checked it."""
+    value = payload["Content"]["SMS"].get("ContactID")
+    valid = isinstance(value, int) and not isinstance(value, bool)
+    return value if valid and 0 < value <= notification.INT64_MAX else None
+
+
+def _apply_one(event: WebhookEvent) -> bool:
+    """One event in a savepoint of its own, with lookups of its own: nothing another
+    event did or failed to do can reach it."""
     try:
-        with transaction.atomic():  # a savepoint: a failure undoes this event only
-            _apply(event.kind, event.payload, event.payload["Content"]["SMS"], known)
+        with transaction.atomic():
+            event.apply_note = _apply(event.kind, notification.read(event.payload), {})
     except Exception as error:  # kept on the event, never lost
         log.warning("Webhook event %s not applied: %s", event.pk, error)
         event.apply_attempts += 1
@@ -239,8 +230,8 @@ def _apply_one(event: WebhookEvent, known: dict[int, Conversation]) -> bool:
 
 INSERT_EVENT_ONCE = (
     "INSERT INTO messaging_webhookevent"
-    " (kind, sms_id, payload, received_at, apply_attempts, apply_error)"
-    " VALUES (%s, %s, %s, %s, 0, '') ON CONFLICT (sms_id, kind) DO NOTHING RETURNING id"
+    " (kind, sms_id, payload, received_at, apply_attempts, apply_error, apply_note)"
+    " VALUES (%s, %s, %s, %s, 0, '', '') ON CONFLICT (sms_id, kind) DO NOTHING RETURNING id"
 )
 
 
@@ -259,66 +250,75 @@ def _first_time(kind: EventKind, payload: dict, sms_id: int) -> bool:
         return cursor.fetchone() is not None
 
 
-def _apply(kind: EventKind, payload: dict, sms: dict, known: dict[int, Conversation]) -> None:
-    inbound = kind == EventKind.INBOUND
-    number = sms["FromNumber"] if inbound else sms["ToNumber"]
-    reference = (payload["Content"].get("Contact") or {}).get("ExternalReference")
-    contact, conversation = _conversation_of(sms.get("ContactID"), reference, number, sms, known)
+def _apply(kind: EventKind, notice: notification.Notification, known: dict) -> str:
+    """The event's effects; returns a note of the optional parts left out (or "")."""
+    sms, inbound = notice.sms, kind == EventKind.INBOUND
+    number = sms.from_number if inbound else sms.to_number
+    contact, conversation = _conversation_of(notice, number, known)
+    notes = list(notice.notes)
     if not inbound:
-        _record(conversation, contact, Direction.OUTBOUND, sms, sms.get("CreatedDate"))
-        return
-    message = _new_message(conversation, contact, Direction.INBOUND, sms, sms.get("DeliveredDate"))
+        _record(conversation, contact, sms)
+        return "; ".join(notes)
+    message = _new_message(conversation, contact, Direction.INBOUND, sms)
     _touch(conversation, message, unread=True)
     signals.message_received.send(sender=Message, message=message)
-    last_outbound = payload["Content"].get("LastSMSOutbound")
-    if isinstance(last_outbound, dict) and _is_int(last_outbound.get("SMSID")):
-        previous = _record(conversation, contact, Direction.OUTBOUND, last_outbound,
-                           last_outbound.get("CreatedDate"), update_activity=False)  # fmt: skip
-        _learn_delivery(previous, last_outbound)
+    if notice.last_outbound is not None:
+        notes += _last_outbound(conversation, contact, notice.last_outbound)
     _keywords(contact, message.body)
+    return "; ".join(notes)[:500]
+
+
+def _last_outbound(conversation: Conversation, contact: Contact, sms: SMS) -> list[str]:
+    """What LastSMSOutbound tells of our last SMS to the contact. Optional: if it cannot
+    be applied, it is undone and noted, and the inbound SMS stands."""
+    try:
+        with transaction.atomic():
+            previous = _record(conversation, contact, sms, update_activity=False)
+            _learn_delivery(previous, sms)
+    except Exception as error:
+        log.warning("LastSMSOutbound %s not applied: %s", sms.sms_id, error)
+        return [f"LastSMSOutbound not applied: {type(error).__name__}: {error}"]
+    return []
 
 
 def _conversation_of(
-    txtsync_id: Any, reference: str | None, number: str, sms: dict, known: dict
+    notice: notification.Notification, number: str, known: dict
 ) -> tuple[Contact, Conversation]:
     """The contact and its conversation: `known` by ContactID (no query), else resolved
     ContactID -> ExternalReference -> number, created if new, and then known."""
-    txtsync_id = txtsync_id if _is_int(txtsync_id) else None
-    if txtsync_id in known:
-        return known[txtsync_id].contact, known[txtsync_id]
-    contact = resolve_contact(txtsync_id, reference, number, sms.get("ContactName") or "")
+    sms = notice.sms
+    if sms.contact_id in known:
+        return known[sms.contact_id].contact, known[sms.contact_id]
+    contact = resolve_contact(sms.contact_id, notice.reference, number, sms.contact_name or "")
     conversation, _ = Conversation.objects.select_related("contact").get_or_create(contact=contact)
     if contact.txtsync_id is not None:
         known[contact.txtsync_id] = conversation
     return contact, conversation
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _date(sms: SMS, direction: Direction) -> datetime:
+    """When the SMS happened: the published notification dates both directions by
+    DeliveredDate; CreatedDate is a richer answer's extra."""
+    dates = (sms.delivered_date, sms.created_date)
+    if direction == Direction.OUTBOUND:
+        dates = dates[::-1]
+    return next((date for date in dates if date is not None), None) or timezone.now()
 
 
 def _record(
-    conversation: Conversation,
-    contact: Contact,
-    direction: Direction,
-    sms: dict,
-    date_text: Any,
-    *,
-    update_activity: bool = True,
+    conversation: Conversation, contact: Contact, sms: SMS, *, update_activity: bool = True
 ) -> Message:
-    """The message for this SMS: ours (by SMSID, or an unknown send it settles) or new."""
-    existing = Message.objects.filter(sms_id=sms["SMSID"]).first()
-    if existing is None and direction == Direction.OUTBOUND:
-        existing = _unsettled(sms)  # only our own sends can be unsettled
+    """The outbound message for this SMS: ours (by SMSID, or a send of ours it is) or new."""
+    existing = Message.objects.filter(sms_id=sms.sms_id).first() or _ours_without_id(sms)
     if existing is None:
-        message = _new_message(conversation, contact, direction, sms, date_text)
+        message = _new_message(conversation, contact, Direction.OUTBOUND, sms)
         if update_activity:
-            _touch(conversation, message, unread=direction == Direction.INBOUND)
+            _touch(conversation, message, unread=False)
         return message
-    when = existing.message_date or _date(date_text) or timezone.now()
-    fields = {"sms_id": sms["SMSID"], "conversation_id": conversation.pk,
+    when = existing.message_date or _date(sms, Direction.OUTBOUND)
+    fields = {"sms_id": sms.sms_id, "conversation_id": conversation.pk,
               "contact_id": contact.pk, "message_date": when}  # fmt: skip
-    settles = existing.send_state == SendState.UNKNOWN
+    settles = existing.send_state in (SendState.UNKNOWN, SendState.SENDING)
     if settles:
         fields |= {"send_state": SendState.SENT, "last_error": "Settled by TxtSync"}
     if any(getattr(existing, name) != value for name, value in fields.items()):
@@ -334,29 +334,31 @@ def _record(
 
 
 def _new_message(
-    conversation: Conversation, contact: Contact, direction: Direction, sms: dict, date_text: Any
+    conversation: Conversation, contact: Contact, direction: Direction, sms: SMS
 ) -> Message:
-    when = _date(date_text) or timezone.now()
+    when = _date(sms, direction)
     return Message.objects.create(
         direction=direction, conversation=conversation, contact=contact,
-        from_number=sms["FromNumber"], to_number=sms["ToNumber"], body=sms["Message"],
-        sms_id=sms["SMSID"], contact_name=sms.get("ContactName") or "", message_date=when,
-        delivered_at=when if direction == Direction.INBOUND else None,
+        from_number=sms.from_number or "", to_number=sms.to_number or "",
+        body=sms.message or "", sms_id=sms.sms_id,
+        contact_name=(sms.contact_name or "")[:201] if isinstance(sms.contact_name, str) else "",
+        message_date=when, delivered_at=when if direction == Direction.INBOUND else None,
     )  # fmt: skip
 
 
 FINAL_STATUSES = {2, 3, 5}  # delivered, failed, cancelled (the sandbox's documented table)
 
 
-def _learn_delivery(message: Message, sms: dict) -> None:
+def _learn_delivery(message: Message, sms: SMS) -> None:
     """Delivery news of one of our outbound SMS, when TxtSync gives it: LastSMSOutbound may
-    carry the SMS's Status, ErrorCode and DeliveredDate. Never moves a final status back."""
-    status, delivered_at = sms.get("Status"), _date(sms.get("DeliveredDate"))
-    if not _is_int(status):
+    carry the SMS's Status and ErrorCode; its DeliveredDate (the 7 published fields) says
+    it was delivered. Never moves a final status back."""
+    status, delivered_at = sms.status, sms.delivered_date
+    if status is None:
         status = 2 if delivered_at else None
     if status is None or status == message.status or message.status in FINAL_STATUSES:
         return
-    error_code = sms.get("ErrorCode") if _is_int(sms.get("ErrorCode")) else message.error_code
+    error_code = sms.error_code if sms.error_code is not None else message.error_code
     previous = {"send_state": message.send_state, "status": message.status}
     changes = {
         "status": status,
@@ -370,17 +372,19 @@ def _learn_delivery(message: Message, sms: dict) -> None:
     signals.message_status_changed.send(sender=Message, message=message, previous=previous)
 
 
-def _unsettled(sms: dict) -> Message | None:
-    """An outbound message of ours whose send outcome is unknown and that this SMS is."""
+def _ours_without_id(sms: SMS) -> Message | None:
+    """Our outbound message that this SMS is, though we hold no SMSID for it: a send
+    whose outcome is unknown, or one TxtSync accepted without an SMS record (a bulk send,
+    or a SendSMS answer with no array). The newest such: LastSMSOutbound is the last."""
     return (
         Message.objects.filter(
-            Q(send_state=SendState.UNKNOWN) | Q(send_state=SendState.SENDING),
+            Q(send_state__in=(SendState.UNKNOWN, SendState.SENDING, SendState.SENT)),
             direction=Direction.OUTBOUND,
-            to_number=sms["ToNumber"],
-            body=sms["Message"],
+            to_number=sms.to_number,
+            body=sms.message,
             sms_id__isnull=True,
         )
-        .order_by("created_at")
+        .order_by("-created_at", "-pk")
         .first()
     )
 

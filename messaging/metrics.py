@@ -35,6 +35,8 @@ def webhook_health() -> dict:
         "rejected_total": sum(health.rejected.values()),
         "to_apply": health.to_apply,
         "not_applied": health.not_applied,
+        "parked": health.parked,
+        "stale_hooks": health.stale_hooks,
     }
 
 

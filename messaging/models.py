@@ -149,8 +149,16 @@ class WebhookEndpoint(models.Model):
 
     connection = models.CharField(max_length=200, unique=True)  # the Client Key
     token = models.CharField(max_length=64, default=new_token)
-    inbound_hook_id = models.BigIntegerField(null=True, blank=True)
-    outbound_hook_id = models.BigIntegerField(null=True, blank=True)
+    # Hook ids are TxtSync's, kept as the text it gave (a number or a GUID), with the
+    # Location it answered, if any.
+    inbound_hook_id = models.CharField(max_length=200, blank=True)
+    outbound_hook_id = models.CharField(max_length=200, blank=True)
+    inbound_hook_location = models.CharField(max_length=500, blank=True)
+    outbound_hook_location = models.CharField(max_length=500, blank=True)
+    # While a rotation is unfinished, the hooks still to delete and the tokens they
+    # use, which stay valid until they are gone: no notification is refused meanwhile.
+    stale_hook_ids = models.JSONField(default=list, blank=True)
+    previous_tokens = models.JSONField(default=list, blank=True)
     subscribed_at = models.DateTimeField(null=True, blank=True)
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     last_outbound_at = models.DateTimeField(null=True, blank=True)
@@ -175,6 +183,7 @@ class WebhookEvent(models.Model):
     applied_at = models.DateTimeField(null=True, blank=True)  # None: effects not applied yet
     apply_attempts = models.PositiveSmallIntegerField(default=0)  # failed tries
     apply_error = models.CharField(max_length=500, blank=True)
+    apply_note = models.CharField(max_length=500, blank=True)  # optional parts left out
 
     class Meta:
         constraints = [

@@ -1,8 +1,12 @@
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from accounts.roles import admin_required
+from messaging import inbound
 from messaging.metrics import txtsync_metrics
 
 # The call budget's priorities (txtcrm.budget.Priority), as the settings page names them.
@@ -29,3 +33,19 @@ def txtsync_settings(request: HttpRequest) -> HttpResponse:
 @admin_required
 def txtsync_metrics_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse(txtsync_metrics())
+
+
+@require_POST
+@admin_required
+def retry_webhook_events(request: HttpRequest) -> HttpResponse:
+    """Parked notifications (one, or all) get a fresh set of attempts."""
+    chosen = request.POST.get("event")
+    ids = [int(chosen)] if chosen and chosen.isdigit() else None
+    count = inbound.retry_parked(ids)
+    text = ngettext(
+        "%(count)d notification will be applied again.",
+        "%(count)d notifications will be applied again.",
+        count,
+    )
+    messages.success(request, text % {"count": count})
+    return redirect("txtsync-settings")

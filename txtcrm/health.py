@@ -12,7 +12,11 @@ health check and `make prod-check`. No login, no secrets, no host names in the a
   budget's metrics on Settings -> TxtSync). With the built-in sandbox, this is the
   web server reaching itself.
 
-Status 200 when the database and the broker answer, 503 otherwise. TxtSync being
+Apps add checks of their own with `register` (the base imports no app): messaging's
+"webhooks" check fails while a stored notification has waited over a minute to be
+applied, so an inbound text that cannot be shown is noticed.
+
+Status 200 when every check but txtsync passes, 503 otherwise. TxtSync being
 unreachable is reported but does not fail the check: restarting txtcrm would not
 help, and the inbox still works (sends wait and are retried).
 """
@@ -20,6 +24,7 @@ help, and the inbox still works (sends wait and are retried).
 import socket
 import threading
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -33,6 +38,14 @@ BROKER_TIMEOUT_SECONDS = 3.0
 TXTSYNC_TIMEOUT_SECONDS = 2.0
 
 _txtsync_cache: dict[str, tuple[float, dict]] = {}
+_app_checks: dict[str, Callable[[], dict]] = {}
+
+
+def register(name: str, check: Callable[[], dict]) -> None:
+    """Add a check that fails the health check when its answer has "ok": False."""
+    _app_checks[name] = check
+
+
 _txtsync_lock = threading.Lock()
 
 
@@ -94,6 +107,13 @@ def check_txtsync(now: float | None = None) -> dict:
     return {**result, "cached": False}
 
 
+def _safely(check: Callable[[], dict]) -> dict:
+    try:
+        return check()
+    except Exception as error:
+        return {"ok": False, "error": type(error).__name__}
+
+
 def clear_cache() -> None:
     with _txtsync_lock:
         _txtsync_cache.clear()
@@ -102,12 +122,11 @@ def clear_cache() -> None:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    checks = {
-        "database": check_database(),
-        "broker": check_broker(),
-        "txtsync": check_txtsync(),
-    }
-    healthy = checks["database"]["ok"] and checks["broker"]["ok"]
+    checks = {"database": check_database(), "broker": check_broker()}
+    if checks["database"]["ok"]:
+        checks |= {name: _safely(check) for name, check in _app_checks.items()}
+    healthy = all(check["ok"] for check in checks.values())
+    checks["txtsync"] = check_txtsync()
     return JsonResponse(
         {"status": "ok" if healthy else "unavailable", "checks": checks},
         status=200 if healthy else 503,

@@ -17,6 +17,11 @@ urlpatterns = [
     path("settings/", views.settings_index, name="settings"),
     path("settings/txtsync/", messaging_views.txtsync_settings, name="txtsync-settings"),
     path(
+        "settings/txtsync/webhook-events/retry",
+        messaging_views.retry_webhook_events,
+        name="txtsync-retry-events",
+    ),
+    path(
         "settings/txtsync/metrics.json",
         messaging_views.txtsync_metrics_json,
         name="txtsync-metrics",

@@ -108,7 +108,7 @@ def test_the_same_numbers_in_the_metrics_json_with_the_token_masked(client, admi
     assert hooks["subscribed"] is True
     assert hooks["inbound_url"] == "https://crm.example.com/hooks/txtsync/********Wxyz/inbound"
     assert hooks["outbound_url"] == "https://crm.example.com/hooks/txtsync/********Wxyz/outbound"
-    assert (hooks["inbound_hook_id"], hooks["outbound_hook_id"]) == (501, 502)
+    assert (hooks["inbound_hook_id"], hooks["outbound_hook_id"]) == ("501", "502")
     assert hooks["last_inbound_at"] is None
     assert hooks["last_outbound_at"].startswith(str(timezone.now().year))
     assert hooks["rejected"] == {"inbound": 1, "outbound": 0}

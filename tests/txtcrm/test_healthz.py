@@ -67,7 +67,7 @@ def test_healthy_answers_200_with_each_check_and_needs_no_login(client, db, txts
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "broker", "txtsync"}
+    assert set(body["checks"]) == {"database", "broker", "txtsync", "webhooks"}
     assert all(check["ok"] for check in body["checks"].values())
     assert response["Cache-Control"].startswith("max-age=0")
 

@@ -68,11 +68,6 @@ def post(client, token, kind, body, *, apply=True):
     return response
 
 
-@pytest.fixture
-def token(db):
-    return WebhookEndpoint.objects.create(connection="tsk_test").token
-
-
 # --- End to end with the sandbox --------------------------------------------------------
 
 

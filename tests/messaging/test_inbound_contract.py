@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from messaging import inbound, services
 from messaging.models import Message, RejectedWebhook, SendState, WebhookEvent
-from tests.messaging.test_inbound import ANN, notification, post, token  # noqa: F401
+from tests.messaging.test_inbound import ANN, post
 
 NET_DEFAULT_SMS = {
     "ContactID": 0, "ContactName": None, "DeliveredDate": "0001-01-01T00:00:00",
@@ -60,8 +60,9 @@ def test_numbers_given_as_text_are_read_as_numbers(client, token):
     ],
 )
 def test_an_unusable_last_sms_outbound_is_noted_and_the_text_stands(client, token, last_outbound):
-    assert post(client, token, "inbound", published(last_outbound=last_outbound)).status_code == 200
+    response = post(client, token, "inbound", published(last_outbound=last_outbound))
 
+    assert response.status_code == 200
     assert Message.objects.get().body == "Hi"
     event = WebhookEvent.objects.get()
     assert event.applied_at is not None
@@ -150,9 +151,7 @@ def test_text_a_database_refuses_is_cleaned_not_refused(client, token):
 # --- One event can never hold back another --------------------------------------------------
 
 
-def test_a_failing_event_of_a_new_contact_does_not_poison_the_next_one(
-    client, token, monkeypatch
-):
+def test_a_failing_event_of_a_new_contact_does_not_poison_the_next_one(client, token, monkeypatch):
     keywords = inbound._keywords
 
     def failing_on_boom(contact, body):

@@ -28,9 +28,7 @@ ANN, BEN = "+447911123456", "+447912345678"
 @pytest.fixture
 def wired(any_sandbox, settings, live_server):
     """txtcrm on the sandbox in one profile, with its webhooks subscribed."""
-    use_txtsync(
-        settings, any_sandbox.base_url, any_sandbox.client_key, any_sandbox.client_secret
-    )
+    use_txtsync(settings, any_sandbox.base_url, any_sandbox.client_key, any_sandbox.client_secret)
     settings.TXTSYNC_API_KEY = any_sandbox.api_key
     settings.TXTSYNC_READ_TIMEOUT = 10
     settings.PUBLIC_BASE_URL = live_server.url

@@ -15,9 +15,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from sandbox import messaging, profiles, services, webhooks
+from sandbox import messaging, profiles, services
 from sandbox.models import SMS, ApiCall, Application, WebhookSubscription
 from tests.conftest import PUBLISHED_API_KEY, make_connection
+from tests.sandbox.test_webhooks import deliver, subscribe, text_in
 from txtcrm import bootstrap
 from txtcrm.envfile import read_env_file
 
@@ -52,22 +53,6 @@ CONTACT_SHORT_KEYS = {
 def pub(published_sandbox):
     """An HTTP session of the published `default` application, API key included."""
     return published_sandbox.session()
-
-
-def subscribe(session, trigger: int, url: str) -> requests.Response:
-    response = session.post(f"system/applications/webhooks/type/{trigger}", json={"URL": url})
-    assert response.status_code in (200, 201), response.text
-    return response
-
-
-def text_in(session, sender=ANN, message="Hello"):
-    response = session.post("_simulate/inbound", json={"From": sender, "Message": message})
-    assert response.status_code == 200, response.text
-    return response.json()[0]
-
-
-def deliver():
-    return webhooks.deliver_due(now=timezone.now() + timedelta(hours=2))
 
 
 def send_and_mark_sent(session, **fields) -> dict:
@@ -284,6 +269,8 @@ def test_validation_errors_have_the_asp_net_model_state_shape(pub):
     assert send.json()["Message"] == "The request is invalid."
     assert set(send.json()["ModelState"]) == {"request.To", "request.Message"}
     assert all(isinstance(texts, list) for texts in send.json()["ModelState"].values())
+    hook = pub.post("system/applications/webhooks/type/0", json={"URL": "ftp://x.test/"})
+    assert list(hook.json()["ModelState"]) == ["webhook.URL"]
 
 
 def test_a_duplicate_number_is_refused_in_the_model_state_shape(pub):

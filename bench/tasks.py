@@ -27,5 +27,5 @@ def naive_send(self, message_id: int) -> None:
     except RateLimited as error:
         raise self.retry(countdown=error.retry_after or 1) from error
     Message.objects.filter(pk=message_id).update(
-        send_state=SendState.SENT, sms_id=sms.sms_id, sent_at=timezone.now()
+        send_state=SendState.SENT, sms_id=sms.sms_id if sms else None, sent_at=timezone.now()
     )

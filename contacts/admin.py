@@ -19,6 +19,7 @@ from contacts.models import (
     CustomFieldLabel,
     OptOutEvent,
     OptOutSource,
+    SyncCheckpoint,
     Tag,
 )
 
@@ -322,3 +323,17 @@ class TagAdmin(admin.ModelAdmin):
 class CustomFieldLabelAdmin(admin.ModelAdmin):
     list_display = ["field", "label"]
     ordering = ["field"]
+
+
+@admin.register(SyncCheckpoint)
+class SyncCheckpointAdmin(admin.ModelAdmin):
+    """When each periodic sync job last completed or failed, and why (read-only)."""
+
+    list_display = ["name", "at", "failures", "failed_at", "retry_at", "last_error"]
+    readonly_fields = list_display
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,23 +1,35 @@
-"""Two-way contact sync with TxtSync.
+"""Two-way contact sync with TxtSync (docs/contact-sync.md says it for operators).
 
 **Push** (sync-push priority): a dirty contact is claimed (dirty -> pushing,
-remembering its sync_version) and its latest state sent: AddContact the first
-time (storing ContactID), then UpdateContactByExternalReference, or
-DeleteContactByExternalReference for a contact deleted here. If it was edited
-again meanwhile it goes back to dirty, so nothing is lost and ten edits in a
-row cost one call. A 400 puts that contact alone in the error state.
+remembering its sync_version) and its latest state sent in one call: AddContact the
+first time (storing ContactID), UpdateContactByExternalReference once TxtSync has our
+reference, UpdateContact (by ContactID, giving it our reference in the same call) for a
+contact TxtSync knows by ContactID only, DeleteContact(ByExternalReference) for one
+deleted here. If it was edited again meanwhile it goes back to dirty, so nothing is
+lost and ten edits in a row cost one call. A 400 puts that contact alone in the error
+state.
 
-**ExternalReference**: txtcrm sends `txtcrm-<uid>` for contacts that have none.
-A contact that came from TxtSync with another system's reference keeps it, and
-txtcrm addresses it by that reference; it is never overwritten.
+**Texters**: a contact TxtSync created (an inbound SMS) or a pull brought in comes with
+its ContactID and is in sync as it is: no call until a person or an import changes it.
+
+**AddContact is not idempotent**: `add_in_doubt` is set before the call and cleared
+when the answer is read or the request was certainly refused; while it is set (a
+timeout, a 5xx, an unreadable answer, a crash), the next push looks the contact up by
+our reference first and adopts it, and adds only if it is not there (`_add_once`).
+
+**ExternalReference**: txtcrm sends `txtcrm-<uid>` for contacts that have none. A
+contact that came from TxtSync with another system's reference keeps it, and txtcrm
+addresses it by that reference; it is never overwritten. A stored reference means
+TxtSync has it.
 
 **Pull** (refresh priority, only spare budget): `pull_all` reads every contact
-(SearchContact with an empty search) and `refresh` re-reads the recently
-messaged ones (GetContactByExternalReference). Remote-only contacts are
-created here. Conflicts: engagement fields always come from TxtSync; other
-fields come from TxtSync unless the contact has local edits not yet pushed
-(then the local edit wins and is pushed); an opt-out (AllowSMS false) wins
-from either side, so opt-out state is never lost.
+(SearchContact with an empty search) and `refresh` re-reads the recently messaged ones
+(by reference, or by number for those known by ContactID only). A full pull that fails
+is recorded on its checkpoint and retried with backoff; meanwhile refresh re-reads
+contact by contact. Remote-only contacts are created here. Conflicts: engagement
+fields always come from TxtSync; other fields come from TxtSync unless the contact has
+local edits not yet pushed (then the local edit wins and is pushed); an opt-out
+(AllowSMS false) wins from either side, so opt-out state is never lost.
 """
 
 import contextlib

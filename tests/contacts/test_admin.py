@@ -5,9 +5,17 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from contacts import services
-from contacts.models import Contact, CustomFieldLabel, OptOutEvent, SyncState, Tag
+from contacts.models import (
+    Contact,
+    CustomFieldLabel,
+    OptOutEvent,
+    SyncCheckpoint,
+    SyncState,
+    Tag,
+)
 
 ANN = "+447911123456"
 BEN = "+447912345678"
@@ -250,3 +258,14 @@ def test_custom_field_labels_name_the_form_fields(ada, people):
 
     assert "Policy number" in response.content.decode()
     assert ada.get(reverse("admin:contacts_customfieldlabel_changelist")).status_code == 200
+
+
+def test_a_failed_full_pull_shows_on_its_checkpoint(ada):
+    SyncCheckpoint.objects.create(name="full_pull", failures=2, failed_at=timezone.now(),
+                                  last_error="SearchContact failed (HTTP 503): busy",
+                                  retry_at=timezone.now())  # fmt: skip
+
+    page = ada.get(reverse("admin:contacts_synccheckpoint_changelist"))
+
+    assert page.status_code == 200
+    assert b"SearchContact failed (HTTP 503): busy" in page.content

@@ -1,15 +1,12 @@
 """Two-way contact sync against the sandbox over HTTP."""
 
-import uuid
-
 import pytest
 from django.utils import timezone
 
 from contacts import services, sync
 from contacts.models import Contact, OptOutEvent, SyncCheckpoint, SyncState
 from sandbox.models import Contact as RemoteRow
-from tests.fake_txtsync import Behaviour, FakeTxtSync, answer, hang
-from tests.messaging.test_send import use_txtsync
+from tests.fake_txtsync import Behaviour, answer, hang
 from txtsync import Contact as RemoteContact
 
 ANN = "+447911123456"
@@ -260,14 +257,6 @@ def test_a_contact_txtsync_no_longer_has_does_not_hold_up_the_refresh(txtsync):
 
 
 # --- Answers the sandbox never gives (a fake TxtSync) -------------------------------------
-
-
-@pytest.fixture
-def fake(settings, db):
-    server = FakeTxtSync()
-    use_txtsync(settings, server.url, f"tsk_{uuid.uuid4().hex}", "secret")
-    yield server
-    server.close()
 
 
 def in_turn(*behaviours: Behaviour) -> Behaviour:

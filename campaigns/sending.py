@@ -378,6 +378,23 @@ def finish_settled(now: datetime | None = None, campaign_id: int | None = None) 
     return ids
 
 
+def follow_settled_messages() -> int:
+    """Recipients whose outcome was unknown follow their message once it is settled
+    (messaging.reconcile, or a notification): sent, or failed because it was not sent.
+    Returns how many changed."""
+    unknown = Recipient.objects.filter(state=RecipientState.UNKNOWN, message__isnull=False)
+    sent = unknown.filter(message__send_state=SendState.SENT).update(
+        state=RecipientState.SENT, reason=""
+    )
+    failed = unknown.filter(message__send_state=SendState.FAILED)
+    changed = 0
+    for recipient in failed.select_related("message"):  # each keeps its message's reason
+        changed += Recipient.objects.filter(pk=recipient.pk, state=RecipientState.UNKNOWN).update(
+            state=RecipientState.FAILED, reason=recipient.message.last_error[:500]
+        )
+    return sent + changed
+
+
 def sweep(now: datetime | None = None) -> int:
     """Calls a dead worker left `sending` become unknown (with their recipients): they may
     have been sent, so they are never sent again automatically. Returns how many."""

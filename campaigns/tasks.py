@@ -53,6 +53,7 @@ def tick() -> None:
     for campaign_id in services.start_due():
         run_campaign.delay(campaign_id)
     swept = set(sending.sweep_campaigns())
+    sending.follow_settled_messages()
     now = timezone.now()
     sending.finish_settled(now)
     # A dead worker is noticed within its lease, so do not wait longer than that.

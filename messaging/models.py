@@ -111,6 +111,9 @@ class Message(models.Model):
     cost_local = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
     cost_gbp = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When TxtSync's counters were last read for this message (messaging.reconcile):
+    # a send in doubt is looked at again later; a delivery not reported is done with.
+    checked_at = models.DateTimeField(null=True, blank=True)
     changed_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
@@ -197,6 +200,20 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} SMS {self.sms_id}"
+
+
+class CounterBaseline(models.Model):
+    """How far a contact's TxtSync counters are from the SMS txtcrm holds for it, read
+    when nothing was in doubt (messaging.reconcile): SMS TxtSync counts that txtcrm
+    never saw, such as the contact's history before txtcrm."""
+
+    contact = models.OneToOneField("contacts.Contact", on_delete=models.CASCADE)
+    outbound_offset = models.IntegerField()  # TotalOutboundSMS - our counted outbound SMS
+    failed_offset = models.IntegerField()  # TotalFailedSMS - our known failures
+    read_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Counter baseline of contact {self.contact_id}"
 
 
 class RejectedWebhook(models.Model):

@@ -7,7 +7,7 @@ redelivery of the message that might already have been sent.
 
 from celery import shared_task
 
-from messaging import inbound, services
+from messaging import inbound, reconcile, services
 
 
 @shared_task(name="messaging.send_message", ignore_result=True)
@@ -27,6 +27,11 @@ def sweep() -> None:
     for message_id in services.sweep().requeued or []:
         send_message.delay(message_id)
     inbound.apply_pending()  # notifications whose apply task was lost
+
+
+@shared_task(name="messaging.reconcile", ignore_result=True)
+def reconcile_outcomes() -> None:
+    reconcile.run()
 
 
 @shared_task(name="messaging.apply_events", ignore_result=True)

@@ -355,6 +355,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULER = "txtcrm.beat:LockedScheduler"
 CELERY_BEAT_SCHEDULE: dict = {
     "messaging-sweep": {"task": "messaging.sweep", "schedule": 15.0},
+    "messaging-reconcile": {"task": "messaging.reconcile", "schedule": 30.0},
     "contacts-push": {"task": "contacts.push", "schedule": 10.0},
     "contacts-refresh": {"task": "contacts.refresh", "schedule": 60.0},
     "campaigns-tick": {"task": "campaigns.tick", "schedule": 15.0},
@@ -376,6 +377,12 @@ TXTCRM_CURRENCY = env("TXTCRM_CURRENCY", "GBP")
 # A campaign call claimed longer ago than this by a worker that never settled it (the
 # worker died) becomes "outcome unknown"; longer than any call's timeouts.
 CAMPAIGN_SENDING_LEASE_SECONDS = env_float("CAMPAIGN_SENDING_LEASE_SECONDS", 300)
+# Outcome reconciliation (messaging/reconcile.py): a contact's counters are read once
+# nothing has been sent to it for RECONCILE_SETTLE_SECONDS (TxtSync has counted it);
+# a send whose delivery is not reported counts as not failed after
+# RECONCILE_DELIVERY_SECONDS without a failure counted.
+RECONCILE_SETTLE_SECONDS = env_float("RECONCILE_SETTLE_SECONDS", 60)
+RECONCILE_DELIVERY_SECONDS = env_float("RECONCILE_DELIVERY_SECONDS", 300)
 
 # Inbox live updates: poll seconds while in use, while idle (> INBOX_IDLE_AFTER_SECONDS);
 # never while the tab is hidden.

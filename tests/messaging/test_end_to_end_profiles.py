@@ -31,6 +31,7 @@ def wired(any_sandbox, settings, live_server):
     use_txtsync(settings, any_sandbox.base_url, any_sandbox.client_key, any_sandbox.client_secret)
     settings.TXTSYNC_API_KEY = any_sandbox.api_key
     settings.TXTSYNC_READ_TIMEOUT = 10
+    settings.TXTSYNC_BUDGET = "2000/60"  # room for a test's calls, unpaced
     settings.PUBLIC_BASE_URL = live_server.url
     webhook_setup.subscribe()
     return any_sandbox

@@ -350,12 +350,11 @@ FINAL_STATUSES = {2, 3, 5}  # delivered, failed, cancelled (the sandbox's docume
 
 
 def _learn_delivery(message: Message, sms: SMS) -> None:
-    """Delivery news of one of our outbound SMS, when TxtSync gives it: LastSMSOutbound may
-    carry the SMS's Status and ErrorCode; its DeliveredDate (the 7 published fields) says
-    it was delivered. Never moves a final status back."""
+    """Delivery news of one of our outbound SMS, when TxtSync gives it: a LastSMSOutbound
+    richer than the contract may carry the SMS's Status and ErrorCode. Its DeliveredDate
+    alone proves nothing: the published notification dates every SMS by it, an outbound
+    one when it was sent. Never moves a final status back."""
     status, delivered_at = sms.status, sms.delivered_date
-    if status is None:
-        status = 2 if delivered_at else None
     if status is None or status == message.status or message.status in FINAL_STATUSES:
         return
     error_code = sms.error_code if sms.error_code is not None else message.error_code

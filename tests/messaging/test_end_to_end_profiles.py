@@ -87,7 +87,10 @@ def test_a_text_in_a_reply_and_its_delivery_learnt_when_the_contact_texts_again(
 
     reply.refresh_from_db()
     assert reply.sms_id is not None
-    assert reply.status == 2 and reply.delivered_at is not None
+    if wired.profile == "rich":  # LastSMSOutbound carries the SMS's Status
+        assert reply.status == 2 and reply.delivered_at is not None
+    else:  # 7 fields and no Status: delivery is not reported (messaging/reconcile.py)
+        assert reply.status is None and reply.delivered_at is None
     assert Message.objects.filter(body="Yes, ready at 5").count() == 1  # no copy
     assert list(Message.objects.filter(direction=1).values_list("body", flat=True)) == [
         "Is my order ready?", "Thanks, on my way",

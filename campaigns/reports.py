@@ -75,7 +75,7 @@ def summary(campaign: Campaign) -> Summary:
     for code, n in (
         messages.filter(status=NOT_DELIVERED).values_list("error_code").annotate(n=Count("pk"))
     ):
-        key = f"not delivered (error {code})"
+        key = "not delivered" if code is None else f"not delivered (error {code})"
         result.failed[key] = result.failed.get(key, 0) + n
     _engagement(recipients, result)
     result.cost = _cost(recipients.filter(state=RecipientState.SENT))

@@ -182,13 +182,25 @@ def _send_state(message: Message) -> tuple[str, str, str]:
             + (f" ({error})" if error else ""),
         )
     if message.status == 3:
+        if message.error_code is None:
+            return "failed", pgettext("message", "Not delivered"), error
         return (
             "failed",
             pgettext("message", "Not delivered"),
             _("TxtSync error code %(code)s") % {"code": message.error_code},
         )
+    if state == SendState.SENT and message.checked_at:
+        return (
+            "sent",
+            _("Delivery not reported"),
+            _("TxtSync took it and counted no failure; it reports no delivery of its own."),
+        )
     if state == SendState.SENT:
-        return "sent", pgettext("message", "Sent"), ""
+        return (
+            "sent",
+            _("Accepted by TxtSync"),
+            _("A failed delivery shows here within minutes, from TxtSync's counters."),
+        )
     return (
         "sent",
         _("Sent from elsewhere"),

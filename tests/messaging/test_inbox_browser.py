@@ -114,7 +114,7 @@ def test_a_text_arrives_live_and_the_reply_follows_to_delivered(page, wired):
 
     message = Message.objects.get(direction=Direction.OUTBOUND)
     assert services.send_queued(message.pk).state == SendState.SENT  # what the worker does
-    expect(sent.locator(".inbox-state")).to_have_text("Sent")
+    expect(sent.locator(".inbox-state")).to_have_text("Accepted by TxtSync")
 
     for minutes in (1, 2):  # the sandbox's network delivers it ...
         advance_network(now=timezone.now() + timedelta(minutes=minutes))

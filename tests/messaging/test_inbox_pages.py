@@ -300,6 +300,8 @@ def test_the_thread_shows_each_send_state(ann_client):
     states = {
         "q": {"send_state": SendState.QUEUED},
         "s": {"send_state": SendState.SENT, "status": 0},
+        "c": {"send_state": SendState.SENT, "checked_at": timezone.now()},
+        "n": {"send_state": SendState.SENT, "status": 3, "last_error": "counted it failed"},
         "d": {"send_state": SendState.SENT, "status": 2},
         "f": {"send_state": SendState.FAILED, "last_error": "TxtSync refused it: bad number"},
         "u": {"send_state": SendState.UNKNOWN, "last_error": "Outcome unknown: read timeout"},
@@ -317,7 +319,9 @@ def test_the_thread_shows_each_send_state(ann_client):
         return re.search(r'class="inbox-state inbox-state-(\w+)">([^<]+)<', entry).groups()
 
     assert state_after("q") == ("queued", "Queued")
-    assert state_after("s") == ("sent", "Sent")
+    assert state_after("s") == ("sent", "Accepted by TxtSync")
+    assert state_after("c") == ("sent", "Delivery not reported")
+    assert state_after("n") == ("failed", "Not delivered")
     assert state_after("d") == ("delivered", "Delivered")
     assert state_after("f") == ("failed", "Failed")
     assert "TxtSync refused it: bad number" in html
@@ -592,7 +596,7 @@ def test_a_send_state_change_alone_updates_the_open_thread(ann_client):
     assert poll(ann_client, cursor).status_code == 204  # the list has nothing new
     response = poll(ann_client, cursor, c=conversation.pk)
     assert response.status_code == 200
-    assert 'class="inbox-state inbox-state-sent">Sent<' in response.content.decode()
+    assert 'class="inbox-state inbox-state-sent">Accepted by TxtSync<' in response.content.decode()
 
 
 def test_a_bad_cursor_is_400(ann_client):

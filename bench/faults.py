@@ -34,6 +34,10 @@ The scenario:
    alternately) and started again.
 5. Wait until the campaign finished and every inbound SMS of the ledger is a message
    in txtcrm (or `--settle-timeout`).
+6. Wait until outcome reconciliation (messaging/reconcile.py) has read the counters of
+   every recipient left in doubt and judged every delivery nobody reported; the
+   sandbox's network fails `--failure-rate` of the SMS so that there are failures to
+   learn.
 
 Time is compressed as in bench/campaigns.py: TxtSync's 100 calls / 60 s becomes 100
 calls / `--window` s (default 6: 10x faster) for both the sandbox's limit and
@@ -110,6 +114,12 @@ def environment(port: int, args: argparse.Namespace) -> dict[str, str]:
         "SANDBOX_WEBHOOK_CLAIM_LEASE": "20",  # > the webhook timeout
         "SANDBOX_WEBHOOK_TIMEOUT": "5",
         "SANDBOX_WEBHOOK_RETRY_TICK": "2",
+        # Outcome reconciliation on the same compressed clock: a minute's quiet is
+        # `window` s, the 5-minute delivery window 5 x `window`.
+        "RECONCILE_SETTLE_SECONDS": f"{args.window:g}",
+        "RECONCILE_DELIVERY_SECONDS": f"{5 * args.window:g}",
+        "RECONCILE_EVERY_SECONDS": f"{args.window / 2:g}",
+        "SANDBOX_RANDOM_FAILURE_RATE": f"{args.failure_rate:g}",
     }
 
 
@@ -125,12 +135,19 @@ class FaultRun(prod_check.Scenario):
         self.launched_at = 0.0
         self.result: dict = {}
         self.settle_seconds = 0.0
+        self.unknown_before = 0  # recipients in doubt when the campaign finished
+        self.reconcile_seconds = 0.0
 
     # setup
 
     def people(self) -> str:
+        from sandbox import services as sandbox_services
+        from sandbox.models import Application
+
         campaign_bench.make_people(self.recipients, self.args.window)
-        return f"{self.recipients:,} contacts, tag {campaign_bench.TAG}"
+        bench = Application.objects.get(name="bench")
+        sandbox_services.set_access(bench, profile=self.args.profile)
+        return f"{self.recipients:,} contacts, tag {campaign_bench.TAG}, {self.args.profile}"
 
     def faults_on(self) -> str:
         answer = self.sandbox.post(
@@ -243,6 +260,34 @@ class FaultRun(prod_check.Scenario):
         self.settle_seconds = time.monotonic() - began
         return f"{len(self.inbound_lost())} not in txtcrm"
 
+    def reconcile(self) -> str:
+        """Wait until reconciliation has looked at every send in doubt and judged every
+        delivery nobody reported (or `--settle-timeout`); campaign recipients follow."""
+        from campaigns import sending
+        from campaigns.models import Recipient, RecipientState
+
+        self.unknown_before = Recipient.objects.filter(state=RecipientState.UNKNOWN).count()
+        began = time.monotonic()
+        deadline = began + self.args.settle_timeout
+        while self.open_outcomes() and time.monotonic() < deadline:
+            time.sleep(1)
+        sending.follow_settled_messages()  # what the campaigns tick does every 15 s
+        self.reconcile_seconds = time.monotonic() - began
+        return f"{self.open_outcomes()} outcomes never looked at"
+
+    def open_outcomes(self) -> int:
+        from django.db.models import Q
+
+        from messaging.models import Direction as MessageDirection
+        from messaging.models import Message, SendState
+
+        outbound = Message.objects.filter(direction=MessageDirection.OUTBOUND)
+        unseen = Q(send_state=SendState.UNKNOWN, checked_at__isnull=True)
+        unjudged = Q(send_state=SendState.SENT, checked_at__isnull=True) & (
+            Q(status__isnull=True) | Q(status__in=(0, 1))
+        )
+        return outbound.filter(unseen | unjudged).count()
+
     def inbound_lost(self) -> set[int]:
         from messaging.models import Direction as MessageDirection
         from messaging.models import Message
@@ -277,6 +322,9 @@ def judge(run: FaultRun, total: float) -> tuple[list, bool]:
     wrong_text = sum(1 for n, t in sent if got[n] and texts[n] != t)
     unknown = [n for n, s, _ in recipients if s == RecipientState.UNKNOWN]
     unknown_sent = sum(1 for n in unknown if got[n])
+    settled = _settled_by_counters(campaign, got)
+    learnt = _failures_learnt(campaign)
+    texters = _calls_per_new_texter(run)
     swept = campaign.recipients.filter(
         state=RecipientState.UNKNOWN, call__outcome__startswith=SWEPT
     ).count()
@@ -318,6 +366,14 @@ def judge(run: FaultRun, total: float) -> tuple[list, bool]:
         ("  unknown outcome, flagged", f"{len(unknown):,}",
          f"really sent (ledger): {unknown_sent}, not sent: {len(unknown) - unknown_sent}; "
          f"{swept} swept after a kill, {len(unknown) - swept} from the client's errors"),
+        ("  unknown when the campaign finished", f"{run.unknown_before:,}",
+         "before outcome reconciliation"),
+        ("  unknown after reconciliation", f"{len(unknown):,}",
+         f"{len(unknown) / max(1, len(recipients)):.2%} of recipients; target <= 1%"),
+        ("  settled by the counters: sent / not sent", f"{settled['sent']} / {settled['not']}",
+         f"wrong by the ledger: {settled['wrong']} (target 0)"),
+        ("  delivery failures learnt / in the ledger", f"{learnt['learnt']} / {learnt['ledger']}",
+         f"flagged but delivered: {learnt['wrong']} (target 0)"),
         ("  failed / skipped", f"{by_state['failed']} / {by_state['skipped']}", ""),
         ("  left pending or sending", f"{left}", "target 0"),
         ("duplicates sent (numbers with >1 SMS)", f"{duplicates}", "target 0"),
@@ -339,6 +395,9 @@ def judge(run: FaultRun, total: float) -> tuple[list, bool]:
         ("  of which on SendSMS", f"{sum(on_sends.values()):,}",
          ", ".join(f"{kind}: {n}" for kind, n in sorted(on_sends.items()))),
         ("real 429s (over the sandbox's limit)", f"{real_429}", ""),
+        ("contact calls per new texter", f"{texters['per_texter']:.2f}",
+         f"{texters['calls']} push calls for {texters['texters']} new texters; target <= 1"),
+        ("reconciliation reads (SearchContact)", f"{texters['reads']}", ""),
         ("worker kills", f"{len(run.kills)}", "; ".join(
             f"{k.name} at {k.at:.0f} s ({k.campaign_sms:,} SMS), back in {k.restarted_in:.0f} s"
             for k in run.kills)),
@@ -360,8 +419,60 @@ def judge(run: FaultRun, total: float) -> tuple[list, bool]:
         and not wrong_text
         and not nothing_unflagged
         and not lost
+        and len(unknown) <= len(recipients) / 100
+        and not settled["wrong"]
+        and not learnt["wrong"]
+        and learnt["learnt"] == learnt["ledger"]
+        and texters["per_texter"] <= 1
     )
     return rows, ok
+
+
+def _settled_by_counters(campaign, got: Counter) -> dict[str, int]:
+    """Recipients reconciliation settled, and how many of those the ledger contradicts."""
+    from campaigns.models import RecipientState
+
+    sent = campaign.recipients.filter(
+        state=RecipientState.SENT, message__last_error__contains="counters hold it"
+    ).values_list("number", flat=True)
+    not_sent = campaign.recipients.filter(
+        state=RecipientState.FAILED, reason__startswith="Not sent"
+    ).values_list("number", flat=True)
+    wrong = sum(1 for n in sent if got[n] != 1) + sum(1 for n in not_sent if got[n])
+    return {"sent": len(sent), "not": len(not_sent), "wrong": wrong}
+
+
+def _failures_learnt(campaign) -> dict[str, int]:
+    """Campaign SMS the sandbox's network failed, against those txtcrm knows failed."""
+    from sandbox.models import SMS, Direction, Status
+
+    numbers = set(campaign.recipients.values_list("number", flat=True))
+    failed = set(
+        SMS.objects.filter(direction=Direction.OUTBOUND, status=Status.FAILED)
+        .filter(to_number__in=numbers)
+        .values_list("to_number", flat=True)
+    )
+    flagged = set(campaign.recipients.filter(message__status=3).values_list("number", flat=True))
+    return {"ledger": len(failed), "learnt": len(flagged & failed), "wrong": len(flagged - failed)}
+
+
+def _calls_per_new_texter(run: "FaultRun") -> dict:
+    """Contact push calls against the contacts created by inbound SMS from new numbers."""
+    from contacts.models import Contact
+    from sandbox.models import ApiCall, Application
+
+    prefix = NEW_NUMBERS.split("{")[0]
+    texters = Contact.objects.filter(mobile_number__startswith=prefix).count()
+    calls = ApiCall.objects.filter(application=Application.objects.get(client_key=run.client_key))
+    push = ("AddContact", "UpdateContact", "UpdateContactByExternalReference",
+            "GetContactByExternalReference")  # fmt: skip
+    pushes = calls.filter(operation__in=push).count()
+    return {
+        "texters": texters,
+        "calls": pushes,
+        "per_texter": pushes / max(1, texters),
+        "reads": calls.filter(operation="SearchContact").count(),
+    }
 
 
 def table(rows: list) -> str:
@@ -383,6 +494,13 @@ def main() -> int:
         "--inbound-seconds", type=float, default=150, help="spread the inbound SMS over this"
     )
     parser.add_argument("--settle-timeout", type=float, default=600)
+    parser.add_argument(
+        "--profile", choices=("rich", "published"), default="rich",
+        help="the sandbox's answers: its own, or only what the published contract promises",
+    )  # fmt: skip
+    parser.add_argument(
+        "--failure-rate", type=float, default=0.02, help="SMS the sandbox's network fails"
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
@@ -411,6 +529,7 @@ def main() -> int:
               f"{args.kills} kills", flush=True)  # fmt: skip
         report.run("campaign finished", run.run)
         report.run("inbound notifications settled", run.settle)
+        report.run("outcomes reconciled", run.reconcile)
         load_after = os.getloadavg()
         rows, ok = judge(run, time.monotonic() - began)
         print()

@@ -355,7 +355,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULER = "txtcrm.beat:LockedScheduler"
 CELERY_BEAT_SCHEDULE: dict = {
     "messaging-sweep": {"task": "messaging.sweep", "schedule": 15.0},
-    "messaging-reconcile": {"task": "messaging.reconcile", "schedule": 30.0},
+    "messaging-reconcile": {
+        "task": "messaging.reconcile",
+        "schedule": env_float("RECONCILE_EVERY_SECONDS", 30),
+    },
     "contacts-push": {"task": "contacts.push", "schedule": 10.0},
     "contacts-refresh": {"task": "contacts.refresh", "schedule": 60.0},
     "campaigns-tick": {"task": "campaigns.tick", "schedule": 15.0},

@@ -1,7 +1,7 @@
 """The TxtSync API client: one method per contract operation, over one requests.Session.
 
 Plain Python (requests, no Django), so any part of txtcrm, a worker or a script can
-use it. The contract is ../shared/reference/connector-api.md; this client relies on
+use it. The contract is docs/txtsync-contract.md; this client relies on
 nothing it does not promise: any 2xx is success, unknown fields are ignored, missing
 optional fields are None (see `txtsync.records`).
 

@@ -20,7 +20,10 @@ T = TypeVar("T")
 
 class DatabaseStore:
     """A locked row per connection: SELECT ... FOR UPDATE on PostgreSQL; on SQLite the
-    immediate transaction takes the write lock at BEGIN."""
+    immediate transaction takes the write lock at BEGIN.
+
+    Its clock is this host's: every process sharing it must run on hosts whose clocks
+    agree (one host, or NTP); several hosts should share the Redis store instead."""
 
     def clock(self) -> float:
         return time.time()
@@ -44,7 +47,10 @@ class RedisStore:
         self.prefix = prefix
 
     def clock(self) -> float:
-        return time.time()
+        """Redis's own clock (TIME): workers on several hosts book slots and record
+        responses on one time line, whatever their own clocks say."""
+        seconds, microseconds = self.redis.time()
+        return seconds + microseconds / 1_000_000
 
     def transact(self, key: str, change: Callable[[State], T]) -> T:
         name = self.prefix + key

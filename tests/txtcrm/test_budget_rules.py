@@ -48,6 +48,14 @@ def make_budget(request, db):
         redis.Redis.from_url(REDIS_TEST_URL).delete(f"{prefix}key-1")
 
 
+def test_the_redis_store_reads_redis_s_clock_not_this_host_s():
+    """Workers on hosts whose clocks disagree must book on one time line."""
+    store = RedisStore(REDIS_TEST_URL)
+    store.redis.time = lambda: (1_700_000_000, 250_000)  # what Redis answers to TIME
+
+    assert store.clock() == 1_700_000_000.25
+
+
 def test_slots_are_spaced_evenly(make_budget):
     budget, clock = make_budget(), make_budget.clock
     start = clock.now

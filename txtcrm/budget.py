@@ -7,10 +7,10 @@ default (see budget_stores.py), and changed only inside a store transaction.
 
 Pacing is even, not bursty: calls are given *slots* at least
 `interval = seconds / (calls x (1 - margin))` apart (a GCRA with no burst), so
-no window of any alignment on the server sees more than the budget, whatever
-its window semantics. A caller reserves the next free slot and sleeps until
-it; a slot too far ahead is refused with the wait, and the caller either
-sleeps a little and asks again or, for a long wait, reschedules its work.
+no window of any alignment sees more than the budget *of slots*. A caller
+reserves the next free slot and sleeps until it; a slot too far ahead is
+refused with the wait, and the caller either sleeps a little and asks again
+or, for a long wait, reschedules its work.
 
 Priorities (highest first): interactive, campaign, sync push, refresh. The
 rule: a class may only book a slot up to its *lead* ahead of now (interactive:
@@ -20,10 +20,12 @@ waiting. A refused caller registers as a waiter of its class (with an
 expiry, so a dead worker's registration lapses), which is what holds lower
 classes back and what the metrics call queue depth.
 
-Pacing alone is not enough: TxtSync counts a call when the request reaches it,
+Slots alone are not enough: TxtSync counts a call when the request reaches it,
 which may be any moment between our slot and the response. A request that
-leaves late (a busy machine, a slow store, a queue at the server) lands in a
-later window than its slot. So every call stays in the window's count from its
+arrives late (a busy machine, a slow store, a queue at the server) lands in a
+later window than its slot; the margin covers only margin / (1 - margin) of a
+window of lateness (0.1 s at 20 calls / 2 s with 5%: 429s in
+test_budget_processes, docs/budget.md). So every call stays in the window's count from its
 slot until one window after its response (`release`); until then it is "in
 flight" and counts as possibly anywhere later. A slot is given only while fewer
 than `calls` calls could still be counted in the window that ends at it, which

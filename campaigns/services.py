@@ -39,6 +39,7 @@ from campaigns.models import (
 from campaigns.planning import Plan, RenderedMessage, duration, plan_sends
 from campaigns.quiet_hours import release_waves
 from contacts.models import Contact, SyncState, Tag
+from messaging import reconcile
 from messaging.merge import render, unknown_fields
 from txtcrm.budget import Policy
 from txtsync import pricing, segments
@@ -266,6 +267,7 @@ def launch(campaign: Campaign, now: datetime | None = None) -> Campaign:
     pairs = zip(calls, plan.calls, strict=True)
     call_of = {key: stored for stored, planned in pairs for key in planned.keys}
     Recipient.objects.bulk_create(_recipients(campaign, audience, texts, call_of), batch_size=2000)
+    reconcile.remember_baselines([contact.pk for contact, _, _ in texts if contact])
     campaign.status = CampaignStatus.SCHEDULED if start > now else CampaignStatus.RUNNING
     campaign.launched_at, campaign.planned_calls = now, len(calls)
     campaign.save()

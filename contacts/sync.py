@@ -366,6 +366,9 @@ def _refresh_stale(now: datetime, limit: int, patience: float, report: PullRepor
             )
         except gateway.BudgetWait:
             break
+        except TxtSyncError as error:  # a refresh is spare work: the next run tries again
+            log.info("Refresh stopped: %s", error)
+            break
         if found is None:  # not there (any more): checked, so it does not hold up the rest
             Contact.objects.filter(pk=contact.pk).update(last_pulled_at=now)
             continue

@@ -48,6 +48,7 @@ NOT_DELIVERED = 3  # the status a failed delivery has (messaging.inbound.FINAL_S
 FINAL_STATUSES = {2, 3, 5}
 BULK_READ_FROM = 25  # this many contacts due: one SearchContact of all, not one each
 MAX_CONTACTS_PER_RUN = 2000
+BASELINE_CHUNK = 2000  # contact ids per query (SQLite limits the parameters)
 RECHECK = timedelta(hours=1)  # a send left in doubt is looked at again this much later
 IN_FLIGHT = (SendState.QUEUED, SendState.SENDING)
 COUNTED = (SendState.SENT, "")  # "": seen by webhook (sent elsewhere)
@@ -94,6 +95,47 @@ def run(now: datetime | None = None, patience: float = 5) -> Report:
     return report
 
 
+def remember_baselines(contact_ids: list[int]) -> int:
+    """Keep each contact's baseline from its last pull before anything is sent to it: a
+    pull taken while sends are on their way (the daily full pull during a campaign)
+    would not do. Called when a reply is queued and when a campaign is launched, so
+    it costs no call. Returns how many were kept."""
+    return sum(
+        _remember_baselines(contact_ids[start : start + BASELINE_CHUNK])
+        for start in range(0, len(contact_ids), BASELINE_CHUNK)
+    )
+
+
+def _remember_baselines(contact_ids: list[int]) -> int:
+    have = CounterBaseline.objects.filter(contact_id__in=contact_ids).values("contact_id")
+    candidates = Contact.objects.filter(
+        pk__in=contact_ids, last_pulled_at__isnull=False, txtsync_id__isnull=False
+    ).exclude(pk__in=have)
+    never_sent = candidates.exclude(
+        pk__in=Message.objects.filter(direction=Direction.OUTBOUND).values("contact_id")
+    )
+    pulled = never_sent.values_list(
+        "pk", "total_outbound_sms", "total_failed_sms", "last_pulled_at"
+    )
+    kept = CounterBaseline.objects.bulk_create(
+        [
+            CounterBaseline(contact_id=pk, outbound_offset=out, failed_offset=failed, read_at=at)
+            for pk, out, failed, at in pulled
+        ],
+        ignore_conflicts=True,
+    )
+    others = list(candidates.exclude(pk__in=never_sent.values("pk")))
+    for contact in others:
+        baseline = _baseline(contact)
+        if baseline is not None:
+            CounterBaseline.objects.get_or_create(
+                contact=contact,
+                defaults={"outbound_offset": baseline[0], "failed_offset": baseline[1],
+                          "read_at": contact.last_pulled_at},
+            )  # fmt: skip
+    return len(kept) + len(others)
+
+
 def _outbound_trigger_subscribed() -> bool:
     return WebhookEndpoint.objects.filter(
         connection=gateway.connection_key(), outbound_hook_id__gt=""
@@ -110,10 +152,10 @@ def _due_contacts(now: datetime) -> list[Contact]:
     doubtful = Message.objects.filter(direction=Direction.OUTBOUND).filter(
         Q(send_state=SendState.UNKNOWN)
         & (Q(checked_at__isnull=True) | Q(checked_at__lt=now - RECHECK))
-        | Q(
-            send_state=SendState.SENT,
-            checked_at__isnull=True,
-            sent_at__lte=now - delivery_window(),
+        | Q(send_state=SendState.SENT, checked_at__isnull=True)
+        & (
+            Q(sent_at__lte=now - delivery_window())
+            | Q(sent_at__isnull=True, created_at__lte=now - delivery_window())
         )
         & (Q(status__isnull=True) | ~Q(status__in=FINAL_STATUSES))
     )

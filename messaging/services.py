@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from contacts import services as contacts
 from contacts.models import Contact
-from messaging import signals
+from messaging import reconcile, signals
 from messaging.models import Conversation, Direction, Message, SendState
 from txtcrm import txtsync_gateway as gateway
 from txtsync import (
@@ -67,6 +67,7 @@ def queue_outbound(to_number: str, body: str, author=None, sender: str | None = 
     from messaging.tasks import send_message  # tasks import this module
 
     conversation = conversation_with(to_number)
+    reconcile.remember_baselines([conversation.contact_id])
     now = timezone.now()
     message = Message.objects.create(
         direction=Direction.OUTBOUND,

@@ -404,6 +404,17 @@ def test_a_failed_full_pull_is_retried_later_with_backoff_until_it_succeeds(fake
     assert len(fake.requests) == 3
 
 
+def test_a_contact_refresh_that_fails_stops_the_run_quietly(fake):
+    Contact.objects.create(mobile_number=ANN, txtsync_id=5, external_reference="crm-1",
+                           sync_state=SyncState.CLEAN, pushed_version=1)  # fmt: skip
+    SyncCheckpoint.objects.create(name="full_pull", at=timezone.now())  # not due
+    fake.behaviour = answer(500, {"Message": "boom"})
+
+    report = sync.refresh()  # no exception: the next run tries again
+
+    assert (report.updated, len(fake.requests)) == (0, 1)
+
+
 # --- Tolerance ------------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns import sending as campaign_sending
+from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignStatus, Recipient, RecipientState
 from contacts import services as contacts
 from contacts import sync
@@ -193,3 +194,26 @@ def test_a_campaign_recipient_in_doubt_follows_its_settled_message(wired):
 
     recipient.refresh_from_db()
     assert (recipient.state, recipient.reason) == (RecipientState.SENT, "")
+
+
+def test_a_pull_while_a_send_is_in_doubt_does_not_spoil_the_baseline(wired):
+    pushed_and_pulled(ANN)
+    message = sent_in_doubt(ANN, "Your table is ready", really_sent=True)
+    let_the_network_run()
+    sync.pull_all()  # the daily full pull, while the send is in doubt
+
+    reconciled()
+
+    message.refresh_from_db()
+    assert message.send_state == SendState.SENT
+
+
+def test_a_campaign_keeps_its_recipients_baselines_at_launch(wired):
+    people = pushed_and_pulled(ANN, BEN)
+    sale = Campaign.objects.create(name="Sale", sender="Acme", template="Sale today",
+                                   audience={"numbers": [ANN, BEN]})  # fmt: skip
+
+    campaign_services.launch(sale)
+
+    kept = CounterBaseline.objects.filter(contact__in=people)
+    assert sorted(kept.values_list("outbound_offset", flat=True)) == [0, 0]

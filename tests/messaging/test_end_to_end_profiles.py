@@ -20,21 +20,14 @@ from sandbox import messaging as sandbox_network
 from sandbox import webhooks as sandbox_webhooks
 from sandbox.models import SMS, WebhookSubscription
 from sandbox.models import Contact as RemoteContact
-from tests.messaging.test_send import use_txtsync
 
 ANN, BEN = "+447911123456", "+447912345678"
 
 
 @pytest.fixture
-def wired(any_sandbox, settings, live_server):
+def wired(any_sandbox, wire):
     """txtcrm on the sandbox in one profile, with its webhooks subscribed."""
-    use_txtsync(settings, any_sandbox.base_url, any_sandbox.client_key, any_sandbox.client_secret)
-    settings.TXTSYNC_API_KEY = any_sandbox.api_key
-    settings.TXTSYNC_READ_TIMEOUT = 10
-    settings.TXTSYNC_BUDGET = "2000/60"  # room for a test's calls, unpaced
-    settings.PUBLIC_BASE_URL = live_server.url
-    webhook_setup.subscribe()
-    return any_sandbox
+    return wire(any_sandbox)
 
 
 def text_in(connection, message, sender=ANN):

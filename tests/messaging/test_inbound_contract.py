@@ -151,15 +151,7 @@ def test_text_a_database_refuses_is_cleaned_not_refused(client, token):
 # --- One event can never hold back another --------------------------------------------------
 
 
-def test_a_failing_event_of_a_new_contact_does_not_poison_the_next_one(client, token, monkeypatch):
-    keywords = inbound._keywords
-
-    def failing_on_boom(contact, body):
-        if body == "boom":
-            raise ValueError("cannot apply this one")
-        keywords(contact, body)
-
-    monkeypatch.setattr(inbound, "_keywords", failing_on_boom)
+def test_a_failing_event_of_a_new_contact_does_not_poison_the_next_one(client, token, boom_fails):
     for sms_id, text in ((1, "boom"), (2, "fine")):  # the same new contact, 4242
         post(client, token, "inbound", published(sms_id, text), apply=False)
 

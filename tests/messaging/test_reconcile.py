@@ -16,32 +16,21 @@ from messaging import reconcile, services, webhook_setup
 from messaging.models import CounterBaseline, Message, SendState
 from sandbox import messaging as sandbox_network
 from sandbox.models import SMS, ApiCall
-from tests.messaging.test_send import use_txtsync
 
 ANN, BEN = "+447911123456", "+447912345678"
 DEAD = "+447911120000"  # the sandbox's network fails numbers ending in 0000
 LATER = timedelta(minutes=10)  # past the settle delay and the delivery window
 
 
-def wire(connection, settings, live_server):
-    use_txtsync(settings, connection.base_url, connection.client_key, connection.client_secret)
-    settings.TXTSYNC_API_KEY = connection.api_key
-    settings.TXTSYNC_READ_TIMEOUT = 10
-    settings.TXTSYNC_BUDGET = "2000/60"  # room for a test's calls, unpaced
-    settings.PUBLIC_BASE_URL = live_server.url
-    webhook_setup.subscribe()
-    return connection
+@pytest.fixture
+def wired(sandbox, wire):
+    return wire(sandbox)
 
 
 @pytest.fixture
-def wired(sandbox, settings, live_server):
-    return wire(sandbox, settings, live_server)
-
-
-@pytest.fixture
-def wired_any(any_sandbox, settings, live_server):
+def wired_any(any_sandbox, wire):
     """In each profile: the counters are all that is read, and both profiles give them."""
-    return wire(any_sandbox, settings, live_server)
+    return wire(any_sandbox)
 
 
 def pushed_and_pulled(*numbers):

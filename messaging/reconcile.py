@@ -49,7 +49,10 @@ FINAL_STATUSES = {2, 3, 5}
 BULK_READ_FROM = 25  # this many contacts due: one SearchContact of all, not one each
 MAX_CONTACTS_PER_RUN = 2000
 BASELINE_CHUNK = 2000  # contact ids per query (SQLite limits the parameters)
-RECHECK = timedelta(hours=1)  # a send left in doubt is looked at again this much later
+RECHECK = timedelta(hours=1)
+# Seconds a read waits for a budget slot (a few paced slots): reading is spare work, and
+# the worker that runs it also sends campaigns, so it never sits waiting for a busy budget.
+READ_PATIENCE = 0.5  # a send left in doubt is looked at again this much later
 IN_FLIGHT = (SendState.QUEUED, SendState.SENDING)
 COUNTED = (SendState.SENT, "")  # "": seen by webhook (sent elsewhere)
 
@@ -71,21 +74,15 @@ class Report:
     left: list[str] = field(default_factory=list)  # why some stay as they are
 
 
-def run(now: datetime | None = None, patience: float = 5) -> Report:
+def run(now: datetime | None = None, patience: float = READ_PATIENCE) -> Report:
     """Read the counters of the contacts due, and settle what they make certain."""
     now = now or timezone.now()
     report = Report()
     if not _outbound_trigger_subscribed():
         return report
     due = _due_contacts(now)
-    if not due:
-        return report
-    try:
-        remote = _read(due, patience)
-    except (gateway.BudgetWait, TxtSyncError) as error:
-        log.info("Reconciliation waits: %s", error)
-        return report
-    for contact in due:
+    read, remote = _read(due, patience)
+    for contact in read:
         found = remote.get(contact.txtsync_id)
         if found is None:
             _leave(contact, "TxtSync has no contact with this number to count by", now, report)
@@ -170,22 +167,30 @@ def _due_contacts(now: datetime) -> list[Contact]:
     )
 
 
-def _read(contacts: list[Contact], patience: float) -> dict[int, RemoteContact]:
-    """Each contact's TxtSync record by ContactID: one call per contact, or one for all."""
-    if len(contacts) >= BULK_READ_FROM:
-        everyone = gateway.call(
-            gateway.Priority.REFRESH, lambda api: api.search_contacts(""), patience
-        )
-        return {item.contact_id: item for item in everyone}
+def _read(
+    contacts: list[Contact], patience: float
+) -> tuple[list[Contact], dict[int, RemoteContact]]:
+    """The contacts read and their TxtSync records by ContactID: one call per contact, or
+    one for all. Stops at the first wait or failure, keeping what it read: reading is
+    spare work, and the next run goes on."""
     found: dict[int, RemoteContact] = {}
-    for contact in contacts:
-        matches = gateway.call(
-            gateway.Priority.REFRESH,
-            lambda api, number=contact.mobile_number: api.search_contacts(search_number=number),
-            patience,
-        )
+    read: list[Contact] = []
+    bulk = len(contacts) >= BULK_READ_FROM
+    for batch in [contacts] if bulk else [[contact] for contact in contacts]:
+        try:
+            matches = gateway.call(gateway.Priority.REFRESH, _search(batch, bulk), patience)
+        except (gateway.BudgetWait, TxtSyncError) as error:
+            log.info("Reconciliation waits: %s", error)
+            break
         found |= {item.contact_id: item for item in matches}
-    return found
+        read += batch
+    return read, found
+
+
+def _search(batch: list[Contact], bulk: bool):
+    if bulk:
+        return lambda api: api.search_contacts("")
+    return lambda api: api.search_contacts(search_number=batch[0].mobile_number)
 
 
 def _settle_contact(contact: Contact, remote: RemoteContact, now: datetime, report) -> None:

@@ -49,10 +49,10 @@ FINAL_STATUSES = {2, 3, 5}
 BULK_READ_FROM = 25  # this many contacts due: one SearchContact of all, not one each
 MAX_CONTACTS_PER_RUN = 2000
 BASELINE_CHUNK = 2000  # contact ids per query (SQLite limits the parameters)
-RECHECK = timedelta(hours=1)
+RECHECK = timedelta(hours=1)  # a send left in doubt is looked at again this much later
 # Seconds a read waits for a budget slot (a few paced slots): reading is spare work, and
 # the worker that runs it also sends campaigns, so it never sits waiting for a busy budget.
-READ_PATIENCE = 0.5  # a send left in doubt is looked at again this much later
+READ_PATIENCE = 2.0
 IN_FLIGHT = (SendState.QUEUED, SendState.SENDING)
 COUNTED = (SendState.SENT, "")  # "": seen by webhook (sent elsewhere)
 

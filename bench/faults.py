@@ -57,6 +57,7 @@ import argparse
 import os
 import random
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -504,6 +505,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
+    # A SIGTERM (timeout, kill) unwinds through `finally`, which stops the processes it
+    # started: left running, they would serve the next run's queues with old code.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print(f"== fault-injection run: {DATABASE_URL}, {REDIS_URL}; logs in {VAR / 'logs'}")
     shutil.rmtree(VAR, ignore_errors=True)
     VAR.mkdir(parents=True)

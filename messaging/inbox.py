@@ -38,7 +38,7 @@ from messaging.forms import (
     SnoozeForm,
     parse_cursor,
 )
-from messaging.models import Conversation, ConversationStatus, Message, SendState
+from messaging.models import Conversation, ConversationStatus, Delivery, Message
 
 LIST_SIZE = 50
 # A change committed just after a poll read the clock but stamped before it would be
@@ -161,51 +161,38 @@ class ThreadItem:
 
 
 def _send_state(message: Message) -> tuple[str, str, str]:
-    """(css modifier, label, explanation) of an outbound message."""
-    state, error = message.send_state, message.last_error
-    if message.status == 2:
-        return "delivered", pgettext("message", "Delivered"), ""
-    if state == SendState.QUEUED:
-        return "queued", pgettext("message", "Queued"), error  # e.g. waiting for the call budget
-    if state == SendState.SENDING:
-        return "sending", pgettext("message", "Sending…"), ""
-    if state == SendState.FAILED:
-        return "failed", pgettext("message", "Failed"), error or _("TxtSync did not accept it.")
-    if state == SendState.UNKNOWN:
-        return (
-            "unknown",
-            _("Outcome unknown"),
-            _(
+    """(css modifier, label, explanation) of an outbound message (Message.delivery)."""
+    error = message.last_error
+    match message.delivery:
+        case Delivery.DELIVERED:
+            return "delivered", pgettext("message", "Delivered"), ""
+        case Delivery.QUEUED:
+            return "queued", pgettext("message", "Queued"), error  # e.g. the call budget
+        case Delivery.SENDING:
+            return "sending", pgettext("message", "Sending…"), ""
+        case Delivery.FAILED:
+            return (
+                "failed",
+                pgettext("message", "Failed"),
+                error or _("TxtSync did not accept it."),
+            )
+        case Delivery.UNKNOWN:
+            why = _(
                 "It may or may not have reached TxtSync, so it will not be resent "
                 "automatically; check with the contact before sending it again."
             )
-            + (f" ({error})" if error else ""),
-        )
-    if message.status == 3:
-        if message.error_code is None:
+            return "unknown", _("Outcome unknown"), why + (f" ({error})" if error else "")
+        case Delivery.NOT_DELIVERED:
+            if message.error_code is not None:
+                error = _("TxtSync error code %(code)s") % {"code": message.error_code}
             return "failed", pgettext("message", "Not delivered"), error
-        return (
-            "failed",
-            pgettext("message", "Not delivered"),
-            _("TxtSync error code %(code)s") % {"code": message.error_code},
-        )
-    if state == SendState.SENT and message.checked_at:
-        return (
-            "sent",
-            _("Delivery not reported"),
-            _("TxtSync took it and counted no failure; it reports no delivery of its own."),
-        )
-    if state == SendState.SENT:
-        return (
-            "sent",
-            _("Accepted by TxtSync"),
-            _("A failed delivery shows here within minutes, from TxtSync's counters."),
-        )
-    return (
-        "sent",
-        _("Sent from elsewhere"),
-        _("Sent outside txtcrm (e.g. TxtSync's portal)."),
-    )
+        case Delivery.NOT_REPORTED:
+            why = _("TxtSync took it and counted no failure; it reports no delivery of its own.")
+            return "sent", _("Delivery not reported"), why
+        case Delivery.ACCEPTED:
+            why = _("A failed delivery shows here within minutes, from TxtSync's counters.")
+            return "sent", _("Accepted by TxtSync"), why
+    return "sent", _("Sent from elsewhere"), _("Sent outside txtcrm (e.g. TxtSync's portal).")
 
 
 def _thread_items(conversation: Conversation) -> list[ThreadItem]:

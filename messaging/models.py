@@ -30,6 +30,24 @@ class SendState(models.TextChoices):
     UNKNOWN = "unknown", _("outcome unknown")  # may have reached TxtSync: never resent blindly
 
 
+class Delivery(models.TextChoices):
+    """Where an outbound SMS stands, as the thread and the API name it: txtcrm's send
+    state, then what TxtSync said or its counters showed (messaging/reconcile.py)."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    FAILED = "failed"  # refused, never reached TxtSync, or shown not sent
+    UNKNOWN = "unknown"  # may have been sent: never resent automatically
+    ACCEPTED = "accepted"  # TxtSync answered 2xx
+    DELIVERED = "delivered"
+    NOT_DELIVERED = "not_delivered"
+    NOT_REPORTED = "delivery_not_reported"  # the delivery window passed with no failure
+    SENT_ELSEWHERE = "sent_elsewhere"  # seen by webhook: sent outside txtcrm
+
+
+DELIVERED, NOT_DELIVERED = 2, 3  # TxtSync Status numbers (the sandbox's documented table)
+
+
 class ConversationStatus(models.TextChoices):
     OPEN = "open", pgettext_lazy("conversation", "open")
     CLOSED = "closed", pgettext_lazy("conversation", "closed")
@@ -129,6 +147,22 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"Message {self.pk} to {self.to_number} ({self.send_state or 'seen'})"
+
+    @property
+    def delivery(self) -> Delivery | None:
+        """None for an inbound SMS."""
+        if self.direction == Direction.INBOUND:
+            return None
+        if self.status == DELIVERED:
+            return Delivery.DELIVERED
+        if self.send_state in (SendState.QUEUED, SendState.SENDING, SendState.FAILED,
+                               SendState.UNKNOWN):  # fmt: skip
+            return Delivery(self.send_state)
+        if self.status == NOT_DELIVERED:
+            return Delivery.NOT_DELIVERED
+        if self.send_state == SendState.SENT:
+            return Delivery.NOT_REPORTED if self.checked_at else Delivery.ACCEPTED
+        return Delivery.SENT_ELSEWHERE
 
 
 class Note(models.Model):

@@ -38,13 +38,19 @@ from django.utils import timezone
 from contacts.models import Contact
 from contacts.sync import PullReport, apply_remote
 from messaging import signals
-from messaging.models import CounterBaseline, Direction, Message, SendState, WebhookEndpoint
+from messaging.models import (
+    NOT_DELIVERED,
+    CounterBaseline,
+    Direction,
+    Message,
+    SendState,
+    WebhookEndpoint,
+)
 from txtcrm import txtsync_gateway as gateway
 from txtsync import Contact as RemoteContact
 from txtsync import TxtSyncError
 
 log = logging.getLogger(__name__)
-NOT_DELIVERED = 3  # the status a failed delivery has (messaging.inbound.FINAL_STATUSES)
 FINAL_STATUSES = {2, 3, 5}
 BULK_READ_FROM = 25  # this many contacts due: one SearchContact of all, not one each
 MAX_CONTACTS_PER_RUN = 2000

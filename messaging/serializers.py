@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from contacts.serializers import StrictSerializerMixin
 from messaging import conversations
-from messaging.models import Conversation, Direction, Message
+from messaging.models import Conversation, Delivery, Direction, Message
 
 
 class PersonSerializer(serializers.Serializer):
@@ -79,6 +79,12 @@ class MessageSerializer(serializers.ModelSerializer):
 
     direction = DirectionField(read_only=True)
     author = PersonSerializer(read_only=True, allow_null=True)
+    delivery = serializers.ChoiceField(
+        choices=Delivery.choices, read_only=True, allow_null=True,
+        help_text="Where an outbound SMS stands (null for inbound): accepted (TxtSync "
+        "answered 2xx), delivered, not_delivered, delivery_not_reported (no failure "
+        "counted in the delivery window), failed, unknown, queued, sending, sent_elsewhere.",
+    )  # fmt: skip
 
     class Meta:
         model = Message
@@ -95,6 +101,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "sent_at",
             "delivered_at",
             "send_state",
+            "delivery",
             "last_error",
             "status",
             "error_code",

@@ -396,6 +396,7 @@ def test_retrieve_one_message_with_txtsyncs_view_of_it(api, inbox, agent_ann):
     body = response.json()
     assert body["direction"] == "outbound"
     assert body["send_state"] == "sent"
+    assert body["delivery"] == "delivered"
     assert body["sms_id"] == 4242
     assert body["segments"] == 1
     assert body["status"] == 2
@@ -468,3 +469,24 @@ def test_the_browsable_api_renders_for_a_signed_in_agent(client, agent_ann, inbo
         response = client.get(path, HTTP_ACCEPT="text/html")
         assert response.status_code in (200, 405), path
         assert "text/html" in response["Content-Type"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "delivery"),
+    [
+        ({"send_state": SendState.SENT}, "accepted"),
+        ({"send_state": SendState.SENT, "checked_at": timezone.now()}, "delivery_not_reported"),
+        ({"send_state": SendState.SENT, "status": 3}, "not_delivered"),
+        ({"send_state": SendState.UNKNOWN}, "unknown"),
+        ({"send_state": ""}, "sent_elsewhere"),
+        ({"direction": Direction.INBOUND}, None),
+    ],
+)
+def test_each_message_says_honestly_where_it_stands(api, inbox, fields, delivery):
+    ann = inbox[0]
+    message = Message.objects.create(
+        **{"direction": Direction.OUTBOUND, **fields}, conversation=ann, contact=ann.contact,
+        from_number="Acme", to_number=ANN, body="Ready", message_date=timezone.now(),
+    )  # fmt: skip
+
+    assert api.get(f"/api/messages/{message.pk}/").json()["delivery"] == delivery

@@ -103,6 +103,7 @@ for _pattern in (
 row("settings/", *STAFF_PAGE)
 row("settings/txtsync/", *STAFF_PAGE)
 row("settings/txtsync/metrics.json", *STAFF_PAGE)
+row("settings/txtsync/webhook-events/retry", *STAFF_PAGE, method="POST")
 # Users and invitations (accounts/): admins. The actions are POST-only.
 row("settings/users/", *STAFF_PAGE)
 row("settings/users/invite/", *STAFF_PAGE)
@@ -154,6 +155,7 @@ for _pattern, _method in (
     ("sandbox/_simulate/outbound", "POST"),
     ("sandbox/_simulate/click", "POST"),
     ("sandbox/_simulate/faults", "POST"),
+    ("sandbox/_simulate/profile", "POST"),
     ("sandbox/_stats", "GET"),
 ):
     row(_pattern, *SANDBOX_AUTH, method=_method)

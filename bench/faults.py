@@ -279,11 +279,12 @@ class FaultRun(prod_check.Scenario):
     def open_outcomes(self) -> int:
         from django.db.models import Q
 
+        from messaging.models import CounterBaseline, Message, SendState
         from messaging.models import Direction as MessageDirection
-        from messaging.models import Message, SendState
 
         outbound = Message.objects.filter(direction=MessageDirection.OUTBOUND)
-        unseen = Q(send_state=SendState.UNKNOWN, checked_at__isnull=True)
+        looked_at = CounterBaseline.objects.filter(next_read_at__isnull=False)
+        unseen = Q(send_state=SendState.UNKNOWN) & ~Q(contact__in=looked_at.values("contact"))
         unjudged = Q(send_state=SendState.SENT, checked_at__isnull=True) & (
             Q(status__isnull=True) | Q(status__in=(0, 1))
         )

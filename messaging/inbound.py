@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
@@ -104,8 +103,8 @@ def receive(token: str, kind: EventKind, raw: bytes) -> Received:
         payload, sms_id = notification.parse(raw)
     except notification.Rejected as error:
         RejectedWebhook.objects.create(
-            kind=kind, reason=str(error)[:300],
-            body=raw[:REJECTED_BODY_LIMIT].decode("utf-8", "replace"),
+            kind=kind, reason=notification.clean_text(str(error))[:300],
+            body=notification.clean_text(raw[:REJECTED_BODY_LIMIT].decode("utf-8", "replace")),
         )  # fmt: skip
         return Received(400, str(error))
     if _first_time(kind, payload, sms_id):
@@ -308,8 +307,12 @@ def _date(sms: SMS, direction: Direction) -> datetime:
 def _record(
     conversation: Conversation, contact: Contact, sms: SMS, *, update_activity: bool = True
 ) -> Message:
-    """The outbound message for this SMS: ours (by SMSID, or a send of ours it is) or new."""
-    existing = Message.objects.filter(sms_id=sms.sms_id).first() or _ours_without_id(sms)
+    """The outbound message for this SMS: known by its SMSID, else (for LastSMSOutbound,
+    which may be ours) a send of ours without one, else new. An outbound notification is
+    never about our own sends (TxtSync's loop protection)."""
+    existing = Message.objects.filter(sms_id=sms.sms_id).first()
+    if existing is None and not update_activity:
+        existing = _ours_without_id(sms)
     if existing is None:
         message = _new_message(conversation, contact, Direction.OUTBOUND, sms)
         if update_activity:
@@ -371,17 +374,23 @@ def _learn_delivery(message: Message, sms: SMS) -> None:
     signals.message_status_changed.send(sender=Message, message=message, previous=previous)
 
 
+OURS_WITHIN = timedelta(days=7)  # LastSMSOutbound older than this is not taken for ours
+
+
 def _ours_without_id(sms: SMS) -> Message | None:
-    """Our outbound message that this SMS is, though we hold no SMSID for it: a send
-    whose outcome is unknown, or one TxtSync accepted without an SMS record (a bulk send,
-    or a SendSMS answer with no array). The newest such: LastSMSOutbound is the last."""
+    """Our outbound message that LastSMSOutbound is, though we hold no SMSID for it: a
+    send whose outcome is unknown, one still being sent (TxtSync has it, so it went out,
+    whatever its worker hears next), or one TxtSync accepted without an SMS record (a
+    bulk send, or a SendSMS answer with no array). The newest such, from the last week:
+    LastSMSOutbound is the last."""
     return (
         Message.objects.filter(
-            Q(send_state__in=(SendState.UNKNOWN, SendState.SENDING, SendState.SENT)),
+            send_state__in=(SendState.UNKNOWN, SendState.SENDING, SendState.SENT),
             direction=Direction.OUTBOUND,
             to_number=sms.to_number,
             body=sms.message,
             sms_id__isnull=True,
+            created_at__gte=timezone.now() - OURS_WITHIN,
         )
         .order_by("-created_at", "-pk")
         .first()

@@ -237,17 +237,27 @@ class WebhookEvent(models.Model):
 
 
 class CounterBaseline(models.Model):
-    """How far a contact's TxtSync counters are from the SMS txtcrm holds for it, read
-    when nothing was in doubt (messaging.reconcile): SMS TxtSync counts that txtcrm
-    never saw, such as the contact's history before txtcrm."""
+    """A contact's TxtSync counters as messaging.reconcile knows them: how far they are
+    from the SMS txtcrm holds (read when nothing was in doubt: SMS TxtSync counts that
+    txtcrm never saw, such as the contact's history), and when to read them again after
+    a read that could not conclude."""
 
     contact = models.OneToOneField("contacts.Contact", on_delete=models.CASCADE)
-    outbound_offset = models.IntegerField()  # TotalOutboundSMS - our counted outbound SMS
-    failed_offset = models.IntegerField()  # TotalFailedSMS - our known failures
-    read_at = models.DateTimeField()
+    # TotalOutboundSMS - our counted outbound SMS; TotalFailedSMS - our known failures.
+    # None: no baseline yet.
+    outbound_offset = models.IntegerField(null=True, blank=True)
+    failed_offset = models.IntegerField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    next_read_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     def __str__(self) -> str:
         return f"Counter baseline of contact {self.contact_id}"
+
+    @property
+    def offsets(self) -> tuple[int, int] | None:
+        if self.outbound_offset is None or self.failed_offset is None:
+            return None
+        return self.outbound_offset, self.failed_offset
 
 
 class RejectedWebhook(models.Model):

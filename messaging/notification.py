@@ -98,17 +98,17 @@ def _clean(value: Any, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise Rejected("Body is nested too deeply")
     if isinstance(value, dict):
-        return {_text(key): _clean(item, depth + 1) for key, item in value.items()}
+        return {clean_text(key): _clean(item, depth + 1) for key, item in value.items()}
     if isinstance(value, list):
         return [_clean(item, depth + 1) for item in value]
     if isinstance(value, str):
-        return _text(value)
+        return clean_text(value)
     if isinstance(value, float) and value in (float("inf"), float("-inf")):
         raise Rejected("Body holds a number out of range")
     return value
 
 
-def _text(value: str) -> str:
+def clean_text(value: str) -> str:
     # PostgreSQL refuses NUL in text and JSON; lone surrogates cannot be encoded at all.
     return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 

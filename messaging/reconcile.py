@@ -28,11 +28,12 @@ for a few contacts, one SearchContact of every contact when many are due.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Max, Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from contacts.models import Contact
@@ -42,9 +43,11 @@ from messaging.models import (
     NOT_DELIVERED,
     CounterBaseline,
     Direction,
+    EventKind,
     Message,
     SendState,
     WebhookEndpoint,
+    WebhookEvent,
 )
 from txtcrm import txtsync_gateway as gateway
 from txtsync import Contact as RemoteContact
@@ -55,6 +58,7 @@ FINAL_STATUSES = {2, 3, 5}
 BULK_READ_FROM = 25  # this many contacts due: one SearchContact of all, not one each
 MAX_CONTACTS_PER_RUN = 2000
 BASELINE_CHUNK = 2000  # contact ids per query (SQLite limits the parameters)
+BASELINES_WITH_HISTORY = 100  # per chunk, at a launch
 RECHECK = timedelta(hours=1)  # a send left in doubt is looked at again this much later
 # Seconds a read waits for a budget slot (a few paced slots): reading is spare work, and
 # the worker that runs it also sends campaigns, so it never sits waiting for a busy budget.
@@ -71,6 +75,16 @@ def delivery_window() -> timedelta:
     return timedelta(seconds=settings.RECONCILE_DELIVERY_SECONDS)
 
 
+BusyContacts = Callable[[], QuerySet]  # a `values("contact_id")` of contacts being sent to
+_busy_providers: list[BusyContacts] = []
+
+
+def register_busy(provider: BusyContacts) -> None:
+    """Let an app say which contacts it is sending to right now (campaigns: recipients of
+    a call in flight, whose messages exist only once it is settled)."""
+    _busy_providers.append(provider)
+
+
 @dataclass
 class Report:
     read: int = 0  # contacts whose counters were read
@@ -84,7 +98,7 @@ def run(now: datetime | None = None, patience: float = READ_PATIENCE) -> Report:
     """Read the counters of the contacts due, and settle what they make certain."""
     now = now or timezone.now()
     report = Report()
-    if not _outbound_trigger_subscribed():
+    if not _outbound_sends_all_known():
         return report
     due = _due_contacts(now)
     read, remote = _read(due, patience)
@@ -110,67 +124,80 @@ def remember_baselines(contact_ids: list[int]) -> int:
 
 
 def _remember_baselines(contact_ids: list[int]) -> int:
-    have = CounterBaseline.objects.filter(contact_id__in=contact_ids).values("contact_id")
+    have = CounterBaseline.objects.filter(
+        contact_id__in=contact_ids, outbound_offset__isnull=False
+    ).values("contact_id")
     candidates = Contact.objects.filter(
         pk__in=contact_ids, last_pulled_at__isnull=False, txtsync_id__isnull=False
     ).exclude(pk__in=have)
-    never_sent = candidates.exclude(
-        pk__in=Message.objects.filter(direction=Direction.OUTBOUND).values("contact_id")
-    )
+    sent_to = Message.objects.filter(direction=Direction.OUTBOUND, contact__isnull=False)
+    never_sent = candidates.exclude(pk__in=sent_to.values("contact_id"))
     pulled = never_sent.values_list(
         "pk", "total_outbound_sms", "total_failed_sms", "last_pulled_at"
     )
-    kept = CounterBaseline.objects.bulk_create(
-        [
-            CounterBaseline(contact_id=pk, outbound_offset=out, failed_offset=failed, read_at=at)
-            for pk, out, failed, at in pulled
-        ],
-        ignore_conflicts=True,
+    kept = [_keep(pk, (out, failed), at) for pk, out, failed, at in pulled]
+    # With history, each costs a few queries: only a few at a time (a launch holds a
+    # lock); the others get theirs from their first read with nothing in doubt.
+    others = list(candidates.exclude(pk__in=never_sent.values("pk"))[:BASELINES_WITH_HISTORY])
+    kept += [_keep(c.pk, _baseline(c), c.last_pulled_at) for c in others]
+    return sum(kept)
+
+
+def _keep(contact_id: int, offsets: tuple[int, int] | None, at: datetime) -> bool:
+    if offsets is None or min(offsets) < 0:
+        return False
+    CounterBaseline.objects.update_or_create(
+        contact_id=contact_id,
+        defaults={"outbound_offset": offsets[0], "failed_offset": offsets[1], "read_at": at},
     )
-    others = list(candidates.exclude(pk__in=never_sent.values("pk")))
-    for contact in others:
-        baseline = _baseline(contact)
-        if baseline is not None:
-            CounterBaseline.objects.get_or_create(
-                contact=contact,
-                defaults={"outbound_offset": baseline[0], "failed_offset": baseline[1],
-                          "read_at": contact.last_pulled_at},
-            )  # fmt: skip
-    return len(kept) + len(others)
+    return True
 
 
-def _outbound_trigger_subscribed() -> bool:
-    return WebhookEndpoint.objects.filter(
+def _outbound_sends_all_known() -> bool:
+    """The counters can only be compared with what txtcrm holds if it hears of every SMS
+    sent from elsewhere: the outbound trigger is subscribed and none of its notifications
+    is waiting to be applied."""
+    subscribed = WebhookEndpoint.objects.filter(
         connection=gateway.connection_key(), outbound_hook_id__gt=""
     ).exists()
+    waiting = WebhookEvent.objects.filter(
+        kind=EventKind.OUTBOUND, applied_at__isnull=True
+    ).exists()
+    return subscribed and not waiting
 
 
 def _ours(contact: Contact):
     return Message.objects.filter(contact=contact, direction=Direction.OUTBOUND)
 
 
+def _open_deliveries(messages):
+    """Sends TxtSync holds whose delivery nobody reported and nobody judged yet."""
+    return messages.filter(send_state__in=COUNTED, checked_at__isnull=True).filter(
+        Q(status__isnull=True) | ~Q(status__in=FINAL_STATUSES)
+    )
+
+
 def _due_contacts(now: datetime) -> list[Contact]:
     """Contacts with a send in doubt, or sends whose delivery is not reported and old
-    enough to judge; quiet for SETTLE; known to TxtSync."""
-    doubtful = Message.objects.filter(direction=Direction.OUTBOUND).filter(
-        Q(send_state=SendState.UNKNOWN)
-        & (Q(checked_at__isnull=True) | Q(checked_at__lt=now - RECHECK))
-        | Q(send_state=SendState.SENT, checked_at__isnull=True)
-        & (
-            Q(sent_at__lte=now - delivery_window())
-            | Q(sent_at__isnull=True, created_at__lte=now - delivery_window())
+    enough to judge; quiet for SETTLE (nothing on its way, nothing changed); known to
+    TxtSync; not put off by a read that could not conclude."""
+    outbound = Message.objects.filter(direction=Direction.OUTBOUND, contact__isnull=False)
+    judge_before = now - delivery_window()
+    doubtful = outbound.filter(send_state=SendState.UNKNOWN) | _open_deliveries(
+        outbound.filter(
+            Q(sent_at__lte=judge_before) | Q(sent_at__isnull=True, changed_at__lte=judge_before)
         )
-        & (Q(status__isnull=True) | ~Q(status__in=FINAL_STATUSES))
     )
-    ids = doubtful.values_list("contact_id", flat=True).distinct()[:MAX_CONTACTS_PER_RUN]
-    busy = Message.objects.filter(direction=Direction.OUTBOUND).filter(
-        Q(send_state__in=IN_FLIGHT) | Q(created_at__gt=now - settle_delay())
-    )
-    return list(
-        Contact.objects.filter(pk__in=list(ids), txtsync_id__isnull=False)
-        .exclude(pk__in=busy.values("contact_id"))
-        .order_by("pk")
-    )
+    busy = outbound.filter(
+        Q(send_state__in=IN_FLIGHT) | Q(changed_at__gt=now - settle_delay())
+    ).values("contact_id")
+    put_off = CounterBaseline.objects.filter(next_read_at__gt=now).values("contact_id")
+    contacts = Contact.objects.filter(
+        pk__in=doubtful.values("contact_id"), txtsync_id__isnull=False
+    ).exclude(pk__in=busy)
+    for provider in _busy_providers:
+        contacts = contacts.exclude(pk__in=provider())
+    return list(contacts.exclude(pk__in=put_off).order_by("pk")[:MAX_CONTACTS_PER_RUN])
 
 
 def _read(
@@ -200,28 +227,36 @@ def _search(batch: list[Contact], bulk: bool):
 
 
 def _settle_contact(contact: Contact, remote: RemoteContact, now: datetime, report) -> None:
-    baseline = _baseline(contact)
+    stored = CounterBaseline.objects.filter(contact=contact).first()
+    baseline = stored.offsets if stored and stored.offsets else _baseline(contact)
     apply_remote(remote, PullReport())  # the mirror's counters, by contacts' own rule
     total_out, total_failed = remote.total_outbound_sms, remote.total_failed_sms
     if total_out is None or total_failed is None:
         _leave(contact, "TxtSync gave no SMS counters for this contact", now, report)
         return
     if baseline is None:
-        why = "no earlier count of this contact's SMS to compare with"
-        _leave(contact, why, now, report)
+        _leave(contact, "no earlier count of this contact's SMS to compare with", now, report)
         _rebaseline(contact, total_out, total_failed, now)
         return
     outbound_offset, failed_offset = baseline
-    _settle_unknown(contact, total_out - outbound_offset, now, report)
-    _learn_failures(contact, total_failed - failed_offset, now, report)
-    _rebaseline(contact, total_out, total_failed, now)
+    settled = _settle_unknown(contact, total_out - outbound_offset, now, report)
+    judged = _learn_failures(contact, total_failed - failed_offset, now, report)
+    if settled and judged:
+        _rebaseline(contact, total_out, total_failed, now)
+    else:
+        _put_off(contact, now)
 
 
-def _settle_unknown(contact: Contact, counted_there: int, now: datetime, report) -> None:
+def _settle_unknown(contact: Contact, counted_there: int, now: datetime, report) -> bool:
+    """Settle the contact's sends in doubt if the count is certain; whether it was."""
     unknown = list(_ours(contact).filter(send_state=SendState.UNKNOWN).order_by("pk"))
     went_out = counted_there - _ours(contact).filter(send_state__in=COUNTED).count()
+    if went_out < 0 or went_out > len(unknown):
+        why = "TxtSync's counters do not add up with the SMS txtcrm holds for this contact"
+        _leave(contact, why, now, report)
+        return not unknown and went_out > 0  # a send from elsewhere we missed: re-count
     if not unknown:
-        return
+        return True
     if went_out == len(unknown):
         for message in unknown:
             _finish(message, SendState.SENT, "Sent: TxtSync's counters hold it")
@@ -236,44 +271,40 @@ def _settle_unknown(contact: Contact, counted_there: int, now: datetime, report)
             "which ones cannot be told"
         )
         _leave(contact, why, now, report)
+        return False
+    return True
 
 
-def _learn_failures(contact: Contact, failed_there: int, now: datetime, report) -> None:
-    known = _ours(contact).filter(status=NOT_DELIVERED).count()
-    new_failures = failed_there - known
-    open_ = list(
-        _ours(contact)
-        .filter(send_state__in=COUNTED, checked_at__isnull=True)
-        .filter(Q(status__isnull=True) | ~Q(status__in=FINAL_STATUSES))
-        .order_by("pk")
-    )
-    if not open_:
-        return
+def _learn_failures(contact: Contact, failed_there: int, now: datetime, report) -> bool:
+    """Judge the deliveries nobody reported if the failure count is certain; whether
+    everything is judged."""
+    new_failures = failed_there - _ours(contact).filter(status=NOT_DELIVERED).count()
+    open_ = list(_open_deliveries(_ours(contact)).order_by("pk"))
+    if not open_:  # a failure reported after its window: the new baseline takes it in
+        return True
     if new_failures == len(open_):
-        for message in open_:
-            _not_delivered(message)
-        report.failed += len(open_)
-    elif new_failures == 0:
-        old = [m for m in open_ if (m.sent_at or m.created_at) <= now - delivery_window()]
+        report.failed += sum(_not_delivered(message) for message in open_)
+        return True
+    if new_failures == 0:
+        old = [m for m in open_ if (m.sent_at or m.changed_at) <= now - delivery_window()]
         Message.objects.filter(pk__in=[m.pk for m in old]).update(checked_at=now)
-    elif new_failures > 0:
-        why = f"TxtSync counts {new_failures} failures among {len(open_)} sends"
-        log.info("Delivery of SMS to %s not settled: %s", contact.pk, why)
+        return len(old) == len(open_)
+    log.info("Delivery of SMS to contact %s not settled: %s failures among %s sends",
+             contact.pk, new_failures, len(open_))  # fmt: skip
+    return False
 
 
 def _baseline(contact: Contact) -> tuple[int, int] | None:
-    """(outbound offset, failed offset): from an earlier reconciling read, else from the
-    contact's last pull if nothing was in doubt or on its way around it."""
-    stored = CounterBaseline.objects.filter(contact=contact).first()
-    if stored is not None:
-        return stored.outbound_offset, stored.failed_offset
+    """(outbound offset, failed offset) from the contact's last pull, if what txtcrm holds
+    for the time before it is known as it was then: nothing in doubt or on its way,
+    and nothing sent before the pull has changed since (SETTLE before it)."""
     pulled_at = contact.last_pulled_at
     if pulled_at is None:
         return None
     before = _ours(contact).filter(created_at__lt=pulled_at)
     doubtful_then = before.filter(send_state__in=(*IN_FLIGHT, SendState.UNKNOWN)).exists()
-    newest = before.aggregate(at=Max("created_at"))["at"]
-    if doubtful_then or (newest and newest > pulled_at - settle_delay()):
+    changed_since = before.filter(changed_at__gt=pulled_at - settle_delay()).exists()
+    if doubtful_then or changed_since:
         return None
     counted = before.filter(send_state__in=COUNTED).count()
     failed = before.filter(status=NOT_DELIVERED).count()
@@ -281,25 +312,25 @@ def _baseline(contact: Contact) -> tuple[int, int] | None:
 
 
 def _rebaseline(contact: Contact, total_out: int, total_failed: int, now: datetime) -> None:
-    """A new baseline when nothing is in doubt any more; otherwise the old one stands."""
-    if _ours(contact).filter(send_state=SendState.UNKNOWN).exists():
-        return
-    open_failures = (
-        _ours(contact)
-        .filter(send_state__in=COUNTED, checked_at__isnull=True)
-        .filter(Q(status__isnull=True) | ~Q(status__in=FINAL_STATUSES))
+    """A new baseline when nothing is in doubt or open any more and the counters make
+    sense; otherwise the contact is read again later."""
+    settled = not _ours(contact).filter(send_state=SendState.UNKNOWN).exists()
+    judged = not _open_deliveries(_ours(contact)).exists()
+    offsets = (
+        total_out - _ours(contact).filter(send_state__in=COUNTED).count(),
+        total_failed - _ours(contact).filter(status=NOT_DELIVERED).count(),
     )
-    if open_failures.exists() and CounterBaseline.objects.filter(contact=contact).exists():
-        return
-    counted = _ours(contact).filter(send_state__in=COUNTED).count()
-    failed = _ours(contact).filter(status=NOT_DELIVERED).count()
+    if settled and judged and min(offsets) >= 0:
+        _keep(contact.pk, offsets, now)
+        CounterBaseline.objects.filter(contact=contact).update(next_read_at=None)
+    else:
+        _put_off(contact, now)
+
+
+def _put_off(contact: Contact, now: datetime) -> None:
+    """Read this contact again only after RECHECK: nothing new would be learnt sooner."""
     CounterBaseline.objects.update_or_create(
-        contact=contact,
-        defaults={
-            "outbound_offset": total_out - counted,
-            "failed_offset": total_failed - failed,
-            "read_at": now,
-        },
+        contact=contact, defaults={"next_read_at": now + RECHECK}
     )
 
 
@@ -313,21 +344,25 @@ def _finish(message: Message, state: SendState, why: str) -> None:
         signals.message_status_changed.send(sender=Message, message=message, previous=previous)
 
 
-def _not_delivered(message: Message) -> None:
+def _not_delivered(message: Message) -> bool:
     previous = {"send_state": message.send_state, "status": message.status}
-    Message.objects.filter(pk=message.pk).update(
+    still_open = Q(status__isnull=True) | ~Q(status__in=FINAL_STATUSES)
+    changed = Message.objects.filter(still_open, pk=message.pk).update(
         status=NOT_DELIVERED,
         last_error="Not delivered: TxtSync counted it failed",
         changed_at=timezone.now(),
     )
-    message.refresh_from_db()
-    signals.message_status_changed.send(sender=Message, message=message, previous=previous)
+    if changed:  # a notification may have said otherwise meanwhile; it stands
+        message.refresh_from_db()
+        signals.message_status_changed.send(sender=Message, message=message, previous=previous)
+    return bool(changed)
 
 
 def _leave(contact: Contact, why: str, now: datetime, report: Report) -> None:
-    """Nothing settled for this contact's sends in doubt: they say why, and are looked
-    at again after RECHECK."""
+    """Nothing settled for this contact's sends in doubt: they say why, and the contact is
+    read again after RECHECK."""
     report.left.append(f"{contact.pk}: {why}")
     _ours(contact).filter(send_state=SendState.UNKNOWN).update(
-        last_error=f"Outcome unknown: {why}"[:500], checked_at=now
+        last_error=f"Outcome unknown: {why}"[:500]
     )
+    _put_off(contact, now)

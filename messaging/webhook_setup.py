@@ -27,6 +27,8 @@ from txtsync import NotFoundError
 PATIENCE = 60  # an operator's command may wait for a slot
 PARKED_SHOWN = 50
 BACKLOG_LIMIT = timedelta(minutes=1)
+HOOK_FIELDS = ("inbound_hook_id", "outbound_hook_id", "inbound_hook_location",
+               "outbound_hook_location")  # fmt: skip
 
 
 def endpoint() -> WebhookEndpoint:
@@ -57,7 +59,9 @@ def subscribe() -> WebhookEndpoint:
         setattr(found, f"{kind.value}_hook_id", hook.hook_id)
         setattr(found, f"{kind.value}_hook_location", hook.location or "")
         found.subscribed_at = timezone.now()
-        found.save()
+        # Only these fields: the receiver writes the arrival times meanwhile.
+        found.save(update_fields=[f"{kind.value}_hook_id", f"{kind.value}_hook_location",
+                                  "subscribed_at"])  # fmt: skip
     _delete_stale(found)
     return found
 
@@ -90,7 +94,7 @@ def _forget_current_hooks(found: WebhookEndpoint) -> None:
     found.inbound_hook_id = found.outbound_hook_id = ""
     found.inbound_hook_location = found.outbound_hook_location = ""
     found.subscribed_at = None
-    found.save()
+    found.save(update_fields=[*HOOK_FIELDS, "stale_hook_ids", "subscribed_at"])
 
 
 def unsubscribe() -> WebhookEndpoint:
@@ -108,7 +112,7 @@ def rotate() -> WebhookEndpoint:
     _forget_current_hooks(found)
     found.previous_tokens = [*found.previous_tokens, found.token]
     found.token = new_token()
-    found.save()
+    found.save(update_fields=["previous_tokens", "token"])
     return subscribe()
 
 

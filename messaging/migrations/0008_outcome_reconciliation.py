@@ -21,9 +21,10 @@ class Migration(migrations.Migration):
             name='CounterBaseline',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('outbound_offset', models.IntegerField()),
-                ('failed_offset', models.IntegerField()),
-                ('read_at', models.DateTimeField()),
+                ('outbound_offset', models.IntegerField(blank=True, null=True)),
+                ('failed_offset', models.IntegerField(blank=True, null=True)),
+                ('read_at', models.DateTimeField(blank=True, null=True)),
+                ('next_read_at', models.DateTimeField(blank=True, db_index=True, null=True)),
                 ('contact', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, to='contacts.contact')),
             ],
         ),

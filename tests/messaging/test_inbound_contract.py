@@ -234,3 +234,37 @@ def test_the_rejected_body_is_kept_as_received(client, token):
     post(client, token, "inbound", body)
 
     assert RejectedWebhook.objects.get().body == body.decode()
+
+
+def test_an_outbound_notification_is_never_taken_for_a_send_of_ours(client, token):
+    ours = services.queue_outbound(ANN, "Reminder: your appointment is tomorrow")
+    Message.objects.filter(pk=ours.pk).update(send_state=SendState.SENT)  # no SMSID
+    sms = {"SMSID": 5, "ContactID": 0, "ContactName": None, "FromNumber": "Acme",
+           "ToNumber": ANN, "Message": "Reminder: your appointment is tomorrow",
+           "DeliveredDate": "2026-12-06T08:00:00"}  # fmt: skip
+
+    post(client, token, "outbound", {"Content": {"SMS": sms}})  # sent from the portal
+
+    assert Message.objects.filter(direction=0).count() == 2
+    ours.refresh_from_db()
+    assert ours.sms_id is None
+
+
+def test_last_sms_outbound_settles_a_send_still_on_its_way_without_a_copy(client, token):
+    ours = services.queue_outbound(ANN, "Your table is ready")
+    Message.objects.filter(pk=ours.pk).update(send_state=SendState.SENDING)
+    last = {**NET_DEFAULT_SMS, "SMSID": 902, "ToNumber": ANN, "FromNumber": "Acme",
+            "Message": "Your table is ready", "DeliveredDate": "2026-12-06T09:00:00"}  # fmt: skip
+
+    post(client, token, "inbound", published(last_outbound=last))
+
+    ours.refresh_from_db()  # TxtSync has it: sent, whatever its worker hears next
+    assert (ours.send_state, ours.sms_id) == (SendState.SENT, 902)
+    assert Message.objects.filter(direction=0).count() == 1
+
+
+def test_a_body_with_a_nul_byte_is_refused_and_kept(client, token):
+    response = post(client, token, "inbound", b'{"Content": \x00 "broken"')
+
+    assert response.status_code == 400
+    assert "\x00" not in RejectedWebhook.objects.get().body

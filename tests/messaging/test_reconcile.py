@@ -13,9 +13,10 @@ from campaigns.models import Campaign, CampaignStatus, Recipient, RecipientState
 from contacts import services as contacts
 from contacts import sync
 from messaging import reconcile, services, webhook_setup
-from messaging.models import CounterBaseline, Message, SendState
+from messaging.models import CounterBaseline, Message, SendState, WebhookEvent
 from sandbox import messaging as sandbox_network
 from sandbox.models import SMS, ApiCall
+from sandbox.models import Contact as RemoteContact
 
 ANN, BEN = "+447911123456", "+447912345678"
 DEAD = "+447911120000"  # the sandbox's network fails numbers ending in 0000
@@ -206,3 +207,50 @@ def test_a_campaign_keeps_its_recipients_baselines_at_launch(wired):
 
     kept = CounterBaseline.objects.filter(contact__in=people)
     assert sorted(kept.values_list("outbound_offset", flat=True)) == [0, 0]
+
+
+def test_a_send_that_just_became_unknown_is_not_judged_yet(wired):
+    pushed_and_pulled(ANN)
+    sent_in_doubt(ANN, "Hello", really_sent=True)  # TxtSync may not have counted it yet
+
+    report = reconcile.run(now=timezone.now() + timedelta(seconds=10))
+
+    assert report.read == 0
+
+
+def test_nothing_is_judged_while_an_outbound_notification_waits_to_be_applied(wired, token):
+    pushed_and_pulled(ANN)
+    message = sent_in_doubt(ANN, "Hello", really_sent=True)
+    WebhookEvent.objects.create(kind="outbound", sms_id=99, payload={})
+
+    reconciled()
+
+    message.refresh_from_db()
+    assert message.send_state == SendState.UNKNOWN
+
+
+def test_counters_that_do_not_add_up_settle_nothing_and_store_no_baseline(wired):
+    (ann,) = pushed_and_pulled(ANN)
+    first = services.queue_outbound(ANN, "First")
+    assert services.send_queued(first.pk).state == SendState.SENT
+    message = sent_in_doubt(ANN, "Second", really_sent=False)
+    let_the_network_run()
+    RemoteContact.objects.filter(mobile_number=ANN).update(total_outbound_sms=0)  # .NET default
+
+    reconcile.run(now=timezone.now() + LATER)
+
+    message.refresh_from_db()
+    assert message.send_state == SendState.UNKNOWN
+    assert "do not add up" in message.last_error
+    assert CounterBaseline.objects.get(contact=ann).outbound_offset == 0  # from the pull
+
+
+def test_recipients_of_a_campaign_call_in_flight_are_not_read(wired):
+    (ann,) = pushed_and_pulled(ANN)
+    sent_in_doubt(ANN, "Hello", really_sent=True)
+    sale = Campaign.objects.create(name="Sale", sender="Acme", template="Sale today",
+                                   audience={}, status=CampaignStatus.RUNNING)  # fmt: skip
+    Recipient.objects.create(campaign=sale, contact=ann, number=ANN, text="Sale today",
+                             state=RecipientState.SENDING)  # fmt: skip
+
+    assert reconciled().read == 0

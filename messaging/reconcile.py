@@ -236,15 +236,21 @@ def _settle_contact(contact: Contact, remote: RemoteContact, now: datetime, repo
         return
     if baseline is None:
         _leave(contact, "no earlier count of this contact's SMS to compare with", now, report)
+        if not _ours(contact).filter(send_state=SendState.UNKNOWN).exists():
+            # Failures cannot be told apart from its history: not reported, and from now
+            # on there is a baseline to compare with.
+            _open_deliveries(_ours(contact)).update(checked_at=now)
         _rebaseline(contact, total_out, total_failed, now)
         return
     outbound_offset, failed_offset = baseline
     settled = _settle_unknown(contact, total_out - outbound_offset, now, report)
-    judged = _learn_failures(contact, total_failed - failed_offset, now, report)
-    if settled and judged:
-        _rebaseline(contact, total_out, total_failed, now)
+    judge_again_at = _learn_failures(contact, total_failed - failed_offset, now, report)
+    if not settled:
+        _put_off(contact, now + RECHECK)
+    elif judge_again_at:
+        _put_off(contact, judge_again_at)
     else:
-        _put_off(contact, now)
+        _rebaseline(contact, total_out, total_failed, now)
 
 
 def _settle_unknown(contact: Contact, counted_there: int, now: datetime, report) -> bool:
@@ -275,23 +281,27 @@ def _settle_unknown(contact: Contact, counted_there: int, now: datetime, report)
     return True
 
 
-def _learn_failures(contact: Contact, failed_there: int, now: datetime, report) -> bool:
-    """Judge the deliveries nobody reported if the failure count is certain; whether
-    everything is judged."""
+def _learn_failures(contact: Contact, failed_there: int, now: datetime, report) -> datetime | None:
+    """Judge the deliveries nobody reported if the failure count is certain. Returns
+    None once every one is judged, else when to read the counters again: when the
+    youngest open send's delivery window is over, or after RECHECK if the count cannot
+    say which failed."""
     new_failures = failed_there - _ours(contact).filter(status=NOT_DELIVERED).count()
     open_ = list(_open_deliveries(_ours(contact)).order_by("pk"))
     if not open_:  # a failure reported after its window: the new baseline takes it in
-        return True
+        return None
     if new_failures == len(open_):
         report.failed += sum(_not_delivered(message) for message in open_)
-        return True
+        return None
     if new_failures == 0:
-        old = [m for m in open_ if (m.sent_at or m.changed_at) <= now - delivery_window()]
-        Message.objects.filter(pk__in=[m.pk for m in old]).update(checked_at=now)
-        return len(old) == len(open_)
+        sent = {m.pk: m.sent_at or m.changed_at for m in open_}
+        old = [pk for pk, at in sent.items() if at <= now - delivery_window()]
+        Message.objects.filter(pk__in=old).update(checked_at=now)
+        youngest = max(sent.values())
+        return None if len(old) == len(open_) else youngest + delivery_window()
     log.info("Delivery of SMS to contact %s not settled: %s failures among %s sends",
              contact.pk, new_failures, len(open_))  # fmt: skip
-    return False
+    return now + RECHECK
 
 
 def _baseline(contact: Contact) -> tuple[int, int] | None:
@@ -324,14 +334,12 @@ def _rebaseline(contact: Contact, total_out: int, total_failed: int, now: dateti
         _keep(contact.pk, offsets, now)
         CounterBaseline.objects.filter(contact=contact).update(next_read_at=None)
     else:
-        _put_off(contact, now)
+        _put_off(contact, now + RECHECK)
 
 
-def _put_off(contact: Contact, now: datetime) -> None:
-    """Read this contact again only after RECHECK: nothing new would be learnt sooner."""
-    CounterBaseline.objects.update_or_create(
-        contact=contact, defaults={"next_read_at": now + RECHECK}
-    )
+def _put_off(contact: Contact, until: datetime) -> None:
+    """Read this contact's counters again only then: nothing new would be learnt sooner."""
+    CounterBaseline.objects.update_or_create(contact=contact, defaults={"next_read_at": until})
 
 
 def _finish(message: Message, state: SendState, why: str) -> None:
@@ -365,4 +373,4 @@ def _leave(contact: Contact, why: str, now: datetime, report: Report) -> None:
     _ours(contact).filter(send_state=SendState.UNKNOWN).update(
         last_error=f"Outcome unknown: {why}"[:500]
     )
-    _put_off(contact, now)
+    _put_off(contact, now + RECHECK)

@@ -254,3 +254,19 @@ def test_recipients_of_a_campaign_call_in_flight_are_not_read(wired):
                              state=RecipientState.SENDING)  # fmt: skip
 
     assert reconciled().read == 0
+
+
+def test_a_send_settled_by_the_counters_has_its_delivery_judged_after_its_window(wired):
+    (ann,) = pushed_and_pulled(ANN)
+    message = sent_in_doubt(ANN, "Your table is ready", really_sent=True)
+    let_the_network_run()
+    reconcile.run(now=timezone.now() + timedelta(seconds=61))  # just quiet long enough
+    message.refresh_from_db()  # settled sent; its delivery window starts now
+    assert (message.send_state, message.checked_at) == (SendState.SENT, None)
+    put_off = CounterBaseline.objects.get(contact=ann).next_read_at
+    assert put_off < timezone.now() + reconcile.RECHECK  # its window, not an hour
+
+    reconcile.run(now=put_off + timedelta(seconds=1))
+
+    message.refresh_from_db()
+    assert message.checked_at is not None  # no failure counted: delivery not reported

@@ -307,12 +307,16 @@ def _date(sms: SMS, direction: Direction) -> datetime:
 def _record(
     conversation: Conversation, contact: Contact, sms: SMS, *, update_activity: bool = True
 ) -> Message:
-    """The outbound message for this SMS: known by its SMSID, else (for LastSMSOutbound,
-    which may be ours) a send of ours without one, else new. An outbound notification is
-    never about our own sends (TxtSync's loop protection)."""
+    """The outbound message for this SMS: known by its SMSID, else a send of ours without
+    one that it is, else new. LastSMSOutbound may be any send of ours; an outbound
+    notification only one whose outcome we do not know (TxtSync's loop protection keeps
+    our own sends out of it, so a send we know was accepted is never it)."""
     existing = Message.objects.filter(sms_id=sms.sms_id).first()
-    if existing is None and not update_activity:
-        existing = _ours_without_id(sms)
+    if existing is None:
+        in_doubt = (SendState.UNKNOWN, SendState.SENDING)
+        existing = _ours_without_id(
+            sms, in_doubt if update_activity else (*in_doubt, SendState.SENT)
+        )
     if existing is None:
         message = _new_message(conversation, contact, Direction.OUTBOUND, sms)
         if update_activity:
@@ -377,15 +381,15 @@ def _learn_delivery(message: Message, sms: SMS) -> None:
 OURS_WITHIN = timedelta(days=7)  # LastSMSOutbound older than this is not taken for ours
 
 
-def _ours_without_id(sms: SMS) -> Message | None:
-    """Our outbound message that LastSMSOutbound is, though we hold no SMSID for it: a
-    send whose outcome is unknown, one still being sent (TxtSync has it, so it went out,
-    whatever its worker hears next), or one TxtSync accepted without an SMS record (a
-    bulk send, or a SendSMS answer with no array). The newest such, from the last week:
-    LastSMSOutbound is the last."""
+def _ours_without_id(sms: SMS, states: tuple[SendState, ...]) -> Message | None:
+    """Our outbound message in one of `states` that this SMS is, though we hold no SMSID
+    for it: a send whose outcome is unknown, one still being sent (TxtSync has it, so it
+    went out, whatever its worker hears next), or one TxtSync accepted without an SMS
+    record (a bulk send, or a SendSMS answer with no array). The newest such, from the
+    last week: LastSMSOutbound is the last."""
     return (
         Message.objects.filter(
-            send_state__in=(SendState.UNKNOWN, SendState.SENDING, SendState.SENT),
+            send_state__in=states,
             direction=Direction.OUTBOUND,
             to_number=sms.to_number,
             body=sms.message,

@@ -18,11 +18,10 @@ from django.db.models.functions import TruncHour
 
 from campaigns.models import Campaign, Recipient, RecipientState
 from contacts.models import OptOutEvent
-from messaging.models import Direction, Message
+from messaging.models import DELIVERED, NOT_DELIVERED, Direction, Message
 from txtsync import pricing
 
 REPLY_WINDOW = timedelta(days=3)
-DELIVERED, NOT_DELIVERED = 2, 3  # TxtSync Status numbers (the sandbox's documented table)
 
 
 @dataclass

@@ -27,6 +27,7 @@ from contacts.models import Contact, OptOutSource
 from contacts.sync import resolve_contact
 from messaging import notification, signals
 from messaging.models import (
+    FINAL_STATUSES,
     Conversation,
     ConversationStatus,
     Direction,
@@ -351,9 +352,6 @@ def _new_message(
         contact_name=(sms.contact_name or "")[:201] if isinstance(sms.contact_name, str) else "",
         message_date=when, delivered_at=when if direction == Direction.INBOUND else None,
     )  # fmt: skip
-
-
-FINAL_STATUSES = {2, 3, 5}  # delivered, failed, cancelled (the sandbox's documented table)
 
 
 def _learn_delivery(message: Message, sms: SMS) -> None:

@@ -46,6 +46,7 @@ class Delivery(models.TextChoices):
 
 
 DELIVERED, NOT_DELIVERED = 2, 3  # TxtSync Status numbers (the sandbox's documented table)
+FINAL_STATUSES = frozenset({2, 3, 5})  # delivered, failed, cancelled: never moved back
 
 
 class ConversationStatus(models.TextChoices):

@@ -18,11 +18,11 @@ text. So:
 """
 
 import json
-import re
 from dataclasses import dataclass, replace
 from typing import Any
 
 from txtsync import SMS
+from txtsync.records import parse_decimal
 
 INT64_MAX = 2**63 - 1
 MAX_DEPTH = 20  # a notification is 3 levels deep
@@ -128,16 +128,15 @@ def _id(sms: dict, name: str, *, required: bool) -> int | None:
     return number
 
 
-_INTEGER = re.compile(r"\s*[+-]?\d{1,30}\s*")
-
-
 def _int(value: Any) -> int | None:
-    """A JSON integer, or an integer written as text (a .NET long may be serialised so)."""
+    """An integer as the client reads one (a JSON number or numeric text, exactly), of any
+    size: the range is checked by the caller, to say so."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and _INTEGER.fullmatch(value):
-        return int(value)
-    return None
+    exact = parse_decimal(value)
+    if exact is None or exact != exact.to_integral_value():
+        return None
+    return int(exact)
 
 
 def _reference(contact: Any, notes: list[str]) -> str | None:

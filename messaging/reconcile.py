@@ -40,6 +40,7 @@ from contacts.models import Contact
 from contacts.sync import PullReport, apply_remote
 from messaging import signals
 from messaging.models import (
+    FINAL_STATUSES,
     NOT_DELIVERED,
     CounterBaseline,
     Direction,
@@ -54,7 +55,6 @@ from txtsync import Contact as RemoteContact
 from txtsync import TxtSyncError
 
 log = logging.getLogger(__name__)
-FINAL_STATUSES = {2, 3, 5}
 BULK_READ_FROM = 25  # this many contacts due: one SearchContact of all, not one each
 MAX_CONTACTS_PER_RUN = 2000
 BASELINE_CHUNK = 2000  # contact ids per query (SQLite limits the parameters)

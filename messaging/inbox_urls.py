@@ -1,6 +1,6 @@
 from django.urls import path
 
-from messaging import inbox
+from messaging.views import inbox
 
 # No app_name: the list keeps the name "inbox" that the top navigation uses.
 urlpatterns = [

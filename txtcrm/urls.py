@@ -4,8 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.i18n import JavaScriptCatalog
 
-from messaging import hooks
-from messaging import views as messaging_views
+from messaging.views import txtsync_settings, webhooks
 from txtcrm import api_docs, health, profile, views
 
 urlpatterns = [
@@ -15,15 +14,15 @@ urlpatterns = [
     path("contacts/", include("contacts.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("settings/", views.settings_index, name="settings"),
-    path("settings/txtsync/", messaging_views.txtsync_settings, name="txtsync-settings"),
+    path("settings/txtsync/", txtsync_settings.txtsync_settings, name="txtsync-settings"),
     path(
         "settings/txtsync/webhook-events/retry",
-        messaging_views.retry_webhook_events,
+        txtsync_settings.retry_webhook_events,
         name="txtsync-retry-events",
     ),
     path(
         "settings/txtsync/metrics.json",
-        messaging_views.txtsync_metrics_json,
+        txtsync_settings.txtsync_metrics_json,
         name="txtsync-metrics",
     ),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -42,7 +41,7 @@ urlpatterns = [
     path("api/", include(("campaigns.api_urls", "api-campaigns"))),
     re_path(
         r"^hooks/txtsync/(?P<token>[\w-]+)/(?P<kind>inbound|outbound)$",
-        hooks.txtsync_hook,
+        webhooks.txtsync_hook,
         name="txtsync-hook",
     ),
 ]

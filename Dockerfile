@@ -1,6 +1,6 @@
 # txtcrm's production image: one image for every process (web, workers, beat, migrate);
 # docker-compose.yml picks the command (deploy/processes.py). Settings come from the
-# environment (README "Production").
+# environment (docs/operations.md, "Production").
 FROM python:3.11-slim
 
 ENV PYTHONUNBUFFERED=1 \

@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    """What a user may do (README "Users and roles"). Stored on the user as Django's
-    is_staff / is_superuser flags: admins have both, agents neither."""
+    """What a user may do (docs/user-guide.md, "Users and roles"). Stored on the user as
+    Django's is_staff / is_superuser flags: admins have both, agents neither."""
 
     AGENT = "agent", _("Agent")
     ADMIN = "admin", _("Admin")

@@ -1,5 +1,6 @@
 """Roles: admins (is_staff) manage users, settings, campaigns, tags and custom fields;
-agents work the inbox and contacts. The table is in README "Users and roles"."""
+agents work the inbox and contacts. The table is in docs/user-guide.md,
+"Users and roles"."""
 
 from collections.abc import Callable
 from functools import wraps

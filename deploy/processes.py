@@ -2,8 +2,8 @@
 service's `command`, checked by tests/txtcrm/test_deploy.py) and `make prod-check`
 (deploy/prod_check.py starts exactly these, with .venv/bin first on PATH).
 
-Settings come from the environment (README "Production"), never from these commands,
-so the same commands run in a container and on this machine.
+Settings come from the environment (docs/operations.md, "Production"), never from these
+commands, so the same commands run in a container and on this machine.
 
 Layout: one web (gunicorn, several processes x threads), one worker for what people
 wait for (`interactive`: replies, webhook effects), one for the rest (`campaigns`,

@@ -1,4 +1,5 @@
-"""The `data` of each event type: stable, documented fields (README "Outgoing webhooks").
+"""The `data` of each event type: stable, documented fields (docs/api.md, "Outgoing
+webhooks").
 
 Fields are only ever added. Dates are ISO 8601 in UTC ("2026-11-29T10:00:00Z") or null.
 """

@@ -1,4 +1,4 @@
-"""The REST API's OpenAPI 3 schema and its browsable docs (README, "API").
+"""The REST API's OpenAPI 3 schema and its browsable docs (docs/api.md).
 
 /api/schema/  the schema, generated from the code by drf-spectacular: YAML by default,
               JSON with `?format=json` (or `Accept: application/json`). Signed-in users

@@ -1,4 +1,4 @@
-"""The language of each page (README "Languages").
+"""The language of each page (docs/user-guide.md, "Languages").
 
 A signed-in user who chose a language on their profile page gets it everywhere;
 otherwise Django's LocaleMiddleware has already picked one from the browser's

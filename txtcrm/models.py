@@ -15,7 +15,7 @@ class CallBudgetState(models.Model):
 
 
 class UserPreference(models.Model):
-    """What a user chose for themselves (README "Languages"); no row means the defaults."""
+    """What a user chose for themselves (docs/user-guide.md, "Languages"); no row: defaults."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"

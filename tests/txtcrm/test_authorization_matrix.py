@@ -295,7 +295,7 @@ def client_for(role: str) -> Client:
 
 
 def assert_security_headers(response, url: str) -> None:
-    """What every response carries (README "Security"), whoever asks and whatever the
+    """What every response carries (docs/security.md), whoever asks and whatever the
     answer: only our own scripts and styles, no framing, no MIME sniffing."""
     policy = response.headers.get("Content-Security-Policy", "")
     directives = dict(

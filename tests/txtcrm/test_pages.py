@@ -54,7 +54,7 @@ def test_agents_see_only_the_sections_they_may_open(client, agent_ann, page):
 
     for section in ("inbox", "contacts"):
         assert f'href="{reverse(section)}"' in html
-    for admin_section in ("campaigns", "settings"):  # 403 for agents (README "Users and roles")
+    for admin_section in ("campaigns", "settings"):  # agents: 403 (docs/user-guide.md)
         assert f'href="{reverse(admin_section)}"' not in html
 
 

@@ -597,16 +597,16 @@ def test_an_import_job_runs_in_the_task_and_reports_progress(
     rows += [[f"P{n}", f"07400 1{n:05d}", "a"] for n in range(25)]
     rows += [["Bad", "nope", ""]]
     upload = SimpleUploadedFile("spring.csv", write_csv(tmp_path, rows).read_bytes())
-    monkeypatch.setattr(csv_import, "BATCH_SIZE", 10)
-    monkeypatch.setattr(csv_import, "PROGRESS_EVERY", 0)
+    monkeypatch.setattr(csv_import.importer, "BATCH_SIZE", 10)
+    monkeypatch.setattr(csv_import.jobs, "PROGRESS_EVERY", 0)
     states = []
-    real_write_state = csv_import._write_state
+    real_write_state = csv_import.jobs.write_state
 
     def recording_write_state(folder, state):
         real_write_state(folder, state)
         states.append(json.loads((folder / "state.json").read_text()))
 
-    monkeypatch.setattr(csv_import, "_write_state", recording_write_state)
+    monkeypatch.setattr(csv_import.jobs, "write_state", recording_write_state)
 
     with django_capture_on_commit_callbacks() as callbacks:
         job_id = csv_import.start_import_job(
@@ -655,7 +655,7 @@ def test_job_status_of_an_unknown_job(db, jobs):
 
 
 def test_job_errors_are_capped_but_counted(tmp_path, db, jobs, monkeypatch):
-    monkeypatch.setattr(csv_import, "MAX_ERRORS", 5)
+    monkeypatch.setattr(csv_import.report, "MAX_ERRORS", 5)
     rows = [["Mobile"]] + [["bad"]] * 12
     job_id = csv_import.start_import_job(write_csv(tmp_path, rows), None, None)
 
@@ -696,7 +696,7 @@ def test_a_file_that_stops_being_csv_keeps_the_rows_before_and_says_where(tmp_pa
 def test_postgresql_statistics_are_refreshed_as_the_import_grows(tmp_path, db, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only")
-    monkeypatch.setattr(csv_import, "ANALYZE_FIRST_AT", 2)
+    monkeypatch.setattr(csv_import.importer, "ANALYZE_FIRST_AT", 2)
     rows = [["Mobile"]] + [[f"07400 1{n:05d}"] for n in range(25)]
 
     with CaptureQueriesContext(connection) as queries:

@@ -379,9 +379,9 @@ def test_skip_leaves_existing_contacts_alone(ann_client):
 def test_the_status_of_a_running_job(ann_client, monkeypatch):
     job_id = job_id_of(start_import(ann_client))
     folder = csv_import.jobs_dir() / job_id
-    state = csv_import._read_state(folder)
+    state = csv_import.jobs.read_state(folder)
     state.update(status="running", processed_rows=1)
-    csv_import._write_state(folder, state)
+    csv_import.jobs.write_state(folder, state)
 
     status = ann_client.get(reverse("contacts-import-status", args=[job_id]))
     page = ann_client.get(reverse("contacts-import-job", args=[job_id]))
@@ -411,9 +411,9 @@ def test_a_long_error_list_is_capped_with_a_count_of_the_rest(ann_client, monkey
 def test_a_failed_job_shows_why(ann_client):
     job_id = job_id_of(start_import(ann_client))
     folder = csv_import.jobs_dir() / job_id
-    state = csv_import._read_state(folder)
+    state = csv_import.jobs.read_state(folder)
     state.update(status="failed", message="The import stopped unexpectedly: disk full")
-    csv_import._write_state(folder, state)
+    csv_import.jobs.write_state(folder, state)
 
     page = ann_client.get(reverse("contacts-import-job", args=[job_id]))
 

@@ -1,0 +1,140 @@
+"""One row of the file as it would be stored: each cell checked and normalised for the
+field its column holds (numbers in E.164 form, lengths that fit, yes/no words, tags),
+with every problem found, in column order, as a RowError naming the row and column."""
+
+import re
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from contacts import services
+from contacts.csv_import.mapping import header_key
+from contacts.csv_import.report import RowError
+from contacts.models import TXTSYNC_FIELDS, Contact, Tag
+
+TEXT_FIELDS = [name for name in (*TXTSYNC_FIELDS, "external_reference") if name != "mobile_number"]
+MAX_LENGTHS = {name: Contact._meta.get_field(name).max_length for name in TEXT_FIELDS}
+TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
+
+# AllowSMS-like cells. Words with a meaning of their own, then yes/no words whose
+# meaning depends on the column (yes in "Allow SMS" allows, yes in "Opted out" does not).
+_ALLOWS = {"optedin", "optin", "subscribed", "allow", "allowed"}
+_REFUSES = {"optedout", "optout", "unsubscribed", "stop", "stopped", "blocked", "donotcontact"}
+_YES = {"true", "yes", "y", "1", "t", "on", "x"}
+_NO = {"false", "no", "n", "0", "f", "off"}
+# A spreadsheet runs a cell starting with one of these as a formula; our export
+# writes such text with a leading apostrophe, which the import takes off again.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class CleanRow:
+    row: int
+    fields: dict[str, str] = field(default_factory=dict)  # non-empty values, number in E.164
+    tags: list[str] = field(default_factory=list)
+    allow_sms: bool | None = None  # None: the file does not say
+    errors: list[RowError] = field(default_factory=list)
+    number_given: bool = False  # a number cell was read: the first non-empty one wins
+
+    def fail(self, column: str, message: str) -> None:
+        self.errors.append(RowError(self.row, column, message))
+
+
+def clean_row(
+    number: int, cells: list[str], columns: list[str | None], headers: list[str]
+) -> CleanRow | None:
+    """The row as it would be stored, with every problem found; None for a blank row."""
+    if not any(cell.strip() for cell in cells):
+        return None
+    row = CleanRow(number)
+    for cell, name, header in zip(cells, columns, headers, strict=False):
+        value = unescape(cell.strip()) if name else ""
+        if value:
+            _take_cell(row, name, header, value)
+    if not row.number_given:
+        header = headers[columns.index("mobile_number")]
+        row.fail(header, "is empty; every contact needs a mobile number")
+    return row
+
+
+def unescape(value: str) -> str:
+    """The cell without the apostrophe our export puts before a formula-like text."""
+    if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_STARTS:
+        return value[1:]
+    return value
+
+
+def _take_cell(row: CleanRow, name: str, header: str, value: str) -> None:
+    if name == "tags":
+        _take_tags(row, header, value)
+    elif name in ("allow_sms", "opted_out"):
+        _take_allow(row, header, value, refusing_column=name == "opted_out")
+    elif name == "mobile_number":
+        _take_number(row, header, value)
+    elif name not in row.fields:  # the first column with a valid value wins
+        _take_text(row, header, name, value)
+
+
+def _take_tags(row: CleanRow, header: str, value: str) -> None:
+    for tag in re.split(r"[,|]", value):
+        tag = tag.strip()
+        if len(tag) > TAG_MAX_LENGTH:
+            row.fail(
+                header, f"tag {tag[:20]!r}… is too long (at most {TAG_MAX_LENGTH} characters)"
+            )
+        elif tag:
+            row.tags.append(tag)
+
+
+def _take_allow(row: CleanRow, header: str, value: str, *, refusing_column: bool) -> None:
+    allow = _parse_allow(value, refusing_column)
+    if allow is None:
+        row.fail(
+            header, f"{value!r} is not yes or no (use yes/no, true/false, 1/0 or 'opted out')"
+        )
+    elif row.allow_sms is None:
+        row.allow_sms = allow
+    else:  # several such columns: any refusal wins
+        row.allow_sms = row.allow_sms and allow
+
+
+def _parse_allow(value: str, refusing_column: bool) -> bool | None:
+    word = header_key(value)
+    if word in _ALLOWS:
+        return True
+    if word in _REFUSES:
+        return False
+    if word in _YES:
+        return not refusing_column
+    if word in _NO:
+        return refusing_column
+    return None
+
+
+def _take_number(row: CleanRow, header: str, value: str) -> None:
+    if row.number_given:
+        return
+    row.number_given = True
+    try:
+        row.fields["mobile_number"] = services.normalise_number(value)
+    except services.ContactInvalid as error:
+        row.fail(header, error.errors["mobile_number"])
+
+
+def _take_text(row: CleanRow, header: str, name: str, value: str) -> None:
+    limit = MAX_LENGTHS[name]
+    if len(value) > limit:
+        row.fail(header, f"is {len(value)} characters long; at most {limit} fit")
+    elif name == "email_address" and not _valid_email(value):
+        row.fail(header, f"{value!r} is not a valid email address")
+    else:
+        row.fields[name] = value
+
+
+def _valid_email(value: str) -> bool:
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True

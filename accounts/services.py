@@ -1,4 +1,4 @@
-"""Users and invitations: the use cases behind the Users page (README "Users and roles").
+"""Users and invitations: the use cases behind the Users page (docs/user-guide.md).
 
 Every change an admin makes to a team member goes through here: invite, resend, revoke,
 accept, change role, deactivate, reactivate, make a password reset link, unlock after

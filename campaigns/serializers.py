@@ -31,7 +31,7 @@ from messaging.serializers import PersonSerializer
 from txtsync.segments import count_segments
 
 # TxtSync's `From`: an E.164 number, or an alphanumeric sender id of 1-11 characters
-# (letters, digits, spaces), as its API documents it (README, "SendSMS").
+# (letters, digits, spaces), as its API documents it (docs/sandbox.md, "Sending SMS").
 SENDER_ID = re.compile(r"[A-Za-z0-9 ]{1,11}")
 SENDER_HELP = gettext_lazy(
     "Use an E.164 number such as +447911123456, or a sender id of 1-11 letters, digits or spaces."

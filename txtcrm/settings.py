@@ -3,7 +3,7 @@
 The defaults give the one-command system (`make run`): SQLite under var/,
 Celery on kombu's filesystem transport, and the built-in sandbox as TxtSync.
 Production sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY and the TxtSync
-credentials (see README).
+credentials (see docs/operations.md).
 """
 
 import contextlib
@@ -67,12 +67,12 @@ INSTALLED_APPS = [
     "django.contrib.humanize",  # intcomma: counts grouped by the user's locale
     "rest_framework",
     "rest_framework.authtoken",
-    "drf_spectacular",  # the OpenAPI schema, /api/schema/ (README "API")
+    "drf_spectacular",  # the OpenAPI schema, /api/schema/ (docs/api.md)
     "drf_spectacular_sidecar",  # Swagger UI's files, served from our own static files
     "csp",  # the Content-Security-Policy header (CONTENT_SECURITY_POLICY below)
     "axes",  # login throttling (AXES_* below)
     "txtcrm",
-    "accounts",  # users, roles, invitations (README "Users and roles")
+    "accounts",  # users, roles, invitations (docs/user-guide.md)
     "contacts",
     "messaging",
     "campaigns",
@@ -84,10 +84,10 @@ MIDDLEWARE = [
     "txtcrm.request_id.RequestIdMiddleware",  # first: every later log line carries the id
     "django.middleware.security.SecurityMiddleware",
     # Static files from STATIC_ROOT (compressed, cached forever when hashed) without
-    # reaching Django's views; README "Production".
+    # reaching Django's views; docs/operations.md, "Production".
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # Anonymous visitors: the language from Accept-Language (README "Languages").
+    # Anonymous visitors: the language from Accept-Language (docs/user-guide.md).
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -140,7 +140,7 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Users, sign-in, sessions (README "Users and roles") ---------------------------------
+# --- Users, sign-in, sessions (docs/user-guide.md, "Users and roles") --------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -201,7 +201,7 @@ EMAIL_BACKEND = env(
 # backend chosen on purpose (e.g. EMAIL_BACKEND=...console.EmailBackend).
 TXTCRM_SEND_EMAIL = bool(EMAIL_HOST) or bool(env("EMAIL_BACKEND", ""))
 
-# Languages (README "Languages"): each user chooses theirs on the profile page; without
+# Languages (docs/user-guide.md): each user chooses theirs on the profile page; without
 # a choice, the browser's (Accept-Language), else LANGUAGE_CODE. Dates and numbers follow
 # the language, with our own date formats in txtcrm/formats/.
 LANGUAGE_CODE = env("LANGUAGE_CODE", "en")
@@ -246,7 +246,7 @@ SESSION_COOKIE_SECURE = PUBLIC_BASE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
-# --- Security headers (README "Security") ---------------------------------------------
+# --- Security headers (docs/security.md) ----------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

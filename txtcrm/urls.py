@@ -31,10 +31,10 @@ urlpatterns = [
     # Users and invitations (settings/users/...), invitation and password reset links,
     # the password change page (profile/password/).
     path("", include("accounts.urls")),
-    # The strings our scripts show, in the page's language (README "Languages").
+    # The strings our scripts show, in the page's language (docs/user-guide.md).
     path("jsi18n/", JavaScriptCatalog.as_view(packages=["txtcrm"]), name="javascript-catalog"),
     path("profile/", profile.profile, name="profile"),  # the user's API token
-    path("api/schema/", api_docs.schema, name="api-schema"),  # OpenAPI 3 (README "API")
+    path("api/schema/", api_docs.schema, name="api-schema"),  # OpenAPI 3 (docs/api.md)
     path("api/docs/", api_docs.docs, name="api-docs"),  # Swagger UI over it
     path("api/", include(("contacts.api_urls", "api"))),  # names: api:contact-list ...
     path("api/", include(("messaging.api_urls", "api-messaging"))),

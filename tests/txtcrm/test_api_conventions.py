@@ -1,4 +1,4 @@
-"""What every /api/ list shares (README, "API"): `ordering` from a whitelist (an
+"""What every /api/ list shares (docs/api.md): `ordering` from a whitelist (an
 unknown key is a 400 naming `ordering`), pagination limits; and the OpenAPI schema
 (/api/schema/, generated without warnings) with its docs (/api/docs/)."""
 

@@ -1,4 +1,4 @@
-"""Languages (README "Languages"): every page in English or Italian, chosen per user on
+"""Languages (docs/user-guide.md): every page in English or Italian, chosen per user on
 the profile page, else from the browser; dates and numbers formatted for the language;
 the Italian catalog complete and compiled; and a guard that no template we own shows
 text outside the translation tags."""

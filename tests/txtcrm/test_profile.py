@@ -1,5 +1,5 @@
 """The profile page (/profile/): the signed-in user's API token, created and replaced
-by POST (with CSRF); and DRF's `drf_create_token` command, which README documents."""
+by POST (with CSRF); and DRF's `drf_create_token` command, which docs/api.md documents."""
 
 from io import StringIO
 

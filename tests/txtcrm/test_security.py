@@ -1,4 +1,4 @@
-"""Hardening (README "Security"): `check --deploy` clean with production settings, HTTPS
+"""Hardening (docs/security.md): `check --deploy` clean with production settings, HTTPS
 settings only for an https public URL, no CSP violation on the pages a browser shows,
 and no secret in the logs of a representative run."""
 

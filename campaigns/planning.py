@@ -1,8 +1,8 @@
 """The send plan of a campaign: the fewest TxtSync calls that give every recipient their text.
 
-Every call counts against the budget of 100 calls per 60 s (DESIGN §4), so a
-campaign to 10,000 people must not cost 10,000 calls when one would do. The
-rules, in order:
+Every call counts against the budget of 100 calls per 60 s (docs/architecture.md,
+"The call budget"), so a campaign to 10,000 people must not cost 10,000 calls when one
+would do. The rules, in order:
 
 1. **Same text for everyone, and the audience is exactly some whole tags** (as
    TxtSync knows them; the caller decides that, e.g. the tag mirror is current
@@ -19,8 +19,9 @@ rules, in order:
 Calls come in a stable order: groups by the first appearance of their text,
 recipients in input order. Each call names its recipients' keys, so a runner
 can mark them `sending` before the call and never send anyone a second copy
-after a crash (DESIGN §5). Numbers must already be unique (the audience step
-removes duplicates): a number twice in a bulk call would be texted twice.
+after a crash (docs/architecture.md, "Sending without duplicates"). Numbers must
+already be unique (the audience step removes duplicates): a number twice in a bulk call
+would be texted twice.
 
 `duration` says how long a plan takes at the project's even pacing
 (`txtcrm.budget`), for the "about N minutes" shown before sending.

@@ -1,6 +1,7 @@
 """What a campaign did: progress while it sends, then its report.
 
-Delivery is what TxtSync has told us (DESIGN §3): a recipient's message is
+Delivery is what TxtSync has told us (docs/architecture.md, "Delivery: what TxtSync
+told us"): a recipient's message is
 *delivered* or *failed* once TxtSync said so (LastSMSOutbound of their next text,
 see messaging.inbound); engagement comes from the contacts' counters as the refresh
 task re-reads them, compared with the values stored when the campaign was launched.

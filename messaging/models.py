@@ -1,8 +1,9 @@
 """The SMS mirror and conversations.
 
 Every SMS, inbound or outbound, lands in its contact's conversation. Outbound
-messages txtcrm sends carry its own send state (DESIGN §5); messages seen
-only by webhook (sent from TxtSync's portal or another integration) have none.
+messages txtcrm sends carry its own send state (docs/architecture.md, "Sending without
+duplicates"); messages seen only by webhook (sent from TxtSync's portal or another
+integration) have none.
 """
 
 import secrets

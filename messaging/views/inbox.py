@@ -1,8 +1,9 @@
 """The inbox pages (thin views: parse, call messaging.conversations, render).
 
-Live updates are htmx polls of `poll` with a cursor (DESIGN §6): an idle poll costs
-one indexed query and answers 204; otherwise it sends the fragments that may have
-changed (folders, list rows, the open thread) and the next cursor.
+Live updates are htmx polls of `poll` with a cursor (docs/architecture.md, "Live updates
+in the inbox"): an idle poll costs one indexed query and answers 204; otherwise it sends
+the fragments that may have changed (folders, list rows, the open thread) and the next
+cursor.
 """
 
 from dataclasses import dataclass

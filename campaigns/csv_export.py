@@ -3,12 +3,11 @@ StreamingHttpResponse. Recipients are read in keyset chunks by primary key (no l
 cursor, no OFFSET), each chunk in one query with its contact, its message and whether
 they replied: one query per CHUNK_SIZE recipients, whatever the campaign's size.
 
-Cells a spreadsheet would run as a formula are made text the way the contacts export
-does it (contacts.csv_export); names, reasons and numbers skipped as invalid are typed
-by people.
+Lines are written, chunks read and cells a spreadsheet would run as a formula made text
+by the contacts export's helpers (contacts.csv_export): names, reasons and numbers
+skipped as invalid are typed by people.
 """
 
-import csv
 import re
 from collections.abc import Iterator
 
@@ -16,7 +15,7 @@ from django.db.models import Exists, OuterRef
 
 from campaigns.models import Campaign, RecipientState
 from campaigns.reports import DELIVERED, NOT_DELIVERED, REPLY_WINDOW
-from contacts.csv_export import _Line, _text
+from contacts.csv_export import csv_lines, formula_safe, in_pk_chunks
 from messaging.models import Direction, Message
 
 CHUNK_SIZE = 2000
@@ -27,7 +26,7 @@ _E164 = re.compile(r"\+[1-9]\d{6,14}")
 def _number(number: str) -> str:
     # A valid E.164 number stays as it is (the contacts export does the same); anything
     # else is what someone typed and was skipped as invalid.
-    return number if _E164.fullmatch(number) else _text(number)
+    return number if _E164.fullmatch(number) else formula_safe(number)
 
 
 def _message_status(recipient) -> str:
@@ -41,26 +40,23 @@ def _message_status(recipient) -> str:
 
 def _row(recipient) -> list[str]:
     contact = recipient.contact
+    replied = recipient.replied and recipient.state == RecipientState.SENT
     return [
         _number(recipient.number),
-        _text(str(contact) if contact else ""),
+        formula_safe(str(contact) if contact else ""),
         recipient.state,
-        _text(recipient.reason),
+        formula_safe(recipient.reason),
         recipient.sent_at.isoformat() if recipient.sent_at else "",
         _message_status(recipient),
-        "yes" if recipient.replied else "no",
+        "yes" if replied else "no",
     ]
 
 
 def recipient_rows(
     campaign: Campaign, *, chunk_size: int | None = None, bom: bool = False
 ) -> Iterator[str]:
-    """CSV lines (header first) for every recipient of the campaign, skipped ones too."""
-    chunk_size = chunk_size or CHUNK_SIZE
-    writer = csv.writer(_Line(), lineterminator="\r\n")
-    if bom:
-        yield "\ufeff"  # Excel needs it to read UTF-8
-    yield writer.writerow(HEADERS)
+    """CSV lines (header first) for every recipient of the campaign, skipped ones too.
+    `bom` starts the output with a byte order mark, which Excel needs to read UTF-8."""
     replied = Exists(
         Message.objects.filter(
             contact=OuterRef("contact"),
@@ -68,19 +64,6 @@ def recipient_rows(
             message_date__range=(OuterRef("sent_at"), OuterRef("sent_at") + REPLY_WINDOW),
         )
     )
-    recipients = (
-        campaign.recipients.select_related("contact", "message")
-        .annotate(replied=replied)
-        .order_by("pk")
-    )
-    last = None
-    while True:
-        page = recipients if last is None else recipients.filter(pk__gt=last)
-        chunk = list(page[:chunk_size])
-        for recipient in chunk:
-            if recipient.state != RecipientState.SENT:
-                recipient.replied = False
-            yield writer.writerow(_row(recipient))
-        if len(chunk) < chunk_size:
-            return
-        last = chunk[-1].pk
+    recipients = campaign.recipients.select_related("contact", "message").annotate(replied=replied)
+    chunks = in_pk_chunks(recipients, chunk_size or CHUNK_SIZE)
+    yield from csv_lines(HEADERS, map(_row, chunks), bom=bom)

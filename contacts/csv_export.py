@@ -6,12 +6,15 @@ CHUNK_SIZE contacts, whatever the number of contacts or tags.
 The columns are TxtSync's names, which contacts.csv_import maps back, so an export
 re-imports as the same contacts: writable fields, Tags (joined by "|"), AllowSMS,
 ExternalReference, then the read-only engagement data (ignored on import).
+
+formula_safe(), csv_lines() and in_pk_chunks() are the public part other exports
+(campaigns.csv_export) build on, so every CSV we write is made safe and streamed alike.
 """
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 from contacts.csv_import import FORMULA_STARTS
 from contacts.models import ENGAGEMENT_FIELDS, TXTSYNC_FIELDS, Contact
@@ -30,6 +33,27 @@ HEADERS = [
 ]
 
 
+def formula_safe(value: str) -> str:
+    """`value` as text a spreadsheet shows, never runs: a cell starting like a formula
+    would run (CSV injection), so it gets a leading apostrophe, which makes it text;
+    contacts.csv_import takes it off again."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
+def csv_lines(
+    headers: list[str], rows: Iterable[list[str]], *, bom: bool = False
+) -> Iterator[str]:
+    """The CSV lines (each ending in CRLF) of a header and rows, one at a time, for a
+    StreamingHttpResponse or a file. `bom` starts the output with a byte order mark,
+    which Excel needs to read UTF-8."""
+    writer = csv.writer(_Line(), lineterminator="\r\n")
+    if bom:
+        yield "\ufeff"
+    yield writer.writerow(headers)
+    for row in rows:
+        yield writer.writerow(row)
+
+
 class _Line:
     """A file-like object whose write() returns the line, for csv.writer."""
 
@@ -37,20 +61,29 @@ class _Line:
         return text
 
 
-def _text(value: str) -> str:
-    # A cell starting like a formula would run in a spreadsheet (CSV injection):
-    # an apostrophe makes it text; csv_import removes it again.
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+def in_pk_chunks(queryset: QuerySet[Model], chunk_size: int) -> Iterator[Model]:
+    """The objects of the queryset in primary key order, read `chunk_size` at a time
+    by keyset pagination: no long-lived cursor and no OFFSET, so each chunk costs the
+    same however far the export has gone."""
+    queryset = queryset.order_by("pk")
+    last = None
+    while True:
+        page = queryset if last is None else queryset.filter(pk__gt=last)
+        chunk = list(page[:chunk_size])
+        yield from chunk
+        if len(chunk) < chunk_size:
+            return
+        last = chunk[-1].pk
 
 
 def _row(contact: Contact) -> list[str]:
     cells = [
-        contact.mobile_number if name == "mobile_number" else _text(getattr(contact, name))
+        contact.mobile_number if name == "mobile_number" else formula_safe(getattr(contact, name))
         for name in TXTSYNC_FIELDS
     ]
-    cells.append(_text(TAG_SEPARATOR.join(tag.name for tag in contact.tags.all())))
+    cells.append(formula_safe(TAG_SEPARATOR.join(tag.name for tag in contact.tags.all())))
     cells.append("true" if contact.allow_sms else "false")
-    cells.append(_text(contact.external_reference or ""))
+    cells.append(formula_safe(contact.external_reference or ""))
     for name in ENGAGEMENT_FIELDS:
         value = getattr(contact, name)
         if value is None:
@@ -65,17 +98,5 @@ def export_rows(
 ) -> Iterator[str]:
     """CSV lines (header first) for the contacts of the queryset, in primary key order.
     `bom` starts the output with a byte order mark, which Excel needs to read UTF-8."""
-    writer = csv.writer(_Line(), lineterminator="\r\n")
-    if bom:
-        yield "\ufeff"
-    yield writer.writerow(HEADERS)
-    contacts = queryset.order_by("pk").prefetch_related("tags")  # tags ordered by name
-    last = None
-    while True:
-        page = contacts if last is None else contacts.filter(pk__gt=last)
-        chunk = list(page[:chunk_size])
-        for contact in chunk:
-            yield writer.writerow(_row(contact))
-        if len(chunk) < chunk_size:
-            return
-        last = chunk[-1].pk
+    contacts = queryset.prefetch_related("tags")  # tags ordered by name
+    yield from csv_lines(HEADERS, map(_row, in_pk_chunks(contacts, chunk_size)), bom=bom)

@@ -79,48 +79,70 @@ def handle(
         if metered:
             services.record_unauthorized(application, operation)
         return unauthorized()
-    if metered and (
-        problem := services.api_key_problem(application, request.headers.get("x-api-key"))
-    ):
+    if not metered:  # the sandbox-only endpoints answer alike whatever the profile
+        return _run(request, application, handler, profiles.RICH, operation, kwargs)
+    if problem := services.api_key_problem(application, request.headers.get("x-api-key")):
         services.record_unauthorized(application, operation, 403)
         return forbidden(problem)
-    # The sandbox-only endpoints answer alike whatever the profile.
-    profile = profiles.of(application) if metered else profiles.RICH
-    admission = services.admit_call(application, operation) if metered else None
-    if admission and not admission.admitted:
+    return _metered_call(request, application, operation, handler, kwargs)
+
+
+def _metered_call(
+    request: HttpRequest, application: Application, operation: str, handler: Handler, kwargs: dict
+) -> HttpResponse:
+    """A contract operation within the rate limit, with the fault it drew (if any), its
+    answer's status recorded."""
+    admission = services.admit_call(application, operation)
+    if not admission.admitted:
         response = error_response(
             429, f"Rate limit exceeded. Retry after {admission.retry_after} seconds."
         )
         response["Retry-After"] = str(admission.retry_after)
         return response
-    fault = admission.fault if admission else None
-    if fault and fault.kind == faults.FAIL_BEFORE:
-        response = error_response(500, "Internal server error (sandbox fault mode).")
+    kind = admission.fault.kind if admission.fault else None
+    if kind == faults.FAIL_BEFORE:
+        response = _fault_response()
         services.record_status(admission.call, response.status_code)
         return response
-    if fault and fault.kind == faults.SLOW:
-        faults.sleep(fault, admission.plan)
-    try:
-        with transaction.atomic():
-            result = handler(request, application, **kwargs)
-        response = result if isinstance(result, HttpResponse) else json_response(result)
-    except ValidationFailed as error:
-        response = json_response(profile.invalid(error, operation), 400)
-    except (services.NotFound, webhooks.UnknownHook) as error:
-        response = error_response(404, str(error) or "Not found")
-    if fault and fault.kind == faults.DISCONNECT:
+    if kind == faults.SLOW:
+        faults.sleep(admission.fault, admission.plan)
+    profile = profiles.of(application)
+    response = _run(request, application, handler, profile, operation, kwargs)
+    if kind == faults.DISCONNECT:
         # Recorded (first: the client may look at once) with the answer the work had,
         # whose writing then fails: nobody is listening.
         services.record_status(admission.call, response.status_code)
         if faults.drop_connection(request):
             return response
         services.record_fault(admission.call, faults.FAIL_AFTER)
-    if fault and fault.kind in (faults.FAIL_AFTER, faults.DISCONNECT):
+    if kind in (faults.FAIL_AFTER, faults.DISCONNECT):
         # The work is done and committed; the client is told it failed.
-        response = error_response(500, "Internal server error (sandbox fault mode).")
-    if admission:
-        services.record_status(admission.call, response.status_code)
+        response = _fault_response()
+    services.record_status(admission.call, response.status_code)
     return response
+
+
+def _fault_response() -> JsonResponse:
+    return error_response(500, "Internal server error (sandbox fault mode).")
+
+
+def _run(
+    request: HttpRequest,
+    application: Application,
+    handler: Handler,
+    profile: Any,
+    operation: str,
+    kwargs: dict,
+) -> HttpResponse:
+    """The operation in a transaction of its own, its errors as the profile answers them."""
+    try:
+        with transaction.atomic():
+            result = handler(request, application, **kwargs)
+    except ValidationFailed as error:
+        return json_response(profile.invalid(error, operation), 400)
+    except (services.NotFound, webhooks.UnknownHook) as error:
+        return error_response(404, str(error) or "Not found")
+    return result if isinstance(result, HttpResponse) else json_response(result)
 
 
 def operations(metered: bool = True, **by_method: tuple[str, Handler]) -> Callable:

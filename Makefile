@@ -6,6 +6,12 @@ STAMP := $(VENV)/.installed-stamp
 PG_URL ?= postgres://postgres@127.0.0.1:5432/txtcrm
 REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
+# Each pass runs the tests in TEST_WORKERS processes (pytest-xdist, a test file per
+# process at a time), then the `serial` ones alone (tests/conftest.py, SERIAL). Exit
+# status 5 is "no test selected": PYTEST_ARGS may pick none of one kind.
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL = $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial" $(PYTEST_ARGS)
+PYTEST_SERIAL = $(PY) -m pytest -m serial $(PYTEST_ARGS) || test $$? -eq 5
 
 .PHONY: run test test-sqlite test-postgres prod-check lint format clean
 
@@ -26,13 +32,14 @@ test: test-sqlite
 	fi
 
 test-sqlite: $(STAMP)
-	@echo "== Test pass 1/2: SQLite, filesystem broker"
-	env -u DATABASE_URL -u CELERY_BROKER_URL -u REDIS_URL $(PY) -m pytest $(PYTEST_ARGS)
+	@echo "== Test pass 1/2: SQLite, filesystem broker ($(TEST_WORKERS) processes, then serial tests)"
+	env -u DATABASE_URL -u CELERY_BROKER_URL -u REDIS_URL $(PYTEST_PARALLEL)
+	env -u DATABASE_URL -u CELERY_BROKER_URL -u REDIS_URL $(PYTEST_SERIAL)
 
 test-postgres: $(STAMP)
-	@echo "== Test pass 2/2: PostgreSQL ($(PG_URL)), Redis ($(REDIS_URL))"
-	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) REDIS_URL=$(REDIS_URL) \
-		$(PY) -m pytest $(PYTEST_ARGS)
+	@echo "== Test pass 2/2: PostgreSQL ($(PG_URL)), Redis ($(REDIS_URL)) ($(TEST_WORKERS) processes, then serial tests)"
+	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) REDIS_URL=$(REDIS_URL) $(PYTEST_PARALLEL)
+	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) REDIS_URL=$(REDIS_URL) $(PYTEST_SERIAL)
 
 # The production shape on this machine, without Docker: PostgreSQL database
 # txtcrm_prodcheck, Redis db 15, gunicorn + 2 Celery workers + beat started with the

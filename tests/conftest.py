@@ -4,16 +4,18 @@ import dataclasses
 import os
 import shutil
 import uuid
-from dataclasses import dataclass
 
 import pytest
 import redis
-import requests
 from django.contrib.auth import get_user_model
+from django.core.servers.basehttp import WSGIRequestHandler
 
 from sandbox import models as sandbox_models
 from sandbox import services as sandbox_services
-from tests.receiver import Receiver
+from tests.support.fake_txtsync import FakeTxtSync
+from tests.support.receiver import Receiver
+from tests.support.sandbox import PUBLISHED_API_KEY, make_connection
+from tests.support.txtsync import use_txtsync
 
 
 @pytest.fixture
@@ -34,73 +36,27 @@ def agent_bob(db):
     return get_user_model().objects.create_user("bob", "bob@example.com", "bob-password-1")
 
 
-class SandboxSession(requests.Session):
-    """requests.Session whose relative paths are resolved against the sandbox base URL."""
-
-    def __init__(self, base_url: str):
-        super().__init__()
-        self.base_url = base_url
-
-    def request(self, method, url, *args, **kwargs):
-        if not url.startswith("http"):
-            url = f"{self.base_url}{url.lstrip('/')}"
-        kwargs.setdefault("timeout", 30)
-        return super().request(method, url, *args, **kwargs)
-
-
-@dataclass
-class SandboxConnection:
-    """A sandbox application seen from outside: base URL, credentials, and the API key
-    (`x-api-key`) and profile ("rich" | "published") it was given."""
-
-    base_url: str
-    client_key: str
-    client_secret: str
-    application_id: int
-    api_key: str = ""
-    profile: str = "rich"
-
-    def session(self) -> SandboxSession:
-        session = SandboxSession(self.base_url)
-        session.auth = (self.client_key, self.client_secret)
-        session.headers["Content-Type"] = "application/json"
-        if self.api_key:
-            session.headers["x-api-key"] = self.api_key
-        return session
-
-
-def make_connection(
-    live_server,
-    name: str,
-    account: str = "default",
-    rate: str | None = None,
-    *,
-    profile: str | None = None,
-    api_key: str = "",
-):
-    """A sandbox application (created if missing); `profile` None: SANDBOX_PROFILE's."""
-    credentials = sandbox_services.ensure_application(name, account_name=account)
-    application = credentials.application
-    if rate:
-        calls, seconds = sandbox_services.parse_rate(rate)
-        application.rate_limit_calls, application.rate_limit_seconds = calls, seconds
-        application.save()
-    if profile or api_key:
-        sandbox_services.set_access(application, profile=profile, api_key=api_key)
-    return SandboxConnection(
-        f"{live_server.url}/sandbox/",
-        application.client_key,
-        credentials.client_secret,
-        application.pk,
-        api_key=application.api_key,
-        profile=application.profile,
-    )
-
-
 @pytest.fixture
 def sandbox(live_server, transactional_db):
     """The `default` sandbox application, default rate limit."""
     return make_connection(live_server, "default")
+
+
+@pytest.fixture
+def sandbox_txtsync(sandbox, settings):
+    """txtcrm connected to the `default` sandbox application; returns its connection."""
+    use_txtsync(settings, sandbox.base_url, sandbox.client_key, sandbox.client_secret)
+    return sandbox
+
+
+@pytest.fixture
+def fake(settings, db):
+    """txtcrm connected to a fake TxtSync (tests/support/fake_txtsync.py), for answers
+    the sandbox never gives; returns the server, whose `behaviour` each test sets."""
+    server = FakeTxtSync()
+    use_txtsync(settings, server.url, f"tsk_{uuid.uuid4().hex}", "secret")
+    yield server
+    server.close()
 
 
 @pytest.fixture
@@ -115,7 +71,16 @@ def api(sandbox):
 ONCE_ONLY = ("tests/txtsync/", "_browser.py")
 
 
+# Tests that measure time against the call budget or load the whole machine (many real
+# processes): `make test` runs them alone, after the others have run in parallel
+# (pytest -m serial; see the Makefile).
+SERIAL = ("tests/txtcrm/test_budget_processes.py", "tests/campaigns/test_crash.py")
+
+
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid.startswith(SERIAL):
+            item.add_marker(pytest.mark.serial)
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         return
     once = [item for item in items if any(part in item.nodeid for part in ONCE_ONLY)]
@@ -151,14 +116,20 @@ def receiver():
     server.close()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def live_server_without_nagle():
+    """The live server writes a response's headers and body in separate sends; with Nagle
+    on, the body waits for the client's delayed ACK (~40 ms), doubling a sandbox call."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(WSGIRequestHandler, "disable_nagle_algorithm", True)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def own_txtsync_connection(settings):
     """Each test its own connection key, so budget state kept in Redis (which no test
     transaction rolls back) never leaks from one test into another."""
     settings.TXTSYNC_CLIENT_KEY = f"tsk_test_{uuid.uuid4().hex[:12]}"
-
-
-PUBLISHED_API_KEY = "gw-test-key-0123456789"
 
 
 @pytest.fixture

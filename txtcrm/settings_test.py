@@ -1,15 +1,25 @@
 """Settings for the test suite: the product's settings, with local state (SQLite test
-database, broker folders) in a folder of its own per test run, so tests never share
-a queue or a file with a running `make run`. Child processes started by tests
-inherit TXTCRM_VAR_DIR and so find the same folder."""
+database, broker folders, Redis queue and key names) in a folder of its own per test run,
+and per pytest-xdist worker, so tests never share a queue or a file with a running
+`make run` or with each other. Child processes started by tests inherit TXTCRM_VAR_DIR
+and so find the same folder."""
 
 import os
 from pathlib import Path
 
-os.environ.setdefault(
-    "TXTCRM_VAR_DIR",
-    str(Path(__file__).resolve().parent.parent / "var" / f"test-run-{os.getpid()}"),
-)
+
+def _run_folder() -> str:
+    """This run's folder; an xdist worker (PYTEST_XDIST_WORKER, inherited by the processes
+    it starts) gets its own, named after the run's."""
+    default = Path(__file__).resolve().parent.parent / "var" / f"test-run-{os.getpid()}"
+    folder = os.environ.get("TXTCRM_VAR_DIR", str(default))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and not folder.endswith(f"-{worker}"):
+        folder = f"{folder}-{worker}"
+    return folder
+
+
+os.environ["TXTCRM_VAR_DIR"] = _run_folder()
 
 from txtcrm import queues
 from txtcrm.settings import *  # noqa: F403

@@ -1,9 +1,4 @@
-"""Helpers for the Users and roles tests: an admin's client, and the one-time link the
-Users page shows when nothing could be emailed."""
-
-import html
-import re
-from urllib.parse import urlsplit
+"""Fixtures for the Users and roles tests: no mail server, and an admin's client."""
 
 import pytest
 
@@ -19,22 +14,3 @@ def no_mail_server(settings):
 def admin_client(client, admin_user):
     client.force_login(admin_user)
     return client
-
-
-def shown_link(page) -> str:
-    """The path of the link shown once on the Users page."""
-    found = re.search(r'id="shown-link-url"[^>]*value="([^"]+)"', page.content.decode())
-    assert found, "no link shown on the page"
-    return urlsplit(html.unescape(found.group(1))).path
-
-
-def logged_link(caplog) -> str:
-    """The path of the last link the accounts logger wrote."""
-    found = [
-        re.search(r"https?://\S+", record.getMessage())
-        for record in caplog.records
-        if record.name == "accounts"
-    ]
-    links = [f.group(0) for f in found if f]
-    assert links, "no link in the log"
-    return urlsplit(links[-1]).path

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Invitation, InvitationStatus
-from tests.accounts.conftest import logged_link, shown_link
+from tests.support.accounts import logged_link, shown_link
 
 User = get_user_model()
 PASSWORD = "correct-horse-battery-9"

@@ -12,7 +12,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from accounts import services
-from tests.accounts.conftest import logged_link, shown_link
+from tests.support.accounts import logged_link, shown_link
 
 User = get_user_model()
 ADMIN_PAGES = ["settings", "txtsync-settings", "users", "user-invite"]

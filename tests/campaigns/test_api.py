@@ -16,10 +16,10 @@ from campaigns.models import Campaign, CampaignStatus, Recipient, RecipientState
 from contacts import services as contacts
 from contacts.models import OptOutSource
 from messaging.models import Direction, Message
-from tests.api import token_client
-from tests.campaigns.test_sending import calls, pushed, received, run
-from tests.conftest import make_connection
-from tests.messaging.test_send import use_txtsync
+from tests.support.api import token_client
+from tests.support.campaigns import calls, pushed, received, run
+from tests.support.sandbox import make_connection
+from tests.support.txtsync import use_txtsync
 
 ANN, BEN, CAT = "+447911123456", "+447912345678", "+447911200001"
 

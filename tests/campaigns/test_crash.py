@@ -34,16 +34,7 @@ from campaigns import services
 from campaigns.models import CallState, CampaignStatus, RecipientState
 from messaging.models import Message, SendState
 from sandbox.models import SMS, ApiCall
-from tests.campaigns.test_sending import calls
-from tests.campaigns.test_tasks import (  # noqa: F401 (start_worker, txtsync: fixtures)
-    new_campaign,
-    people,
-    sms_count,
-    start_worker,
-    status,
-    ticks,
-    txtsync,
-)
+from tests.support.campaigns import calls, new_campaign, people, sms_count, status, ticks
 
 SEED = int(os.environ.get("CAMPAIGN_CRASH_SEED", "7"))
 RECIPIENTS = 500
@@ -53,8 +44,8 @@ SWEPT = "The worker stopped while sending"
 
 @pytest.mark.timeout(300)  # ~40-80 s; the waits inside are bounded too
 def test_killing_the_worker_at_random_moments_sends_nobody_a_second_sms(
-    txtsync,  # noqa: F811
-    start_worker,  # noqa: F811
+    txtsync,
+    start_worker,
     settings,
 ):
     settings.TXTSYNC_CONNECT_TIMEOUT = 0.5

@@ -27,12 +27,8 @@ from campaigns.models import (
 from contacts import services as contacts
 from contacts.models import Contact, OptOutSource, SyncState
 from messaging.models import Direction, Message
-from tests.campaigns.test_sending import (
-    pushed,
-    run,
-    txtsync,  # noqa: F401 (a fixture)
-)
-from tests.messaging.test_segments_js import chromium, needs_chromium
+from tests.support.browser import chromium, needs_chromium
+from tests.support.campaigns import pushed, run
 
 ANN, BEN, CAT = "+447911123456", "+447912345678", "+447911200001"
 XSS = "<script>alert(1)</script>"
@@ -803,7 +799,7 @@ def test_the_admin_lists_campaigns_recipients_and_calls_read_only(admin_client):
 # --- End to end against the sandbox --------------------------------------------------------
 
 
-def test_a_campaign_composed_launched_and_sent_through_the_pages(txtsync, client, admin_user):  # noqa: F811 (the fixture)
+def test_a_campaign_composed_launched_and_sent_through_the_pages(txtsync, client, admin_user):
     client.force_login(admin_user)
     pushed(("Ann", ANN, ["Club"]), ("Ben", BEN, ["Club"]))
 

@@ -18,66 +18,19 @@ from campaigns.models import (
     RecipientState,
 )
 from contacts import services as contacts
-from contacts import sync
 from contacts.models import Contact, OptOutSource
 from messaging.models import Message, SendState
 from sandbox.models import SMS
-from tests.conftest import make_connection
-from tests.fake_txtsync import FakeTxtSync, answer
-from tests.messaging.test_send import use_txtsync
+from tests.support.campaigns import calls, campaign, pushed, received, run
+from tests.support.fake_txtsync import FakeTxtSync, answer
+from tests.support.txtsync import use_txtsync
 
 ANN, BEN, CAT, DAN = "+447911123456", "+447912345678", "+447911200001", "+447911200002"
-
-
-@pytest.fixture
-def txtsync(live_server, transactional_db, settings):
-    """The sandbox with room for a test's calls; returns its HTTP session."""
-    connection = make_connection(live_server, "default", rate="2000/60")
-    use_txtsync(settings, connection.base_url, connection.client_key, connection.client_secret)
-    settings.TXTSYNC_READ_TIMEOUT = 10
-    settings.TXTSYNC_BUDGET = "2000/60"
-    return connection.session()
-
-
-def calls(txtsync) -> dict[str, int]:
-    stats = txtsync.get("_stats").json()["applications"]["default"]["calls"]
-    return {op: n for op, n in stats.items() if op in ("SendSMS", "SendBulkSMS")}
-
-
-def pushed(*people: tuple[str, str, list[str]]) -> list[Contact]:
-    """Contacts created here and pushed to TxtSync, so the tag mirror is in sync."""
-    made = [
-        contacts.create_contact({"first_name": name, "mobile_number": number}, tag_names=tags)
-        for name, number, tags in people
-    ]
-    sync.push_due(timezone.now() + timedelta(seconds=5))
-    return made
 
 
 def opt_out(number: str) -> None:
     contact = Contact.objects.get(mobile_number=number)
     contacts.set_allow_sms(contact, False, source=OptOutSource.AGENT)
-
-
-def campaign(template="Sale starts today", **audience) -> Campaign:
-    return Campaign.objects.create(
-        name="Spring sale", sender="Acme", template=template, audience=audience
-    )
-
-
-def run(campaign: Campaign, now: datetime | None = None) -> Campaign:
-    """What the run task does, inline: send every call due by `now`."""
-    while sending.send_next(campaign.pk, now=now).again_in == 0:
-        pass
-    campaign.refresh_from_db()
-    return campaign
-
-
-def received() -> dict[str, list[str]]:
-    sent: dict[str, list[str]] = {}
-    for number, text in SMS.objects.values_list("to_number", "message"):
-        sent.setdefault(number, []).append(text)
-    return sent
 
 
 def states(campaign: Campaign) -> dict[str, tuple[str, str]]:

@@ -12,10 +12,11 @@ from unittest import mock
 from campaigns import services
 from campaigns.models import RecipientState
 from messaging.models import Conversation, Message, SendState
-from tests.campaigns.test_sending import ANN, campaign, pushed, run, txtsync  # noqa: F401
+from tests.support.campaigns import campaign, pushed, run
+from tests.support.sandbox import ANN
 
 
-def test_a_conversation_made_meanwhile_does_not_fail_the_settling(txtsync):  # noqa: F811
+def test_a_conversation_made_meanwhile_does_not_fail_the_settling(txtsync):
     [ann] = pushed(("Ann", ANN, ["VIP"]))
     sale = services.launch(campaign(any_tags=["VIP"]))
     bulk_create = Conversation.objects.bulk_create

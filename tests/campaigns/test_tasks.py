@@ -6,44 +6,38 @@ The worker reads its settings from the environment (worker_env passes the sandbo
 connection, the budget and the lease); the test stands in for beat's 15 s tick by
 queueing `campaigns.tick` itself, about once a second (ticks), so nothing waits 15 s.
 The last tests, without a worker, pin down what the tick and overlapping runs rely on
-(each came with a fix in campaigns.sending / campaigns.tasks). tests/campaigns/
-test_crash.py uses the worker helpers here.
+(each came with a fix in campaigns.sending / campaigns.tasks). The worker helpers are
+in tests/campaigns/conftest.py and tests/support/campaigns.py.
 """
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
-import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.core.servers.basehttp import WSGIRequestHandler
 from django.db.models import Count
 from django.utils import timezone
 
 from campaigns import sending, services, tasks
 from campaigns.models import CallState, Campaign, CampaignStatus, RecipientState
-from contacts.models import Contact, SyncState
 from sandbox.models import SMS
-from tests.campaigns.test_sending import calls
-from tests.conftest import make_connection
-from tests.messaging.test_send import use_txtsync
-from tests.processes import ROOT, child_env, free_port, wait_until
-
-FIRST_NUMBER = 447_911_200_000
+from tests.support.campaigns import (
+    calls,
+    new_campaign,
+    people,
+    received,
+    sms_count,
+    status,
+    ticks,
+)
+from tests.support.polling import wait_until
+from tests.support.sandbox import make_connection
+from tests.support.txtsync import use_txtsync
 
 
 @pytest.fixture
-def txtsync(live_server, transactional_db, settings, monkeypatch):
+def txtsync(live_server, transactional_db, settings):
     """The sandbox with room for a test's calls, txtcrm set up for it in this process
     (worker_env hands the same to the worker); returns its HTTP session."""
-    # The live server writes a response's headers and body in separate sends; with Nagle
-    # on, the body waits for the client's delayed ACK (~40 ms), doubling a call's time.
-    monkeypatch.setattr(WSGIRequestHandler, "disable_nagle_algorithm", True)
     connection = make_connection(live_server, "default", rate="2000/60")
     use_txtsync(settings, connection.base_url, connection.client_key, connection.client_secret)
     settings.TXTSYNC_BUDGET = "2000/60"
@@ -53,145 +47,19 @@ def txtsync(live_server, transactional_db, settings, monkeypatch):
     return connection.session()
 
 
-def worker_env(settings, **extra: str) -> dict[str, str]:
-    """The worker's settings: it reads them from its environment, not from this process."""
-    return {
-        "TXTSYNC_BASE_URL": settings.TXTSYNC_BASE_URL,
-        "TXTSYNC_CLIENT_KEY": settings.TXTSYNC_CLIENT_KEY,
-        "TXTSYNC_CLIENT_SECRET": settings.TXTSYNC_CLIENT_SECRET,
-        "TXTSYNC_FROM": settings.TXTSYNC_FROM,
-        "TXTSYNC_BUDGET": settings.TXTSYNC_BUDGET,
-        "TXTSYNC_CONNECT_TIMEOUT": str(settings.TXTSYNC_CONNECT_TIMEOUT),
-        "TXTSYNC_READ_TIMEOUT": str(settings.TXTSYNC_READ_TIMEOUT),
-        "CAMPAIGN_SENDING_LEASE_SECONDS": str(settings.CAMPAIGN_SENDING_LEASE_SECONDS),
-        "SANDBOX_NETWORK_TICK": "3600",  # the simulated network plays no part here
-        "SANDBOX_WEBHOOK_RETRY_TICK": "3600",
-        **extra,
-    }
-
-
-class CampaignWorker:
-    """A Celery worker with beat (`--pool=solo`, as the embedded default runs it), in a
-    process group of its own so that kill() takes beat's child process with it."""
-
-    def __init__(self, env: dict[str, str]):
-        command = [sys.executable, "-m", "celery", "-A", "txtcrm", "worker", "--beat"]
-        command += ["--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
-        schedule = Path(os.environ["TXTCRM_VAR_DIR"]) / f"beat-{free_port()}"
-        command += ["--without-heartbeat", "--schedule", str(schedule)]
-        self.output: list[str] = []
-        self.process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=child_env(**env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        threading.Thread(target=self._collect, daemon=True).start()
-
-    def _collect(self) -> None:
-        for line in self.process.stdout:
-            self.output.append(line)
-
-    def wait_ready(self, timeout: float = 60) -> "CampaignWorker":
-        deadline = time.monotonic() + timeout
-        while not any(" ready." in line for line in self.output):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("Celery worker did not start:\n" + "".join(self.output))
-            time.sleep(0.05)
-        return self
-
-    def kill(self) -> None:
-        """SIGKILL the whole group, as a power cut or the OOM killer would."""
-        self._signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        self._signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
-    def _signal(self, signum: int) -> None:
-        with contextlib.suppress(ProcessLookupError):  # already gone
-            os.killpg(self.process.pid, signum)
-
-
-@pytest.fixture
-def start_worker(txtsync, settings):
-    """Start workers on demand (with worker_env); every one is stopped at the end."""
-    started: list[CampaignWorker] = []
-
-    def start(**extra: str) -> CampaignWorker:
-        worker = CampaignWorker(worker_env(settings, **extra))
-        started.append(worker)
-        return worker.wait_ready()
-
-    yield start
-    for number, worker in enumerate(started):
-        if worker.process.poll() is None:
-            worker.stop()
-        # pytest shows this only when the test failed: what each worker said.
-        print(f"--- worker {number} ---\n" + "".join(worker.output[-60:]))
-
-
-def people(count: int, name=lambda n: f"Person{n}") -> list[str]:
-    """Contacts already in sync with TxtSync (no push is due), personalised by name and
-    Custom01; returns their numbers."""
-    numbers = [f"+{FIRST_NUMBER + n}" for n in range(count)]
-    Contact.objects.bulk_create(
-        Contact(first_name=name(n), full_name=name(n), search_name=name(n).casefold(),
-                mobile_number=number, custom01=f"C{n:04d}", sync_state=SyncState.CLEAN)
-        for n, number in enumerate(numbers)
-    )  # fmt: skip
-    return numbers
-
-
-def new_campaign(numbers: list[str], template: str = "Hi {FirstName}, code {Custom01}", **more):
-    return Campaign.objects.create(
-        name="Test run", sender="Acme", template=template, audience={"numbers": numbers}, **more
-    )
-
-
-def ticks(condition, timeout: float = 60, every: float = 1.0) -> None:
-    """Wait for `condition`, queueing a `campaigns.tick` about every `every` seconds (the
-    fast stand-in for beat's 15 s schedule)."""
-    deadline = time.monotonic() + timeout
-    next_tick = 0.0
-    while not condition():
-        now = time.monotonic()
-        assert now < deadline, "timed out"
-        if now >= next_tick:
-            tasks.tick.delay()
-            next_tick = now + every
-        time.sleep(0.1)
-
-
-def status(campaign: Campaign) -> str:
-    campaign.refresh_from_db()
-    return campaign.status
-
-
-def ledger() -> dict[str, list[str]]:
-    """What the sandbox sent, by number."""
-    sent: dict[str, list[str]] = {}
-    for number, text in SMS.objects.values_list("to_number", "message"):
-        sent.setdefault(number, []).append(text)
-    return sent
-
-
-def sms_count() -> int:
-    return SMS.objects.count()
-
-
 def everyone_got_their_text_once(campaign: Campaign) -> None:
     expected = {r.number: [r.text] for r in campaign.recipients.all()}
-    assert ledger() == expected
+    assert received() == expected
     states = campaign.recipients.values("state").annotate(n=Count("pk"))
     assert {s["state"]: s["n"] for s in states} == {RecipientState.SENT: len(expected)}
+
+
+def tick_and_wait(worker) -> None:
+    """Queue a tick and wait until the worker has run it: a run it started is queued
+    before the next tick (one queue, one solo worker), so runs before the next tick too."""
+    ticked = worker.said("Task campaigns.tick[", " succeeded ")
+    tasks.tick.delay()
+    wait_until(lambda: worker.said("Task campaigns.tick[", " succeeded ") > ticked, 30, 0.05)
 
 
 # --- The tests ----------------------------------------------------------------------------
@@ -227,7 +95,7 @@ def test_a_scheduled_campaign_starts_when_the_tick_finds_it_due(txtsync, start_w
 
 
 def test_a_paused_campaign_sends_nothing_until_resumed(txtsync, start_worker, settings):
-    start_worker(TXTSYNC_BUDGET="10/1")  # a call every ~0.1 s: time to pause halfway
+    worker = start_worker(TXTSYNC_BUDGET="10/1")  # a call every ~0.1 s: time to pause halfway
     numbers = people(30)
     sale = services.launch(new_campaign(numbers))
     wait_until(lambda: sms_count() >= 5)
@@ -236,8 +104,7 @@ def test_a_paused_campaign_sends_nothing_until_resumed(txtsync, start_worker, se
     ticks(lambda: not sale.calls.filter(state=CallState.SENDING).exists())  # in flight
     sent_when_paused = sms_count()
     for _ in range(3):  # ticks find it paused: nothing is started, nothing is sent
-        tasks.tick.delay()
-        time.sleep(1)
+        tick_and_wait(worker)
     assert sms_count() == sent_when_paused < 30
     assert status(sale) == CampaignStatus.PAUSED
     assert sale.recipients.filter(state=RecipientState.PENDING).count() == 30 - sent_when_paused

@@ -1,11 +1,6 @@
 import pytest
 
-from tests.messaging import test_send
-from tests.messaging.test_send import use_txtsync
-
-# txtcrm configured for a fake TxtSync (tests/fake_txtsync.py), for answers the sandbox
-# never gives; returns the server, whose `behaviour` each test sets.
-fake = test_send.fake
+from tests.support.txtsync import use_txtsync
 
 
 @pytest.fixture

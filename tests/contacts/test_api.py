@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from contacts import services
 from contacts.models import Contact, OptOutEvent, SyncState, Tag
-from tests.api import token_client
+from tests.support.api import token_client
 
 ANN = "+447911123456"
 BEN = "+447912345678"

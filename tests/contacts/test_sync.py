@@ -6,7 +6,8 @@ from django.utils import timezone
 from contacts import services, sync
 from contacts.models import Contact, OptOutEvent, SyncCheckpoint, SyncState
 from sandbox.models import Contact as RemoteRow
-from tests.fake_txtsync import Behaviour, answer, hang
+from tests.support.contacts import push
+from tests.support.fake_txtsync import Behaviour, answer, hang
 from txtsync import Contact as RemoteContact
 
 ANN = "+447911123456"
@@ -17,10 +18,6 @@ CAT = "+447700900123"
 def calls(txtsync, operation: str) -> int:
     stats = txtsync.get("_stats").json()["applications"]["default"]["calls"]
     return stats.get(operation, 0)
-
-
-def push(now_offset_seconds: float = 5):
-    return sync.push_due(timezone.now() + timezone.timedelta(seconds=now_offset_seconds))
 
 
 def test_a_new_contact_is_added_with_our_reference_and_its_contact_id(txtsync):

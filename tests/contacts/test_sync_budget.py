@@ -3,7 +3,7 @@ makes several (bench/faults.py found real 429s: a push that adopts a contact, or
 falls back from its reference to its ContactID, made 2-3 calls on one slot)."""
 
 from contacts import services
-from tests.contacts.test_sync import push
+from tests.support.contacts import push
 from txtcrm import txtsync_gateway as gateway
 
 ANN = "+447911123456"

@@ -2,7 +2,8 @@
 
 from contacts import services
 from contacts.models import Contact, SyncState
-from tests.processes import celery_worker, wait_until
+from tests.support.polling import wait_until
+from tests.support.processes import celery_worker
 
 
 def test_a_burst_of_edits_reaches_txtsync_in_one_call(txtsync, settings):

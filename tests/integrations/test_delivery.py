@@ -14,7 +14,7 @@ from contacts import services as contacts
 from contacts.models import OptOutSource
 from integrations import services
 from integrations.models import DeliveryState, OutgoingDelivery
-from tests.integrations.conftest import documented_verify
+from tests.support.integrations import documented_verify
 
 ANN = "+447911123456"
 OPTED_OUT = "contact.opted_out"

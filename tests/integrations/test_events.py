@@ -21,7 +21,7 @@ from messaging import inbound
 from messaging import services as messaging
 from messaging.models import EventKind, Message, SendState, WebhookEndpoint
 from sandbox.models import SMS
-from tests.integrations.conftest import payloads_of
+from tests.support.integrations import payloads_of
 
 ANN = "+447911123456"
 OURS = "+447860000000"

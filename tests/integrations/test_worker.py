@@ -6,8 +6,9 @@ import pytest
 from contacts import services as contacts
 from contacts.models import OptOutSource
 from integrations.models import DeliveryState, OutgoingDelivery, OutgoingWebhook
-from tests.integrations.conftest import documented_verify
-from tests.processes import celery_worker, wait_until
+from tests.support.integrations import documented_verify
+from tests.support.polling import wait_until
+from tests.support.processes import celery_worker
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@ import pytest
 
 from messaging import inbound, webhook_setup
 from messaging.models import WebhookEndpoint
-from tests.messaging.test_send import use_txtsync
+from tests.support.txtsync import use_txtsync
 
 
 @pytest.fixture

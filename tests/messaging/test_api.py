@@ -20,7 +20,8 @@ from messaging.models import (
     Message,
     SendState,
 )
-from tests.api import token_client
+from tests.support.api import token_client
+from tests.support.inbox import conversation_with
 
 ANN = "+447911123456"
 BEN = "+447912345678"
@@ -41,23 +42,6 @@ def thread_url(conversation) -> str:
 def api(agent_ann) -> APIClient:
     """Ann's API client, authenticated with her token."""
     return token_client(agent_ann)
-
-
-def conversation_with(number, first_name, *, minutes_ago, said="Hello", tags=(), **fields):
-    """A contact and their conversation, whose last (inbound) message was `minutes_ago`."""
-    contact = contacts.create_contact(
-        {"first_name": first_name, "mobile_number": number}, tag_names=list(tags)
-    )
-    when = timezone.now() - timedelta(minutes=minutes_ago)
-    conversation = Conversation.objects.create(contact=contact)
-    message = Message.objects.create(
-        direction=Direction.INBOUND, conversation=conversation, contact=contact,
-        from_number=number, to_number="+447860000000", body=said, message_date=when,
-    )  # fmt: skip
-    fields = {"last_activity_at": when, "last_message": message, **fields}
-    Conversation.objects.filter(pk=conversation.pk).update(**fields)
-    conversation.refresh_from_db()
-    return conversation
 
 
 @pytest.fixture

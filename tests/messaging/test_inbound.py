@@ -20,8 +20,9 @@ from messaging.models import (
 )
 from sandbox import messaging as sandbox_network
 from sandbox import webhooks as sandbox_webhooks
-from tests.conftest import make_connection
-from tests.messaging.test_send import use_txtsync
+from tests.support.inbound import deliver_webhooks, post
+from tests.support.sandbox import make_connection, text_in
+from tests.support.txtsync import use_txtsync
 
 ANN = "+447911123456"
 
@@ -35,37 +36,11 @@ def wired(sandbox, settings, live_server):
     return sandbox.session()
 
 
-def deliver_webhooks():
-    """The sandbox posts its due notifications; then what our apply task does."""
-    sandbox_webhooks.deliver_due(now=timezone.now() + timedelta(hours=1))
-    inbound.apply_pending()
-
-
-def text_in(api, message, sender=ANN):
-    response = api.post("_simulate/inbound", json={"From": sender, "Message": message})
-    assert response.status_code == 200, response.text
-    return response.json()[0]
-
-
 def notification(sms_id=1, message="Hi", **sms):
     body = {"SMSID": sms_id, "ContactID": None, "ContactName": None, "FromNumber": ANN,
             "ToNumber": "+447860000000", "Message": message,
             "DeliveredDate": "2026-11-29T10:00:00Z", **sms}  # fmt: skip
     return {"Content": {"SMS": body, "Contact": {"ExternalReference": None}}}
-
-
-def post(client, token, kind, body, *, apply=True):
-    """POST a notification to the receiver and, unless told not to, apply it as the apply
-    task does a moment later."""
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    response = client.post(
-        reverse("txtsync-hook", kwargs={"token": token, "kind": kind}),
-        raw,
-        content_type="application/json",
-    )
-    if apply:
-        inbound.apply_pending()
-    return response
 
 
 # --- End to end with the sandbox --------------------------------------------------------

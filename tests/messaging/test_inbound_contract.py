@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from messaging import inbound, services
 from messaging.models import Message, RejectedWebhook, SendState, WebhookEvent
-from tests.messaging.test_inbound import ANN, post
+from tests.support.inbound import post
+from tests.support.sandbox import ANN
 
 NET_DEFAULT_SMS = {
     "ContactID": 0, "ContactName": None, "DeliveredDate": "0001-01-01T00:00:00",

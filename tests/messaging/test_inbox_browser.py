@@ -13,9 +13,10 @@ from playwright.sync_api import expect
 from messaging import services, webhook_setup
 from messaging.models import CannedReply, Direction, Message, SendState
 from sandbox.messaging import advance_network
-from tests.messaging.test_inbound import deliver_webhooks, text_in
-from tests.messaging.test_segments_js import chromium, needs_chromium
-from tests.messaging.test_send import use_txtsync
+from tests.support.browser import chromium, needs_chromium
+from tests.support.inbound import deliver_webhooks
+from tests.support.sandbox import text_in
+from tests.support.txtsync import use_txtsync
 
 pytestmark = needs_chromium
 

@@ -23,43 +23,9 @@ from messaging.models import (
     SendState,
     WebhookEndpoint,
 )
+from tests.support.inbox import converse, said_in, said_out
 
 ANN_NUMBER = "+447911123456"
-
-
-def converse(number, *said, first="", last="", unread=False, assignee=None, status="open"):
-    """A conversation with `number`; `said` is (direction, body, minutes ago) triples."""
-    contact = Contact.objects.create(mobile_number=number, first_name=first, last_name=last)
-    conversation = Conversation.objects.create(
-        contact=contact, unread=unread, assignee=assignee, status=status
-    )
-    now = timezone.now()
-    message = None
-    for direction, body, minutes_ago in said:
-        message = Message.objects.create(
-            direction=direction,
-            conversation=conversation,
-            contact=contact,
-            from_number=number if direction == Direction.INBOUND else "Acme",
-            to_number="Acme" if direction == Direction.INBOUND else number,
-            body=body,
-            message_date=now - timedelta(minutes=minutes_ago),
-        )
-    if message is not None:
-        latest = conversation.messages.order_by("-message_date").first()
-        Conversation.objects.filter(pk=conversation.pk).update(
-            last_activity_at=latest.message_date, last_message=latest
-        )
-    conversation.refresh_from_db()
-    return conversation
-
-
-def said_in(body, minutes_ago=5):
-    return (Direction.INBOUND, body, minutes_ago)
-
-
-def said_out(body, minutes_ago=5):
-    return (Direction.OUTBOUND, body, minutes_ago)
 
 
 def row_names(response) -> list[str]:

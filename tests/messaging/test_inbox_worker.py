@@ -7,8 +7,9 @@ import pytest
 from messaging import services, webhook_setup
 from messaging.models import Direction, Message, SendState
 from sandbox.models import SMS, Status
-from tests.messaging.test_send import use_txtsync
-from tests.processes import celery_worker, wait_until
+from tests.support.polling import wait_until
+from tests.support.processes import celery_worker
+from tests.support.txtsync import use_txtsync
 
 ANN = "+447911123456"
 FAST = {

@@ -1,42 +1,15 @@
 """static/js/segments.js (the composer's live counter) agrees with txtsync/segments.py,
 run in the real Chromium on strings at every boundary that matters."""
 
-import os
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
+from tests.support.browser import chromium, needs_chromium
 from txtsync.segments import GSM7_BASIC, GSM7_EXTENSION, count_segments
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SEGMENTS_JS = Path(settings.BASE_DIR) / "static" / "js" / "segments.js"
-
-needs_chromium = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM), reason=f"browser tests need Debian's chromium at {CHROMIUM}"
-)
-
-
-@contextmanager
-def chromium():
-    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -10,34 +10,13 @@ from django.utils import timezone
 from messaging import services
 from messaging.models import Message, SendState
 from sandbox.models import SMS
-from tests.conftest import make_connection
-from tests.fake_txtsync import FakeTxtSync, answer, hang, hang_up
-from tests.processes import celery_worker
+from tests.support.fake_txtsync import answer, hang, hang_up
+from tests.support.processes import celery_worker
+from tests.support.sandbox import make_connection
+from tests.support.txtsync import use_txtsync
 from txtcrm import txtsync_gateway as gateway
 
 ANN = "+447911123456"
-
-
-def use_txtsync(settings, base_url: str, key: str, secret: str) -> None:
-    settings.TXTSYNC_BASE_URL = base_url
-    settings.TXTSYNC_CLIENT_KEY = key
-    settings.TXTSYNC_CLIENT_SECRET = secret
-    settings.TXTSYNC_FROM = "Acme"
-    settings.TXTSYNC_READ_TIMEOUT = 0.5
-
-
-@pytest.fixture
-def sandbox_txtsync(sandbox, settings):
-    use_txtsync(settings, sandbox.base_url, sandbox.client_key, sandbox.client_secret)
-    return sandbox
-
-
-@pytest.fixture
-def fake(settings, db):
-    server = FakeTxtSync()
-    use_txtsync(settings, server.url, f"tsk_{uuid.uuid4().hex}", "secret")
-    yield server
-    server.close()
 
 
 def queued(body="Hello", to=ANN) -> Message:

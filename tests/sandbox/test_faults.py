@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from sandbox import faults, webhooks
 from sandbox.models import SMS, ApiCall, WebhookDelivery
-from tests.conftest import make_connection
+from tests.support.sandbox import make_connection
 from txtsync import OutcomeUnknown, RateLimited, TxtSyncClient
 
 ANN = "+447911123456"

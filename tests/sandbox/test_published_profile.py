@@ -17,8 +17,7 @@ from django.utils import timezone
 
 from sandbox import messaging, profiles, services
 from sandbox.models import SMS, ApiCall, Application, WebhookSubscription
-from tests.conftest import PUBLISHED_API_KEY, make_connection
-from tests.sandbox.test_webhooks import deliver, subscribe, text_in
+from tests.support.sandbox import PUBLISHED_API_KEY, deliver, make_connection, subscribe, text_in
 from txtcrm import bootstrap
 from txtcrm.envfile import read_env_file
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from sandbox import messaging, webhooks
 from sandbox.models import DeliveryState, WebhookDelivery
-from tests.conftest import make_connection
+from tests.support.sandbox import deliver, make_connection, subscribe, text_in
 
 ANN = "+447911123456"
 
@@ -19,23 +19,6 @@ INBOUND_SMS_KEYS = {
     "SMSID", "ContactID", "ContactName", "FromNumber", "ToNumber", "Message", "DeliveredDate",
 }  # fmt: skip
 OUTBOUND_SMS_KEYS = INBOUND_SMS_KEYS - {"DeliveredDate"} | {"CreatedDate"}
-
-
-def subscribe(api, trigger: int, url: str):
-    response = api.post(f"system/applications/webhooks/type/{trigger}", json={"URL": url})
-    assert response.status_code in (200, 201), response.text
-    return response
-
-
-def text_in(api, sender=ANN, message="Hello"):
-    response = api.post("_simulate/inbound", json={"From": sender, "Message": message})
-    assert response.status_code == 200, response.text
-    return response.json()[0]
-
-
-def deliver():
-    """What the periodic task does, run far enough ahead that any backoff is over."""
-    return webhooks.deliver_due(now=timezone.now() + timedelta(hours=2))
 
 
 # --- Subscriptions ----------------------------------------------------------------------

@@ -3,7 +3,8 @@
 import pytest
 
 from sandbox.models import SMS, Status
-from tests.processes import celery_worker, wait_until
+from tests.support.polling import wait_until
+from tests.support.processes import celery_worker
 
 FAST_NETWORK = {
     "SANDBOX_NETWORK_TICK": "0.5",

@@ -1,6 +1,6 @@
 """A worker process for the call-budget tests: makes N calls through the shared budget.
 
-Usage: python -m tests.budget_probe PRIORITY N OPERATION
+Usage: python -m tests.support.budget_probe PRIORITY N OPERATION
 Prints one JSON line per call: when it was asked for, when it ran, and how it went.
 """
 

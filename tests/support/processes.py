@@ -1,17 +1,20 @@
 """Extra server processes for tests that need more than the live server's one."""
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.polling import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_database_url() -> str:
@@ -30,16 +33,16 @@ def free_port() -> int:
 
 
 def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def listening() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"server exited early with {process.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
+                return True
         except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listening on port {port} after {timeout} s")
+            return False
+
+    wait_until(listening, timeout, interval=0.1)
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -73,25 +76,16 @@ def web_servers(count: int):
 
 
 class Worker:
-    """A real Celery worker with beat, in its own process, on the test database and broker."""
+    """A real Celery worker with beat, in its own process group (as a terminal would start
+    it, so that kill() takes beat's child process with it), on the test database and
+    broker; settings_env adds settings, read from its environment."""
 
     def __init__(self, *worker_args: str, **settings_env: str):
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "txtcrm",
-            "worker",
-            "--beat",
-            *worker_args,
-        ]
-        command += ["--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
-        command += [
-            "--without-heartbeat",
-            "--schedule",
-            str(Path(os.environ["TXTCRM_VAR_DIR"]) / f"beat-{free_port()}"),
-        ]
+        command = [sys.executable, "-m", "celery", "-A", "txtcrm", "worker", "--beat"]
+        command += [*worker_args, "--pool=solo", "--loglevel=INFO"]
+        command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+        schedule = Path(os.environ["TXTCRM_VAR_DIR"]) / f"beat-{free_port()}"
+        command += ["--schedule", str(schedule)]
         self.output: list[str] = []
         self.process = subprocess.Popen(
             command,
@@ -100,6 +94,7 @@ class Worker:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,
         )
         threading.Thread(target=self._collect, daemon=True).start()
 
@@ -107,20 +102,34 @@ class Worker:
         for line in self.process.stdout:
             self.output.append(line)
 
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not any(" ready." in line for line in self.output):
-            if self.process.poll() is not None or time.monotonic() > deadline:
+    def wait_ready(self, timeout: float = 60) -> "Worker":
+        def ready() -> bool:
+            if self.process.poll() is not None:
                 raise RuntimeError("Celery worker did not start:\n" + "".join(self.output))
-            time.sleep(0.1)
+            return any(" ready." in line for line in self.output)
+
+        wait_until(ready, timeout, interval=0.05)
+        return self
+
+    def said(self, *texts: str) -> int:
+        """How many lines of its output so far contain every one of `texts`."""
+        return sum(all(text in line for text in texts) for line in self.output)
+
+    def kill(self) -> None:
+        """SIGKILL the whole group, as a power cut or the OOM killer would."""
+        self._signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        self.process.terminate()
+        self._signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            self.kill()
+
+    def _signal(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):  # already gone
+            os.killpg(self.process.pid, signum)
 
 
 @contextmanager
@@ -128,8 +137,7 @@ def celery_worker(*worker_args: str, **settings_env: str):
     """Run a worker (with beat) for the duration of the block."""
     worker = Worker(*worker_args, **settings_env)
     try:
-        worker.wait_ready()
-        yield worker
+        yield worker.wait_ready()
     finally:
         worker.stop()
 
@@ -145,11 +153,3 @@ def redis_reachable() -> bool:
             return True
     except OSError:
         return False
-
-
-def wait_until(condition, timeout: float = 60) -> None:
-    """Poll `condition` (work another process is doing) until it holds or time runs out."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)

@@ -2,8 +2,9 @@
 
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.support.polling import wait_until
 
 
 class Receiver:
@@ -40,10 +41,12 @@ class Receiver:
 
     def wait_for(self, count: int, timeout: float = 60) -> list:
         """The first `count` bodies received, waiting for them if need be."""
-        deadline = time.monotonic() + timeout
-        while len(self.bodies) < count and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert len(self.bodies) >= count, f"got {len(self.bodies)} of {count}: {self.bodies}"
+        wait_until(
+            lambda: len(self.bodies) >= count,
+            timeout,
+            interval=0.1,
+            failure=lambda: f"got {len(self.bodies)} of {count}: {self.bodies}",
+        )
         return self.bodies[:count]
 
     def close(self) -> None:

@@ -17,8 +17,8 @@ from campaigns.models import Campaign, CampaignStatus, Recipient, RecipientState
 from contacts import services as contacts
 from contacts.models import Contact
 from messaging.models import Conversation, Direction, Message
-from tests.api import token_client
-from tests.messaging.test_api import conversation_with
+from tests.support.api import token_client
+from tests.support.inbox import conversation_with
 
 ROOT = Path(__file__).resolve().parents[2]
 

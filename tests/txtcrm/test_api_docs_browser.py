@@ -4,7 +4,7 @@ own static files, reads /api/schema/ with the session, and nothing is blocked.""
 import pytest
 from django.test import Client
 
-from tests.messaging.test_segments_js import chromium, needs_chromium
+from tests.support.browser import chromium, needs_chromium
 
 pytestmark = needs_chromium
 

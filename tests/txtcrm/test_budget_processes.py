@@ -11,13 +11,14 @@ import pytest
 import requests
 
 from sandbox.models import ApiCall
-from tests.conftest import make_connection
-from tests.processes import ROOT, child_env
+from tests.support.processes import ROOT, child_env
+from tests.support.sandbox import make_connection
 from txtcrm import txtsync_gateway as gateway
 
 
 class Probes:
-    """Worker processes calling TxtSync through the shared budget (tests/budget_probe.py)."""
+    """Worker processes calling TxtSync through the shared budget (budget_probe.py in
+    tests/support)."""
 
     def __init__(self, connection, budget: str, priority: str, count: int, operation: str,
                  processes: int):  # fmt: skip
@@ -28,7 +29,8 @@ class Probes:
             TXTSYNC_BUDGET=budget,
             TXTSYNC_BUDGET_MARGIN="0.05",
         )
-        command = [sys.executable, "-m", "tests.budget_probe", priority, str(count), operation]
+        probe = "tests.support.budget_probe"
+        command = [sys.executable, "-m", probe, priority, str(count), operation]
         self.processes = [
             subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
             for _ in range(processes)

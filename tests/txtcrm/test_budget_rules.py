@@ -6,7 +6,7 @@ import uuid
 import pytest
 import redis
 
-from tests.processes import REDIS_TEST_URL, redis_reachable
+from tests.support.processes import REDIS_TEST_URL, redis_reachable
 from txtcrm.budget import BudgetWait, CallBudget, Policy, Priority
 from txtcrm.budget_stores import DatabaseStore, RedisStore
 

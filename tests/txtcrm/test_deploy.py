@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from deploy import processes, prod_check
-from tests.processes import ROOT
+from tests.support.processes import ROOT
 from txtcrm import queues
 from txtcrm.settings import static_storage
 

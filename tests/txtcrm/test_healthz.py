@@ -3,13 +3,13 @@
 import contextlib
 import socket
 import threading
-import time
 
 import pytest
 from django.db import OperationalError
 from kombu import Connection
 
-from tests.processes import free_port, wait_until
+from tests.support.polling import wait_until
+from tests.support.processes import free_port
 from txtcrm import health
 from txtcrm.celery import app as celery_app
 
@@ -21,6 +21,9 @@ def fresh_txtsync_check():
     health.clear_cache()
 
 
+MARKER = b"the test's own connection"
+
+
 class Listener:
     """A TCP port that accepts connections and records the bytes it is sent."""
 
@@ -29,8 +32,7 @@ class Listener:
         self.server.bind(("127.0.0.1", 0))
         self.server.listen()
         self.port = self.server.getsockname()[1]
-        self.accepted = 0  # connections handled: accepted, read until closed
-        self.received = b""
+        self.connections: list[bytes] = []  # handled (accepted, read, closed): what each sent
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self):
@@ -40,14 +42,31 @@ class Listener:
             except OSError:
                 return
             conn.settimeout(0.5)
+            received = b""
             with contextlib.suppress(OSError):
-                self.received += conn.recv(1024)
+                received = conn.recv(1024)
             conn.close()
-            self.accepted += 1
+            self.connections.append(received)
+
+    @property
+    def accepted(self) -> int:
+        return len(self.connections)
+
+    @property
+    def received(self) -> bytes:
+        return b"".join(self.connections)
 
     def wait_for(self, accepted: int) -> None:
         """The check's connect returns before this thread has accepted: wait for it."""
         wait_until(lambda: self.accepted >= accepted, timeout=5)
+
+    def count_all(self) -> int:
+        """How many connections were made until now, once all are handled: a last one of
+        our own, with a marker, is handled after them (first come, first served)."""
+        with socket.create_connection(("127.0.0.1", self.port)) as last:
+            last.sendall(MARKER)
+        wait_until(lambda: MARKER in self.connections, timeout=5, interval=0.02)
+        return self.connections.index(MARKER)
 
     def close(self):
         self.server.close()
@@ -100,9 +119,7 @@ def test_txtsync_result_is_remembered_for_60_seconds(db, txtsync_listener):
     later = health.check_txtsync(now=1061.0)
 
     assert (first["cached"], again["cached"], later["cached"]) == (False, True, False)
-    txtsync_listener.wait_for(2)
-    time.sleep(0.2)  # a third connection would have been handled by now
-    assert txtsync_listener.accepted == 2
+    assert txtsync_listener.count_all() == 2
 
 
 def test_txtsync_unreachable_is_reported_but_the_web_is_still_healthy(client, db, settings):

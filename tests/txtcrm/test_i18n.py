@@ -24,7 +24,7 @@ from campaigns.models import Campaign, CampaignStatus, RecipientState
 from contacts.csv_import import ImportReport
 from contacts.models import Contact
 from messaging.models import Direction, Message
-from tests.messaging.test_inbox_pages import converse, said_in
+from tests.support.inbox import converse, said_in
 from txtcrm.models import UserPreference
 
 LOCALE = Path(settings.LOCALE_PATHS[0]) / "it" / "LC_MESSAGES"

@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from tests.messaging.test_inbox_pages import converse, said_in
-from tests.messaging.test_segments_js import chromium, needs_chromium
+from tests.support.browser import chromium, needs_chromium
+from tests.support.inbox import converse, said_in
 from txtcrm.models import UserPreference
 
 pytestmark = needs_chromium

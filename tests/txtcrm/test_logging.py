@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from gunicorn.config import Config
 
-from tests.processes import ROOT
+from tests.support.processes import ROOT
 from txtcrm.gunicorn_logging import RedactingLogger
 from txtcrm.logs import JsonFormatter, PlainFormatter
 from txtcrm.request_id import RequestIdFilter

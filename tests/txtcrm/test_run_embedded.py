@@ -10,7 +10,7 @@ import time
 
 import requests
 
-from tests.processes import ROOT, free_port
+from tests.support.processes import ROOT, free_port
 
 EMBEDDED_ONLY = ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "TXTSYNC_BASE_URL")
 

@@ -18,10 +18,11 @@ from contacts import csv_import, csv_tasks
 from contacts.models import Contact
 from messaging import services, webhook_setup
 from messaging.models import Conversation, Message, SendState
-from tests.messaging.test_inbound import deliver_webhooks, text_in
-from tests.messaging.test_segments_js import chromium, needs_chromium
-from tests.messaging.test_send import use_txtsync
-from tests.processes import ROOT
+from tests.support.browser import chromium, needs_chromium
+from tests.support.inbound import deliver_webhooks
+from tests.support.processes import ROOT
+from tests.support.sandbox import text_in
+from tests.support.txtsync import use_txtsync
 
 PRODUCTION = {
     "DEBUG": "0",

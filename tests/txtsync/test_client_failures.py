@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from tests.fake_txtsync import Behaviour, FakeTxtSync, answer, hang, hang_up
+from tests.support.fake_txtsync import Behaviour, FakeTxtSync, answer, hang, hang_up
 from txtsync import (
     SMS,
     AuthenticationError,

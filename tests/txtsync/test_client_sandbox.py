@@ -7,7 +7,7 @@ import pytest
 
 from sandbox import services as sandbox_services
 from sandbox.models import Application
-from tests.conftest import make_connection
+from tests.support.sandbox import make_connection
 from txtsync import (
     SMS,
     AuthenticationError,

@@ -1,6 +1,5 @@
 """Sending without duplicates: the send state machine against the sandbox and a fake TxtSync."""
 
-import time
 import uuid
 from datetime import timedelta
 
@@ -11,6 +10,7 @@ from messaging import services
 from messaging.models import Message, SendState
 from sandbox.models import SMS
 from tests.support.fake_txtsync import answer, hang, hang_up
+from tests.support.polling import wait_until
 from tests.support.processes import celery_worker
 from tests.support.sandbox import make_connection
 from tests.support.txtsync import use_txtsync
@@ -218,9 +218,9 @@ def test_a_real_worker_sends_a_queued_message(sandbox_txtsync, settings):
     }
     with celery_worker(**env):
         message = queued("Sent by a worker")
-        deadline = timezone.now() + timedelta(seconds=60)
-        while state_of(message).send_state != SendState.SENT:
-            assert timezone.now() < deadline, state_of(message).last_error
-            time.sleep(0.2)
+        wait_until(
+            lambda: state_of(message).send_state == SendState.SENT,
+            failure=lambda: state_of(message).last_error,
+        )
 
     assert SMS.objects.get().message == "Sent by a worker"

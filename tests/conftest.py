@@ -77,6 +77,7 @@ ONCE_ONLY = ("tests/txtsync/", "_browser.py")
 SERIAL = ("tests/txtcrm/test_budget_processes.py", "tests/campaigns/test_crash.py")
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by marker
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.nodeid.startswith(SERIAL):

@@ -29,6 +29,8 @@ ANALYZE_FIRST_AT = 1000  # contacts created before PostgreSQL's statistics are r
 
 
 class _Importer:
+    """One import's batches: each planned, written and taken into the report."""
+
     def __init__(
         self,
         *,

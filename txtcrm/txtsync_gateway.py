@@ -1,8 +1,10 @@
 """The one way txtcrm calls TxtSync: a client for the configured connection, behind its
-call budget. Views never call this; tasks and services do."""
+call budget, and the one rule for what a failed send means (`send_failure`). Views never
+call this; tasks and services do."""
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from functools import cache
 from typing import TypeVar
 
@@ -10,11 +12,31 @@ from django.conf import settings
 
 from txtcrm.budget import BudgetWait, CallBudget, Policy, Priority
 from txtcrm.budget_stores import DatabaseStore, RedisStore
-from txtsync import OutcomeUnknown, RateLimited, TxtSyncClient
+from txtsync import (
+    AuthenticationError,
+    ConnectionFailed,
+    NotFoundError,
+    OutcomeUnknown,
+    RateLimited,
+    TxtSyncClient,
+    TxtSyncError,
+    ValidationError,
+)
 
 T = TypeVar("T")
 
-__all__ = ["BudgetWait", "Priority", "budget", "call", "client"]
+__all__ = [
+    "BudgetWait",
+    "Priority",
+    "SendFailure",
+    "Verdict",
+    "budget",
+    "call",
+    "client",
+    "send_failure",
+]
+MAX_CONNECT_ATTEMPTS = 5
+CREDENTIALS_RETRY_SECONDS = 5 * 60
 
 
 def connection_key() -> str:
@@ -113,3 +135,52 @@ def call(priority: Priority, operation: Callable[[TxtSyncClient], T], patience: 
         raise
     finally:
         metered.release_unused_slot()
+
+
+class Verdict(StrEnum):
+    RETRY = "retry"  # nothing was sent: try again in `retry_in` seconds
+    FAILED = "failed"  # not sent, and never will be: the reason says why
+    UNKNOWN = "unknown"  # may have been sent: never sent again automatically
+
+
+@dataclass(frozen=True)
+class SendFailure:
+    verdict: Verdict
+    reason: str  # for a person: the row's last error, the call's outcome
+    retry_in: float | None = None  # seconds, when the verdict is RETRY
+    reached_txtsync: bool = True  # False: the request never left (no slot, no connection)
+
+
+def send_failure(error: BudgetWait | TxtSyncError, attempt: int) -> SendFailure:
+    """What a send that TxtSync did not accept means: the one rule for every send
+    (replies, campaign calls, automations), because "never send anyone a second copy"
+    must be decided in one place. `attempt`: which try of this send it was, from 1 (a
+    reply counts every try; a campaign call only those that could not connect).
+
+    | what happened | verdict | retried? |
+    |---|---|---|
+    | no budget slot soon (BudgetWait) | retry when the budget allows | yes |
+    | a 429 (refused: nothing sent) | retry; the budget blocks every worker | yes |
+    | never connected (the request was not sent) | retry in 2, 4, 8 ... s | 5 tries, then failed |
+    | TxtSync refused the credentials or API key | retry in 5 minutes | yes, until fixed |
+    | TxtSync refused the message (400, 404) | failed, with its reason | no |
+    | timeout, broken connection, 5xx, anything else | unknown | **never automatically** |
+
+    What the sender does when the worker dies mid-send, or TxtSync accepts the send,
+    is the sender's (messaging.services, campaigns.sending).
+    """
+    if isinstance(error, BudgetWait):
+        reason = f"Waiting for the call budget: {error.reason}"
+        return SendFailure(Verdict.RETRY, reason, error.seconds, reached_txtsync=False)
+    if isinstance(error, RateLimited):
+        return SendFailure(Verdict.RETRY, "429 from TxtSync", 0)
+    if isinstance(error, ConnectionFailed):
+        reason = f"Could not reach TxtSync: {error}"
+        if attempt >= MAX_CONNECT_ATTEMPTS:
+            return SendFailure(Verdict.FAILED, reason, reached_txtsync=False)
+        return SendFailure(Verdict.RETRY, reason, 2**attempt, reached_txtsync=False)
+    if isinstance(error, AuthenticationError):  # its message names what to fix
+        return SendFailure(Verdict.RETRY, error.message, CREDENTIALS_RETRY_SECONDS)
+    if isinstance(error, ValidationError | NotFoundError):
+        return SendFailure(Verdict.FAILED, f"TxtSync refused it: {error}")
+    return SendFailure(Verdict.UNKNOWN, f"Outcome unknown: {error}")

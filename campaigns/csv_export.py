@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from django.db.models import Exists, OuterRef
 
 from campaigns.models import Campaign, RecipientState
-from campaigns.reports import DELIVERED, NOT_DELIVERED, REPLY_WINDOW
+from campaigns.reports import REPLY_WINDOW
 from contacts.csv_export import csv_lines, formula_safe, in_pk_chunks
 from messaging.models import Direction, Message
+from txtsync import SmsStatus
 
 CHUNK_SIZE = 2000
 HEADERS = ["Number", "Contact", "State", "Reason", "SentAt", "MessageStatus", "Replied"]
@@ -31,9 +32,9 @@ def _number(number: str) -> str:
 
 def _message_status(recipient) -> str:
     status = recipient.message.status if recipient.message_id else None
-    if status == DELIVERED:
+    if status == SmsStatus.DELIVERED:
         return "delivered"
-    if status == NOT_DELIVERED:
+    if status == SmsStatus.FAILED:
         return "failed"
     return ""
 

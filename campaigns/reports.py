@@ -19,8 +19,8 @@ from django.db.models.functions import TruncHour
 
 from campaigns.models import Campaign, Recipient, RecipientState
 from contacts.models import OptOutEvent
-from messaging.models import DELIVERED, NOT_DELIVERED, Direction, Message
-from txtsync import pricing
+from messaging.models import Direction, Message
+from txtsync import SmsStatus, pricing
 
 REPLY_WINDOW = timedelta(days=3)
 
@@ -71,9 +71,9 @@ def summary(campaign: Campaign) -> Summary:
     )
     _count_states(recipients, result)
     messages = Message.objects.filter(recipient__campaign=campaign)
-    result.delivered = messages.filter(status=DELIVERED).count()
+    result.delivered = messages.filter(status=SmsStatus.DELIVERED).count()
     for code, n in (
-        messages.filter(status=NOT_DELIVERED).values_list("error_code").annotate(n=Count("pk"))
+        messages.filter(status=SmsStatus.FAILED).values_list("error_code").annotate(n=Count("pk"))
     ):
         key = "not delivered" if code is None else f"not delivered (error {code})"
         result.failed[key] = result.failed.get(key, 0) + n

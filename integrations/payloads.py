@@ -11,6 +11,7 @@ from campaigns.models import Campaign
 from campaigns.reports import headlines
 from contacts.models import Contact, OptOutEvent
 from messaging.models import Direction, Message
+from txtsync import SmsStatus
 
 CAMPAIGN_COUNTS = ("recipients", "sent", "failed", "skipped", "unknown")
 
@@ -103,9 +104,14 @@ def example(event_type: str) -> dict[str, Any]:
     if event_type == "message.received":
         return message_data
     if event_type == "message.status_changed":
-        sent = dict(message_data["message"], direction="outbound", send_state="sent", status=2)
+        sent = dict(
+            message_data["message"],
+            direction="outbound",
+            send_state="sent",
+            status=SmsStatus.DELIVERED,
+        )
         sent["from_number"], sent["to_number"] = sent["to_number"], sent["from_number"]
-        return {"message": sent, "previous": {"send_state": "sent", "status": 1}}
+        return {"message": sent, "previous": {"send_state": "sent", "status": SmsStatus.SENT}}
     if event_type == "contact.opted_out":
         return {
             "contact": {

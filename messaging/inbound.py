@@ -27,7 +27,6 @@ from contacts.models import Contact, OptOutSource
 from contacts.sync import resolve_contact
 from messaging import notification, signals
 from messaging.models import (
-    FINAL_STATUSES,
     Conversation,
     ConversationStatus,
     Direction,
@@ -38,7 +37,8 @@ from messaging.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from txtsync import SMS
+from txtsync import SMS, SmsStatus
+from txtsync.records import FINAL_STATUSES
 
 log = logging.getLogger(__name__)
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT"}
@@ -367,7 +367,7 @@ def _learn_delivery(message: Message, sms: SMS) -> None:
     changes = {
         "status": status,
         "error_code": error_code,
-        "delivered_at": delivered_at if status == 2 else None,
+        "delivered_at": delivered_at if status == SmsStatus.DELIVERED else None,
         "changed_at": timezone.now(),  # the live thread picks it up
     }
     Message.objects.filter(pk=message.pk).update(**changes)

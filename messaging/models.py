@@ -14,6 +14,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from txtsync.records import SmsStatus
+
 
 class Direction(models.IntegerChoices):
     OUTBOUND = 0, "outbound"
@@ -44,10 +46,6 @@ class Delivery(models.TextChoices):
     NOT_DELIVERED = "not_delivered"
     NOT_REPORTED = "delivery_not_reported"  # the delivery window passed with no failure
     SENT_ELSEWHERE = "sent_elsewhere"  # seen by webhook: sent outside txtcrm
-
-
-DELIVERED, NOT_DELIVERED = 2, 3  # TxtSync Status numbers (the sandbox's documented table)
-FINAL_STATUSES = frozenset({2, 3, 5})  # delivered, failed, cancelled: never moved back
 
 
 class ConversationStatus(models.TextChoices):
@@ -155,12 +153,12 @@ class Message(models.Model):
         """None for an inbound SMS."""
         if self.direction == Direction.INBOUND:
             return None
-        if self.status == DELIVERED:
+        if self.status == SmsStatus.DELIVERED:
             return Delivery.DELIVERED
         if self.send_state in (SendState.QUEUED, SendState.SENDING, SendState.FAILED,
                                SendState.UNKNOWN):  # fmt: skip
             return Delivery(self.send_state)
-        if self.status == NOT_DELIVERED:
+        if self.status == SmsStatus.FAILED:
             return Delivery.NOT_DELIVERED
         if self.send_state == SendState.SENT:
             return Delivery.NOT_REPORTED if self.checked_at else Delivery.ACCEPTED

@@ -40,8 +40,6 @@ from contacts.models import Contact
 from contacts.sync import PullReport, apply_remote
 from messaging import signals
 from messaging.models import (
-    FINAL_STATUSES,
-    NOT_DELIVERED,
     CounterBaseline,
     Direction,
     EventKind,
@@ -52,7 +50,8 @@ from messaging.models import (
 )
 from txtcrm import txtsync_gateway as gateway
 from txtsync import Contact as RemoteContact
-from txtsync import TxtSyncError
+from txtsync import SmsStatus, TxtSyncError
+from txtsync.records import FINAL_STATUSES
 
 log = logging.getLogger(__name__)
 BULK_READ_FROM = 25  # this many contacts due: one SearchContact of all, not one each
@@ -286,7 +285,7 @@ def _learn_failures(contact: Contact, failed_there: int, now: datetime, report) 
     None once every one is judged, else when to read the counters again: when the
     youngest open send's delivery window is over, or after RECHECK if the count cannot
     say which failed."""
-    new_failures = failed_there - _ours(contact).filter(status=NOT_DELIVERED).count()
+    new_failures = failed_there - _ours(contact).filter(status=SmsStatus.FAILED).count()
     open_ = list(_open_deliveries(_ours(contact)).order_by("pk"))
     if not open_:  # a failure reported after its window: the new baseline takes it in
         return None
@@ -317,7 +316,7 @@ def _baseline(contact: Contact) -> tuple[int, int] | None:
     if doubtful_then or changed_since:
         return None
     counted = before.filter(send_state__in=COUNTED).count()
-    failed = before.filter(status=NOT_DELIVERED).count()
+    failed = before.filter(status=SmsStatus.FAILED).count()
     return contact.total_outbound_sms - counted, contact.total_failed_sms - failed
 
 
@@ -328,7 +327,7 @@ def _rebaseline(contact: Contact, total_out: int, total_failed: int, now: dateti
     judged = not _open_deliveries(_ours(contact)).exists()
     offsets = (
         total_out - _ours(contact).filter(send_state__in=COUNTED).count(),
-        total_failed - _ours(contact).filter(status=NOT_DELIVERED).count(),
+        total_failed - _ours(contact).filter(status=SmsStatus.FAILED).count(),
     )
     if settled and judged and min(offsets) >= 0:
         _keep(contact.pk, offsets, now)
@@ -356,7 +355,7 @@ def _not_delivered(message: Message) -> bool:
     previous = {"send_state": message.send_state, "status": message.status}
     still_open = Q(status__isnull=True) | ~Q(status__in=FINAL_STATUSES)
     changed = Message.objects.filter(still_open, pk=message.pk).update(
-        status=NOT_DELIVERED,
+        status=SmsStatus.FAILED,
         last_error="Not delivered: TxtSync counted it failed",
         changed_at=timezone.now(),
     )

@@ -9,6 +9,8 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from txtsync import SmsStatus
+
 
 class Account(models.Model):
     """Owns contacts, tags, SMS and webhooks; has several applications."""
@@ -177,14 +179,15 @@ class Direction(models.IntegerChoices):
 
 
 class Status(models.IntegerChoices):
-    """The sandbox's SMS status table (the contract leaves the numbers to the provider)."""
+    """The sandbox's SMS statuses, labelled: the numbers are txtsync.SmsStatus (the
+    contract leaves them to the provider; the sandbox documents its table)."""
 
-    QUEUED = 0, "queued"
-    SENT = 1, "sent"
-    DELIVERED = 2, "delivered"
-    FAILED = 3, "failed"
-    SCHEDULED = 4, "scheduled"
-    CANCELLED = 5, "cancelled"
+    QUEUED = SmsStatus.QUEUED, "queued"
+    SENT = SmsStatus.SENT, "sent"
+    DELIVERED = SmsStatus.DELIVERED, "delivered"
+    FAILED = SmsStatus.FAILED, "failed"
+    SCHEDULED = SmsStatus.SCHEDULED, "scheduled"
+    CANCELLED = SmsStatus.CANCELLED, "cancelled"
 
 
 class ErrorCode(models.IntegerChoices):

@@ -15,7 +15,7 @@ from txtsync.errors import (
     TxtSyncError,
     ValidationError,
 )
-from txtsync.records import SMS, Contact, ContactFields, ContactSummary, Hook
+from txtsync.records import SMS, Contact, ContactFields, ContactSummary, Hook, SmsStatus
 
 __all__ = [
     "SMS",
@@ -31,6 +31,7 @@ __all__ = [
     "ProtocolError",
     "RateLimited",
     "ServerError",
+    "SmsStatus",
     "TxtSyncClient",
     "TxtSyncError",
     "ValidationError",

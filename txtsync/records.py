@@ -37,11 +37,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from enum import IntEnum
 from typing import Annotated, Any, Final, TypedDict
 from urllib.parse import unquote, urlsplit
 
 __all__ = [
     "CONTACT_FIELDS",
+    "FINAL_STATUSES",
     "SMS",
     "SMS_FIELDS",
     "Contact",
@@ -49,6 +51,7 @@ __all__ = [
     "ContactSummary",
     "Hook",
     "Id",
+    "SmsStatus",
     "contact_write_body",
     "parse_bool",
     "parse_datetime",
@@ -314,9 +317,27 @@ class Contact:
         return _from_wire(cls, CONTACT_FIELDS, data, "contact_id")
 
 
+class SmsStatus(IntEnum):
+    """An SMS's `Status` number. The contract leaves the numbers to the provider
+    (docs/txtsync-contract.md): this is the sandbox's documented table (docs/sandbox.md,
+    "Status and ErrorCode"); a number not in it is kept as given and shown as such."""
+
+    QUEUED = 0
+    SENT = 1
+    DELIVERED = 2
+    FAILED = 3  # not delivered (ErrorCode says why)
+    SCHEDULED = 4
+    CANCELLED = 5
+
+
+# An SMS in one of these is done with: its status is never moved back.
+FINAL_STATUSES: Final = frozenset({SmsStatus.DELIVERED, SmsStatus.FAILED, SmsStatus.CANCELLED})
+
+
 @dataclass(frozen=True, slots=True)
 class SMS:
-    """One SMS. Status and error codes are the provider's numbers, kept as given."""
+    """One SMS. Status (see SmsStatus) and error codes are the provider's numbers, kept as
+    given."""
 
     sms_id: Id
     from_number: str | None = None

@@ -38,12 +38,12 @@ def worker_env(settings, **extra: str) -> dict[str, str]:
 @pytest.fixture
 def start_worker(txtsync, settings):
     """Start Celery workers with beat (`--pool=solo`, as the embedded default runs them)
-    on demand, with the settings of the moment they start (worker_env) and `extra`
-    settings; every one is stopped at the end."""
+    on demand, with the settings of the moment they start (worker_env), `extra` settings
+    and `worker_args` options; every one is stopped at the end."""
     started: list[Worker] = []
 
-    def start(**extra: str) -> Worker:
-        worker = Worker(**worker_env(settings, **extra))
+    def start(*worker_args: str, **extra: str) -> Worker:
+        worker = Worker(*worker_args, **worker_env(settings, **extra))
         started.append(worker)
         return worker.wait_ready()
 

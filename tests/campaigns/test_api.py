@@ -18,8 +18,6 @@ from contacts.models import OptOutSource
 from messaging.models import Direction, Message
 from tests.support.api import token_client
 from tests.support.campaigns import calls, pushed, received, run
-from tests.support.sandbox import make_connection
-from tests.support.txtsync import use_txtsync
 
 ANN, BEN, CAT = "+447911123456", "+447912345678", "+447911200001"
 
@@ -556,16 +554,6 @@ def test_recipients_are_paginated_and_a_draft_has_none_yet(api, db):
 
 
 # --- Against the sandbox: create, launch, send ------------------------------------------------
-
-
-@pytest.fixture
-def txtsync(live_server, transactional_db, settings):
-    """The sandbox with room for a test's calls (as tests/campaigns/test_sending.py)."""
-    connection = make_connection(live_server, "default", rate="2000/60")
-    use_txtsync(settings, connection.base_url, connection.client_key, connection.client_secret)
-    settings.TXTSYNC_READ_TIMEOUT = 10
-    settings.TXTSYNC_BUDGET = "2000/60"
-    return connection.session()
 
 
 def test_create_then_launch_sends_by_the_calls_the_preview_planned(txtsync, admin_user):

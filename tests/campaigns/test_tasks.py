@@ -35,16 +35,13 @@ from tests.support.txtsync import use_txtsync
 
 
 @pytest.fixture
-def txtsync(live_server, transactional_db, settings):
-    """The sandbox with room for a test's calls, txtcrm set up for it in this process
-    (worker_env hands the same to the worker); returns its HTTP session."""
-    connection = make_connection(live_server, "default", rate="2000/60")
-    use_txtsync(settings, connection.base_url, connection.client_key, connection.client_secret)
-    settings.TXTSYNC_BUDGET = "2000/60"
+def txtsync(txtsync, settings):
+    """The campaigns' sandbox (tests/campaigns/conftest.py), with txtcrm's timeouts and
+    lease for this process (worker_env hands the same to the worker)."""
     settings.TXTSYNC_CONNECT_TIMEOUT = 2
     settings.TXTSYNC_READ_TIMEOUT = 5
     settings.CAMPAIGN_SENDING_LEASE_SECONDS = 8  # > connect + read timeouts
-    return connection.session()
+    return txtsync
 
 
 def everyone_got_their_text_once(campaign: Campaign) -> None:
@@ -95,7 +92,9 @@ def test_a_scheduled_campaign_starts_when_the_tick_finds_it_due(txtsync, start_w
 
 
 def test_a_paused_campaign_sends_nothing_until_resumed(txtsync, start_worker, settings):
-    worker = start_worker(TXTSYNC_BUDGET="10/1")  # a call every ~0.1 s: time to pause halfway
+    # A call every ~0.1 s: time to pause halfway. DEBUG: the lines of beat's periodic tasks
+    # (the tick's "succeeded") are DEBUG lines.
+    worker = start_worker("--loglevel=DEBUG", TXTSYNC_BUDGET="10/1")
     numbers = people(30)
     sale = services.launch(new_campaign(numbers))
     wait_until(lambda: sms_count() >= 5)
@@ -195,7 +194,7 @@ def test_a_429_puts_the_call_back_without_using_up_its_connection_attempts(
 
 def test_a_campaign_message_moves_its_conversation_for_open_inbox_pages(txtsync):
     from messaging.models import Conversation
-    from messaging.services import conversation_with
+    from messaging.writer import conversation_with
 
     numbers = people(2)
     before = timezone.now() - timedelta(days=1)

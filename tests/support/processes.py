@@ -78,14 +78,15 @@ def web_servers(count: int):
 class Worker:
     """A real Celery worker with beat, in its own process group (as a terminal would start
     it, so that kill() takes beat's child process with it), on the test database and
-    broker; settings_env adds settings, read from its environment."""
+    broker; worker_args add to (or override) its options, settings_env adds settings,
+    read from its environment."""
 
     def __init__(self, *worker_args: str, **settings_env: str):
         command = [sys.executable, "-m", "celery", "-A", "txtcrm", "worker", "--beat"]
-        command += [*worker_args, "--pool=solo", "--loglevel=INFO"]
+        command += ["--pool=solo", "--loglevel=INFO"]
         command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
         schedule = Path(os.environ["TXTCRM_VAR_DIR"]) / f"beat-{free_port()}"
-        command += ["--schedule", str(schedule)]
+        command += ["--schedule", str(schedule), *worker_args]
         self.output: list[str] = []
         self.process = subprocess.Popen(
             command,

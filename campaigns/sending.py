@@ -1,5 +1,5 @@
 """Sending a launched campaign, one planned call at a time, without ever sending anyone a
-second copy (DESIGN §5).
+second copy (docs/architecture.md, "Sending without duplicates").
 
 The budget slot is taken first; only then is the call claimed (pending -> sending,
 with its recipients, in one transaction that also reads everything the request
@@ -7,19 +7,23 @@ needs) and its request sent straight after the commit, so a worker killed while 
 waits for the budget leaves nothing claimed, and the moment between the claim and
 the request leaving (when a kill leaves a call unknown that was never sent) is as
 short as it can be. Settling is a conditional UPDATE from `sending`: a late answer
-never overwrites what the sweep decided, nor the other way round. What happens next:
+never overwrites what the sweep decided, nor the other way round. What a failed call
+means is the gateway's one rule (txtcrm.txtsync_gateway.send_failure, with its table:
+retry, failed or unknown); a call counts only the tries that could not connect towards
+its MAX_CONNECT_ATTEMPTS. What happens next:
 
 | what happened | call | recipients | retried? |
 |---|---|---|---|
 | TxtSync accepted it | done | sent (+ a message in their conversation) | - |
 | SendSMS accepted (2xx) without an SMS record | done | sent, no SMSID | - |
-| no budget slot soon, or a 429 | pending | pending | yes, when the budget allows |
-| never connected (request not sent) | pending, backoff | pending | 5 attempts, then failed |
-| TxtSync refused the credentials or API key | pending, in 5 min | pending | yes, until fixed |
-| TxtSync refused it (400, 404) | failed | failed, with the reason | no |
-| timeout, broken connection, 5xx after sending | unknown | unknown | **never automatically** |
+| no budget slot soon | pending (not claimed) | pending | yes, when the budget allows |
+| the rule says retry | pending, not before then | pending | yes |
+| the rule says failed | failed | failed, with the reason | no |
+| the rule says unknown | unknown | unknown (+ messages) | **never automatically** |
 | the worker died after claiming | unknown (sweep) | unknown | never automatically |
 | the answer came after the sweep | stays unknown | stay unknown | never automatically |
+
+Each sent or unknown recipient's message is stored by messaging.writer.record_outbound.
 
 Unknown recipients are listed on the campaign page for a person to decide.
 
@@ -33,7 +37,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from campaigns import signals
@@ -45,24 +49,12 @@ from campaigns.models import (
     Recipient,
     RecipientState,
 )
-from messaging.models import Conversation, Direction, Message, SendState
-from messaging.services import conversation_with
+from messaging import writer
+from messaging.models import SendState
 from txtcrm import txtsync_gateway as gateway
-from txtsync import (
-    SMS,
-    AuthenticationError,
-    ConnectionFailed,
-    NotFoundError,
-    OutcomeUnknown,
-    RateLimited,
-    TxtSyncClient,
-    TxtSyncError,
-    ValidationError,
-)
+from txtsync import SMS, RateLimited, TxtSyncClient, TxtSyncError
 
 log = logging.getLogger(__name__)
-MAX_CONNECT_ATTEMPTS = 5
-CREDENTIALS_RETRY = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -79,9 +71,10 @@ class _Retry(Exception):
     """The request did not leave (or was refused as a whole): the call goes back.
     `attempt`: it counts towards MAX_CONNECT_ATTEMPTS (only failures to connect do)."""
 
-    def __init__(self, seconds: float, reason: str, *, attempt: bool = False):
-        super().__init__(reason)
-        self.seconds, self.reason, self.attempt = seconds, reason, attempt
+    def __init__(self, failure: gateway.SendFailure):
+        super().__init__(failure.reason)
+        self.seconds, self.reason = failure.retry_in or 0, failure.reason
+        self.attempt = not failure.reached_txtsync
 
 
 @dataclass(frozen=True)
@@ -142,24 +135,19 @@ def _claim_and_send(call: CampaignCall, txtsync: TxtSyncClient) -> CallState | N
 
     try:
         answer = _send(request, txtsync)
-    except RateLimited:
-        _release(call, _Retry(0, "429 from TxtSync"))
-        raise  # the gateway shares the block with every worker
-    except ConnectionFailed as error:
-        reason = f"Could not reach TxtSync: {error}"
-        if call.attempts + 1 >= MAX_CONNECT_ATTEMPTS:
-            return settle(CallState.FAILED, reason, reached=False)
-        raise _Retry(2 ** (call.attempts + 1), reason, attempt=True) from error
-    except AuthenticationError as error:
-        wait = CREDENTIALS_RETRY.total_seconds()
-        raise _Retry(wait, error.message) from error  # its message names what to fix
-    except (ValidationError, NotFoundError) as error:
-        return settle(CallState.FAILED, f"TxtSync refused it: {error}")
-    except (OutcomeUnknown, TxtSyncError) as error:
-        log.warning("Outcome of campaign call %s unknown: %s", call.pk, error)
-        settle(CallState.UNKNOWN, f"Outcome unknown: {error}")
-        gateway.budget().count("unknown_outcomes")  # as the gateway counts other sends'
-        return CallState.UNKNOWN
+    except TxtSyncError as error:
+        failure = gateway.send_failure(error, call.attempts + 1)
+        if failure.verdict == gateway.Verdict.RETRY:
+            if isinstance(error, RateLimited):
+                _release(call, _Retry(failure))
+                raise  # the gateway shares the block with every worker
+            raise _Retry(failure) from error
+        if failure.verdict == gateway.Verdict.UNKNOWN:
+            log.warning("Outcome of campaign call %s unknown: %s", call.pk, error)
+            settle(CallState.UNKNOWN, failure.reason)
+            gateway.budget().count("unknown_outcomes")  # as the gateway counts other sends'
+            return CallState.UNKNOWN
+        return settle(CallState.FAILED, failure.reason, reached=failure.reached_txtsync)
     return settle(CallState.DONE, answer if isinstance(answer, str) else "", sms=answer)
 
 
@@ -251,41 +239,22 @@ def _settle(
     return True
 
 
-def _record_messages(call, recipients: list[Recipient], state, sms: SMS | None, now) -> None:
-    """Each recipient's message in their conversation, as the inbox shows it."""
-    conversations = _conversations(recipients)
-    messages = Message.objects.bulk_create(
+def _record_messages(call, recipients: list[Recipient], state, sms, now) -> None:
+    """Each recipient's message in their conversation, as the inbox shows it (messaging
+    writes them), and the recipient linked to it."""
+    conversations = writer.conversations_for([(r.contact_id, r.number) for r in recipients])
+    messages = writer.record_outbound(
         [
-            Message(
-                direction=Direction.OUTBOUND,
-                conversation=conversations[r.number],
-                contact=conversations[r.number].contact,
-                from_number=call.campaign.sender,
-                to_number=r.number,
-                body=r.text,
-                author_id=call.campaign.created_by_id,
-                message_date=now,
-                send_state=_MESSAGE_STATE[state],
-                sent_at=now if state == CallState.DONE else None,
-                **(_sms_fields(sms) if isinstance(sms, SMS) else {"segments": r.segments}),
-            )
-            for r in recipients
-        ]
+            writer.Outbound(conversation, r.number, r.text, r.segments)
+            for r, conversation in zip(recipients, conversations, strict=True)
+        ],
+        sender=call.campaign.sender,
+        state=_MESSAGE_STATE[state],
+        at=now,
+        author_id=call.campaign.created_by_id,
+        sms=sms if isinstance(sms, SMS) else None,
     )
     _link_messages([(r.pk, m.pk) for r, m in zip(recipients, messages, strict=True)])
-    # One UPDATE per chunk of conversations, not bulk_update: that would write back the
-    # changed_at it read, and open inbox pages (which poll changed_at) would not see
-    # these conversations move. The newest message from this batch on is the last one,
-    # so a reply stored meanwhile stays last.
-    first = min(message.pk for message in messages)
-    newest = Message.objects.filter(conversation=OuterRef("pk"), pk__gte=first)
-    ids = sorted({conversation.pk for conversation in conversations.values()})
-    for chunk in _chunks(ids):
-        Conversation.objects.filter(pk__in=chunk).update(
-            last_activity_at=now,
-            last_message=Subquery(newest.order_by("-pk").values("pk")[:1]),
-            changed_at=now,
-        )
 
 
 def _link_messages(pairs: list[tuple[int, int]]) -> None:
@@ -307,45 +276,6 @@ def _link_messages(pairs: list[tuple[int, int]]) -> None:
 def _chunks(items: list, size: int = 900) -> list[list]:
     """Lists short enough for one statement's parameters (SQLite allows 32,766)."""
     return [items[start : start + size] for start in range(0, len(items), size)]
-
-
-def _sms_fields(sms: SMS) -> dict:
-    return {
-        "sms_id": sms.sms_id,
-        "status": sms.status,
-        "error_code": sms.error_code,
-        "segments": sms.segments,
-        "campaign_id": sms.campaign_id,
-        "currency_code": sms.currency_code or "",
-        "cost_local": sms.cost_local,
-        "cost_gbp": sms.cost_gbp,
-    }
-
-
-def _conversations(recipients: list[Recipient]) -> dict[str, Conversation]:
-    """The conversation of each recipient's number, made for those who have none."""
-    contact_ids = [r.contact_id for r in recipients if r.contact_id]
-    found = {
-        c.contact_id: c
-        for chunk in _chunks(contact_ids)
-        for c in Conversation.objects.filter(contact_id__in=chunk).select_related("contact")
-    }
-    missing = [i for i in contact_ids if i not in found]
-    # An inbound text may make one of these conversations meanwhile (one per contact):
-    # skip it then, rather than fail the settling of a call TxtSync has accepted.
-    Conversation.objects.bulk_create(
-        [Conversation(contact_id=i) for i in missing], ignore_conflicts=True
-    )
-    for chunk in _chunks(missing):
-        for c in Conversation.objects.filter(contact_id__in=chunk).select_related("contact"):
-            found[c.contact_id] = c
-    by_number = {}
-    for recipient in recipients:
-        if recipient.contact_id:
-            by_number[recipient.number] = found[recipient.contact_id]
-        else:  # a typed number of no contact: it gets one, as an inbound text would
-            by_number[recipient.number] = conversation_with(recipient.number)
-    return by_number
 
 
 def _next_look(campaign_id: int, now: datetime) -> float | None:

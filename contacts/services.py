@@ -1,4 +1,7 @@
-"""Contact use cases: the only code that changes contacts, tags and opt-out state.
+"""Contact use cases: the writer of contacts, tags and opt-out state for people (pages,
+API, admin) and for other apps. Two more writers of contacts, each for its own job:
+contacts.sync (what TxtSync says, and the push's bookkeeping) and contacts.csv_import
+(an import's rows, in bulk) (docs/architecture.md, "Who writes what").
 
 Every local change bumps the contact's sync_version and marks it dirty; the
 push task (contacts.sync) sends the latest state after a short debounce, so

@@ -1,4 +1,6 @@
-"""Two-way contact sync with TxtSync (docs/contact-sync.md says it for operators).
+"""Two-way contact sync with TxtSync (docs/contact-sync.md says it for operators): a
+writer of contacts for what TxtSync says (pull, refresh, `resolve_contact` for the
+receiver) and for the push's own state; people's changes go through contacts.services.
 
 **Push** (sync-push priority): a dirty contact is claimed (dirty -> pushing,
 remembering its sync_version) and its latest state sent in one call: AddContact the

@@ -1,6 +1,7 @@
 """Conversation use cases for the inbox: folders, search, assign, close, read, notes,
-canned replies and replies. The only code that changes conversations besides the
-webhook receiver (messaging.inbound) and the send path (messaging.services)."""
+canned replies and replies. The writer of the inbox's own changes to a conversation
+(assign, close, reopen, read, snooze, notes); messages, and what a message landing does
+to its conversation, are messaging.writer's (docs/architecture.md, "Who writes what")."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from contacts import services as contacts
-from messaging import services
+from messaging import services, writer
 from messaging.merge import render
 from messaging.models import (
     CannedReply,
@@ -212,7 +213,7 @@ def reply(conversation: Conversation, author, body: str, sender: str | None = No
 
 def start(number: str) -> Conversation:
     """A conversation with any number or contact (created when new)."""
-    return services.conversation_with(number)
+    return writer.conversation_with(number)
 
 
 def canned_replies() -> QuerySet[CannedReply]:

@@ -16,7 +16,6 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
@@ -25,10 +24,9 @@ from django.utils import timezone
 from contacts import services as contacts
 from contacts.models import Contact, OptOutSource
 from contacts.sync import resolve_contact
-from messaging import notification, signals
+from messaging import notification, signals, writer
 from messaging.models import (
     Conversation,
-    ConversationStatus,
     Direction,
     EventKind,
     Message,
@@ -259,8 +257,8 @@ def _apply(kind: EventKind, notice: notification.Notification, known: dict) -> s
     if not inbound:
         _record(conversation, contact, sms)
         return "; ".join(notes)
-    message = _new_message(conversation, contact, Direction.INBOUND, sms)
-    _touch(conversation, message, unread=True)
+    message = _new_message(conversation, Direction.INBOUND, sms)
+    writer.touch_for(message, unread=True)
     signals.message_received.send(sender=Message, message=message)
     if notice.last_outbound is not None:
         notes += _last_outbound(conversation, contact, notice.last_outbound)
@@ -290,7 +288,7 @@ def _conversation_of(
     if sms.contact_id in known:
         return known[sms.contact_id].contact, known[sms.contact_id]
     contact = resolve_contact(sms.contact_id, notice.reference, number, sms.contact_name or "")
-    conversation, _ = Conversation.objects.select_related("contact").get_or_create(contact=contact)
+    conversation = writer.conversation_of(contact)
     if contact.txtsync_id is not None:
         known[contact.txtsync_id] = conversation
     return contact, conversation
@@ -319,9 +317,9 @@ def _record(
             sms, in_doubt if update_activity else (*in_doubt, SendState.SENT)
         )
     if existing is None:
-        message = _new_message(conversation, contact, Direction.OUTBOUND, sms)
+        message = _new_message(conversation, Direction.OUTBOUND, sms)
         if update_activity:
-            _touch(conversation, message, unread=False)
+            writer.touch_for(message)
         return message
     when = existing.message_date or _date(sms, Direction.OUTBOUND)
     fields = {"sms_id": sms.sms_id, "conversation_id": conversation.pk,
@@ -341,17 +339,8 @@ def _record(
     return existing
 
 
-def _new_message(
-    conversation: Conversation, contact: Contact, direction: Direction, sms: SMS
-) -> Message:
-    when = _date(sms, direction)
-    return Message.objects.create(
-        direction=direction, conversation=conversation, contact=contact,
-        from_number=sms.from_number or "", to_number=sms.to_number or "",
-        body=sms.message or "", sms_id=sms.sms_id,
-        contact_name=(sms.contact_name or "")[:201] if isinstance(sms.contact_name, str) else "",
-        message_date=when, delivered_at=when if direction == Direction.INBOUND else None,
-    )  # fmt: skip
+def _new_message(conversation: Conversation, direction: Direction, sms: SMS) -> Message:
+    return writer.record_notified(conversation, direction, sms, _date(sms, direction))
 
 
 def _learn_delivery(message: Message, sms: SMS) -> None:
@@ -397,22 +386,6 @@ def _ours_without_id(sms: SMS, states: tuple[SendState, ...]) -> Message | None:
         .order_by("-created_at", "-pk")
         .first()
     )
-
-
-def _touch(conversation: Conversation, message: Message, *, unread: bool) -> None:
-    """Last activity follows the newest message by its own date; a new inbound SMS makes
-    the conversation unread and reopens it."""
-    changes: dict[str, Any] = {}
-    if (
-        conversation.last_activity_at is None
-        or message.message_date >= conversation.last_activity_at
-    ):
-        changes |= {"last_activity_at": message.message_date, "last_message": message}
-    if unread:
-        changes |= {"unread": True, "status": ConversationStatus.OPEN, "snoozed_until": None}
-    for name, value in changes.items():
-        setattr(conversation, name, value)
-    conversation.save(update_fields=[*changes, "changed_at"])
 
 
 def _keywords(contact: Contact, body: str) -> None:

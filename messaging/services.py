@@ -1,19 +1,18 @@
-"""Sending SMS without duplicates (DESIGN §5).
+"""Sending SMS without duplicates (docs/architecture.md, "Sending without duplicates").
 
-The database is the source of truth and the broker only says "look at row N":
-a message is created `queued` and its task enqueued after commit; a worker
-claims it with a conditional UPDATE (queued -> sending; 0 rows = not ours);
-the outcome is written back the same way.
+The writer of a message's send state. The database is the source of truth and the
+broker only says "look at row N": a message is stored `queued` (messaging.writer) and
+its task enqueued after commit; a worker claims it with a conditional UPDATE (queued ->
+sending; 0 rows = not ours); the outcome is written back the same way. What a failed
+call means is the gateway's one rule (txtcrm.txtsync_gateway.send_failure: retry,
+failed or unknown, with its table); a reply counts every try towards its
+MAX_CONNECT_ATTEMPTS. Besides it:
 
 | what happened | new state | retried? |
 |---|---|---|
 | TxtSync accepted it | sent (SMSID, segments, cost) | - |
 | TxtSync accepted it (2xx) without an SMS record | sent, no SMSID | - |
-| no budget slot soon, or a 429 | queued, next_attempt_at = when to try | yes, at that time |
-| never connected (request not sent) | queued, backoff 2, 4, 8 ... s | 5 attempts, then failed |
-| TxtSync refused the credentials or API key | queued, in 5 minutes | yes, until fixed |
-| TxtSync refused the message (400, 404) | failed, with its reason | no |
-| timeout, broken connection, 5xx after sending | unknown | **never automatically** |
+| the rule says retry | queued, next_attempt_at = when to try | yes, at that time |
 | the worker died while sending | unknown (the sweeper) | never automatically |
 """
 
@@ -26,24 +25,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from contacts import services as contacts
-from contacts.models import Contact
-from messaging import reconcile, signals
-from messaging.models import Conversation, Direction, Message, SendState
+from messaging import reconcile, signals, writer
+from messaging.models import Message, SendState
 from txtcrm import txtsync_gateway as gateway
-from txtsync import (
-    SMS,
-    AuthenticationError,
-    ConnectionFailed,
-    NotFoundError,
-    OutcomeUnknown,
-    TxtSyncError,
-    ValidationError,
-)
+from txtsync import SMS, TxtSyncError
 
 log = logging.getLogger(__name__)
-MAX_CONNECT_ATTEMPTS = 5
-CREDENTIALS_RETRY = timedelta(minutes=5)
 SENDING_LEASE = timedelta(minutes=5)  # longer than any call's timeouts
 SHORT_WAIT_SECONDS = 60  # waits up to this go back to the broker; longer ones to beat
 # Outcomes announced by messaging.signals.message_status_changed; going back to `queued`
@@ -51,38 +38,19 @@ SHORT_WAIT_SECONDS = 60  # waits up to this go back to the broker; longer ones t
 ANNOUNCED_STATES = {SendState.SENT, SendState.FAILED, SendState.UNKNOWN}
 
 
-def conversation_with(number: str) -> Conversation:
-    """The conversation with whoever has this number (a new contact if nobody)."""
-    number = contacts.normalise_number(number)
-    contact = Contact.objects.filter(mobile_number=number).first()
-    if contact is None:
-        contact = contacts.create_contact({"mobile_number": number})
-    conversation, _ = Conversation.objects.get_or_create(contact=contact)
-    return conversation
-
-
 def queue_outbound(to_number: str, body: str, author=None, sender: str | None = None) -> Message:
     """Store an outbound message as queued in its conversation; its send task is
     enqueued after commit."""
     from messaging.tasks import send_message  # tasks import this module
 
-    conversation = conversation_with(to_number)
+    conversation = writer.conversation_with(to_number)
     reconcile.remember_baselines([conversation.contact_id])
-    now = timezone.now()
-    message = Message.objects.create(
-        direction=Direction.OUTBOUND,
-        conversation=conversation,
-        contact=conversation.contact,
-        from_number=sender or settings.TXTSYNC_FROM,
-        to_number=conversation.contact.mobile_number,
-        body=body,
-        author=author,
-        message_date=now,
-        send_state=SendState.QUEUED,
-        next_attempt_at=now,
-    )
-    Conversation.objects.filter(pk=conversation.pk).update(
-        last_activity_at=now, last_message=message, changed_at=now
+    [message] = writer.record_outbound(
+        [writer.Outbound(conversation, conversation.contact.mobile_number, body)],
+        sender=sender or settings.TXTSYNC_FROM,
+        state=SendState.QUEUED,
+        at=timezone.now(),
+        author_id=author.pk if author else None,
     )
     transaction.on_commit(lambda: send_message.delay(message.pk))
     return message
@@ -146,26 +114,26 @@ def send_queued(
             lambda txtsync: txtsync.send_sms(message.from_number, message.to_number, message.body),
             patience=patience,
         )
-    except gateway.BudgetWait as wait:
-        return _requeue(message, wait.seconds, f"Waiting for the call budget: {wait.reason}")
-    except ConnectionFailed as error:
-        if message.attempts >= MAX_CONNECT_ATTEMPTS:
-            _finish(
-                message, SendState.FAILED, last_error=f"Could not reach TxtSync: {error}"[:500]
-            )
-            return SendOutcome(SendState.FAILED)
-        return _requeue(message, 2**message.attempts, f"Could not reach TxtSync: {error}")
-    except AuthenticationError as error:  # its message names what to fix
-        return _requeue(message, CREDENTIALS_RETRY.total_seconds(), error.message)
-    except (ValidationError, NotFoundError) as error:
-        _finish(message, SendState.FAILED, last_error=f"TxtSync refused it: {error}"[:500])
-        return SendOutcome(SendState.FAILED)
-    except (OutcomeUnknown, TxtSyncError) as error:
-        log.warning("Outcome of message %s unknown: %s", message.pk, error)
-        _finish(message, SendState.UNKNOWN, last_error=f"Outcome unknown: {error}"[:500])
-        return SendOutcome(SendState.UNKNOWN)
+    except (gateway.BudgetWait, TxtSyncError) as error:
+        return _not_sent(message, error)
     _record_sent(message, sms)
     return SendOutcome(SendState.SENT)
+
+
+_STATE_OF = {gateway.Verdict.FAILED: SendState.FAILED, gateway.Verdict.UNKNOWN: SendState.UNKNOWN}
+
+
+def _not_sent(message: Message, error: gateway.BudgetWait | TxtSyncError) -> SendOutcome:
+    """The claimed message back in the queue, failed or unknown, as the gateway's rule
+    says; a reply counts every try (the claim counted this one)."""
+    failure = gateway.send_failure(error, message.attempts)
+    if failure.verdict == gateway.Verdict.RETRY:
+        return _requeue(message, failure.retry_in, failure.reason)
+    if failure.verdict == gateway.Verdict.UNKNOWN:
+        log.warning("Outcome of message %s unknown: %s", message.pk, error)
+    state = _STATE_OF[failure.verdict]
+    _finish(message, state, last_error=failure.reason[:500])
+    return SendOutcome(state)
 
 
 def _record_sent(message: Message, sms: SMS | None) -> None:

@@ -125,7 +125,7 @@ def test_a_connection_that_never_opened_is_retried_then_given_up(settings, db):
     message = queued()
 
     waits = []
-    for _ in range(services.MAX_CONNECT_ATTEMPTS):
+    for _ in range(gateway.MAX_CONNECT_ATTEMPTS):
         Message.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
         waits.append(services.send_queued(message.pk).retry_in)
 

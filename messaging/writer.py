@@ -1,0 +1,184 @@
+"""The writer of messages and conversations: every message txtcrm stores is created here
+(a reply queued, a campaign's sends, an SMS a notification told of), and so is the move
+a landed message makes in its conversation (`touch`). No other app writes messages or
+conversations; campaigns hand their sends to `record_outbound`.
+
+Within messaging, rows created here are then changed by: messaging.services (a send's
+state), messaging.inbound and messaging.reconcile (what TxtSync tells of an SMS), and
+messaging.conversations (the inbox's own changes: assign, close, read, snooze, notes).
+"""
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import BigIntegerField, Case, F, OuterRef, Q, Subquery, Value, When
+from django.utils import timezone
+
+from contacts import services as contacts
+from contacts.models import Contact
+from messaging.models import Conversation, ConversationStatus, Direction, Message, SendState
+from txtsync import SMS
+
+
+def conversation_with(number: str) -> Conversation:
+    """The conversation with whoever has this number (a new contact if nobody)."""
+    number = contacts.normalise_number(number)
+    contact = Contact.objects.filter(mobile_number=number).first()
+    if contact is None:
+        contact = contacts.create_contact({"mobile_number": number})
+    return conversation_of(contact)
+
+
+def conversation_of(contact: Contact) -> Conversation:
+    """The contact's conversation (one per contact), made if it has none."""
+    conversation, _ = Conversation.objects.select_related("contact").get_or_create(contact=contact)
+    return conversation
+
+
+def conversations_for(people: Sequence[tuple[int | None, str]]) -> list[Conversation]:
+    """The conversation of each (contact id, number), in order: a contact's own (made if
+    it has none), or for a number of no contact, the number's (as an inbound text would
+    make it). A query per 900 contacts, and one more per 900 new conversations."""
+    contact_ids = [contact_id for contact_id, _ in people if contact_id]
+    found = _by_contact(contact_ids)
+    missing = [contact_id for contact_id in contact_ids if contact_id not in found]
+    # An inbound text may make one of these conversations meanwhile (one per contact):
+    # skip it then, rather than fail (a campaign settles a call TxtSync has accepted).
+    Conversation.objects.bulk_create(
+        [Conversation(contact_id=contact_id) for contact_id in missing], ignore_conflicts=True
+    )
+    found |= _by_contact(missing)
+    return [
+        found[contact_id] if contact_id else conversation_with(number)
+        for contact_id, number in people
+    ]
+
+
+def _by_contact(contact_ids: list[int]) -> dict[int, Conversation]:
+    return {
+        conversation.contact_id: conversation
+        for chunk in _chunks(contact_ids)
+        for conversation in Conversation.objects.filter(contact_id__in=chunk).select_related(
+            "contact"
+        )
+    }
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """An outbound SMS of ours to store: where, to whom, what."""
+
+    conversation: Conversation
+    to_number: str
+    body: str
+    segments: int | None = None
+
+
+def record_outbound(
+    sends: Sequence[Outbound],
+    *,
+    sender: str,
+    state: SendState,
+    at: datetime,
+    author_id: int | None = None,
+    sms: SMS | None = None,
+) -> list[Message]:
+    """Store our outbound messages, each in its conversation, and touch those: one
+    INSERT (batched by the database backend) and an UPDATE per 900 conversations,
+    however many. `state`: QUEUED (a send task takes it from `at`), or what a campaign
+    call already knew (SENT at `at`, UNKNOWN). `sms`: TxtSync's record of a single send."""
+    messages = Message.objects.bulk_create(
+        [
+            Message(
+                direction=Direction.OUTBOUND,
+                conversation=send.conversation,
+                contact=send.conversation.contact,
+                from_number=sender,
+                to_number=send.to_number,
+                body=send.body,
+                author_id=author_id,
+                message_date=at,
+                send_state=state,
+                next_attempt_at=at if state == SendState.QUEUED else None,
+                sent_at=at if state == SendState.SENT else None,
+                **(_sms_fields(sms) if sms is not None else {"segments": send.segments}),
+            )
+            for send in sends
+        ]
+    )
+    if messages:
+        conversation_ids = {send.conversation.pk for send in sends}
+        touch(conversation_ids, first_message_id=min(m.pk for m in messages), at=at)
+    return messages
+
+
+def _sms_fields(sms: SMS) -> dict:
+    return {
+        "sms_id": sms.sms_id,
+        "status": sms.status,
+        "error_code": sms.error_code,
+        "segments": sms.segments,
+        "campaign_id": sms.campaign_id,
+        "currency_code": sms.currency_code or "",
+        "cost_local": sms.cost_local,
+        "cost_gbp": sms.cost_gbp,
+    }
+
+
+def record_notified(
+    conversation: Conversation, direction: Direction, sms: SMS, at: datetime
+) -> Message:
+    """A message TxtSync told us of (a notification), dated `at`: an inbound SMS, or an
+    outbound one we did not send ourselves. The caller touches its conversation, or not."""
+    return Message.objects.create(
+        direction=direction, conversation=conversation, contact=conversation.contact,
+        from_number=sms.from_number or "", to_number=sms.to_number or "",
+        body=sms.message or "", sms_id=sms.sms_id,
+        contact_name=(sms.contact_name or "")[:201] if isinstance(sms.contact_name, str) else "",
+        message_date=at, delivered_at=at if direction == Direction.INBOUND else None,
+    )  # fmt: skip
+
+
+def touch(
+    conversation_ids: Collection[int], *, first_message_id: int, at: datetime, unread: bool = False
+) -> None:
+    """Messages dated `at` landed in these conversations, from id `first_message_id` on:
+    the one rule for replies, campaigns and notifications. Last activity follows the
+    newest message by its own date (a late notification does not move it), the preview
+    the newest message from this landing on (so a reply stored meanwhile stays last); a
+    new inbound SMS (`unread`) makes the conversation unread and reopens it. Every one
+    of them moves in the live inbox (changed_at). An UPDATE per 900 conversations."""
+    newer = Q(last_activity_at__isnull=True) | Q(last_activity_at__lte=at)
+    newest = Message.objects.filter(conversation=OuterRef("pk"), pk__gte=first_message_id)
+    changes = {
+        "last_activity_at": Case(When(newer, then=Value(at)), default=F("last_activity_at")),
+        "last_message": Case(
+            When(newer, then=Subquery(newest.order_by("-pk").values("pk")[:1])),
+            default=F("last_message"),
+            output_field=BigIntegerField(),
+        ),
+        "changed_at": timezone.now(),
+    }
+    if unread:
+        changes |= {"unread": True, "status": ConversationStatus.OPEN, "snoozed_until": None}
+    # An UPDATE, not save() or bulk_update: those would write back the changed_at (and
+    # last activity) they read, and open inbox pages, which poll changed_at, would not
+    # see these conversations move.
+    for chunk in _chunks(sorted(conversation_ids)):
+        Conversation.objects.filter(pk__in=chunk).update(**changes)
+
+
+def touch_for(message: Message, *, unread: bool = False) -> None:
+    """touch() for one message that landed."""
+    touch(
+        [message.conversation_id],
+        first_message_id=message.pk,
+        at=message.message_date,
+        unread=unread,
+    )
+
+
+def _chunks(items: list, size: int = 900) -> list[list]:
+    """Lists short enough for one statement's parameters (SQLite allows 32,766)."""
+    return [items[start : start + size] for start in range(0, len(items), size)]

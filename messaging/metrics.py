@@ -14,7 +14,10 @@ TOKEN_MASK = "*" * 8  # fixed length: says nothing about the token's
 
 def mask_hook_url(url: str) -> str:
     """A receiver URL with its secret token masked but for its last 4 characters, enough
-    to tell which token TxtSync has: `.../hooks/txtsync/********Ab3x/inbound`."""
+    to tell which token TxtSync has: `.../hooks/txtsync/********Ab3x/inbound`; "" for
+    none yet."""
+    if not url:
+        return ""
     head, token, kind = url.rsplit("/", 2)
     return f"{head}/{TOKEN_MASK}{token[-VISIBLE_TOKEN_CHARS:]}/{kind}"
 

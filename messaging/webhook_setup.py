@@ -1,4 +1,6 @@
-"""Subscribing TxtSync's inbound (type 0) and outbound (type 5) triggers to our receiver.
+"""Subscribing TxtSync's inbound (type 0) and outbound (type 5) triggers to our receiver:
+the writer of the webhook endpoint (made by the first subscribe, never by a page that
+only shows it: `health` reads).
 
 The URLs carry a long random token per connection; rotating it subscribes the
 new URLs before unsubscribing the old ones, so no notification is missed.
@@ -32,11 +34,15 @@ HOOK_FIELDS = ("inbound_hook_id", "outbound_hook_id", "inbound_hook_location",
 
 
 def endpoint() -> WebhookEndpoint:
+    """This connection's endpoint, made with its token if it has none yet."""
     found, _ = WebhookEndpoint.objects.get_or_create(connection=gateway.connection_key())
     return found
 
 
 def hook_url(found: WebhookEndpoint, kind: EventKind) -> str:
+    """The receiver's URL for this kind; "" before the endpoint (and its token) exists."""
+    if not found.token:
+        return ""
     path = reverse("txtsync-hook", kwargs={"token": found.token, "kind": kind.value})
     return f"{settings.PUBLIC_BASE_URL}{path}"
 
@@ -133,7 +139,9 @@ class Health:
 
 
 def health() -> Health:
-    found = endpoint()
+    """Read only: a page or a status command that shows it writes nothing."""
+    found = WebhookEndpoint.objects.filter(connection=gateway.connection_key()).first()
+    found = found or WebhookEndpoint(connection=gateway.connection_key(), token="")
     rejected = dict(RejectedWebhook.objects.values_list("kind").annotate(n=Count("id")).order_by())
     unapplied = WebhookEvent.objects.filter(applied_at__isnull=True)
     given_up = Q(apply_attempts__gte=MAX_APPLY_ATTEMPTS)

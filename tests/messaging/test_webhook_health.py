@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -121,3 +123,34 @@ def test_agents_see_neither(client, agent_ann, endpoint):
     # Admins only: agents get 403 (accounts.roles.admin_required).
     assert client.get(reverse("txtsync-settings")).status_code == 403
     assert client.get(reverse("txtsync-metrics")).status_code == 403
+
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+# Not yet read-only: the call budget's snapshot (txtcrm.budget) goes through the store's
+# locked read-modify-write, which also drops expired entries.
+BUDGET_STATE = "txtcrm_callbudgetstate"
+
+
+def writes_of(client, path: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    statements = [q["sql"] for q in captured]
+    return [sql for sql in statements
+            if sql.lstrip().upper().startswith(WRITES) and BUDGET_STATE not in sql]  # fmt: skip
+
+
+def test_the_page_and_the_metrics_write_nothing_not_even_the_first_time(client, admin_user):
+    client.force_login(admin_user)
+
+    assert writes_of(client, reverse("txtsync-settings")) == []
+    assert writes_of(client, reverse("txtsync-metrics")) == []
+    assert not WebhookEndpoint.objects.exists()  # made by the first subscribe, not a page
+    assert '<code data-metric="inbound_url">—</code>' in page(client, admin_user)
+    assert metrics(client, admin_user)["webhooks"]["inbound_url"] == ""
+
+
+def test_the_page_writes_nothing_once_subscribed(client, admin_user, endpoint):
+    client.force_login(admin_user)
+
+    assert writes_of(client, reverse("txtsync-settings")) == []
+    assert writes_of(client, reverse("txtsync-metrics")) == []

@@ -10,7 +10,7 @@ short as it can be. Settling is a conditional UPDATE from `sending`: a late answ
 never overwrites what the sweep decided, nor the other way round. What a failed call
 means is the gateway's one rule (txtcrm.txtsync_gateway.send_failure, with its table:
 retry, failed or unknown); a call counts only the tries that could not connect towards
-its MAX_CONNECT_ATTEMPTS. What happens next:
+the gateway's MAX_CONNECT_ATTEMPTS. What happens next:
 
 | what happened | call | recipients | retried? |
 |---|---|---|---|

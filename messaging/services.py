@@ -5,14 +5,16 @@ broker only says "look at row N": a message is stored `queued` (messaging.writer
 its task enqueued after commit; a worker claims it with a conditional UPDATE (queued ->
 sending; 0 rows = not ours); the outcome is written back the same way. What a failed
 call means is the gateway's one rule (txtcrm.txtsync_gateway.send_failure: retry,
-failed or unknown, with its table); a reply counts every try towards its
-MAX_CONNECT_ATTEMPTS. Besides it:
+failed or unknown, with its table); a reply counts every try towards the gateway's
+MAX_CONNECT_ATTEMPTS.
 
 | what happened | new state | retried? |
 |---|---|---|
 | TxtSync accepted it | sent (SMSID, segments, cost) | - |
 | TxtSync accepted it (2xx) without an SMS record | sent, no SMSID | - |
 | the rule says retry | queued, next_attempt_at = when to try | yes, at that time |
+| the rule says failed | failed, with the reason | no |
+| the rule says unknown | unknown | **never automatically** |
 | the worker died while sending | unknown (the sweeper) | never automatically |
 """
 

@@ -47,9 +47,11 @@ test-postgres: $(STAMP)
 prod-check: $(STAMP)
 	$(PY) deploy/prod_check.py
 
+# ruff, then the layers (pyproject.toml's [tool.importlinter]; docs/architecture.md, "Layers").
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo
 
 format: $(STAMP)
 	$(PY) -m ruff check --fix .

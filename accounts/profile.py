@@ -1,10 +1,11 @@
-"""The signed-in user's profile page: their language and their REST API token (README,
-"Languages" and "API").
+"""The signed-in user's profile page: their language and their REST API token
+(docs/user-guide.md, "Languages"; docs/api.md). The token changes in accounts/services.py.
 
 GET  /profile/  who they are, their role, their language and their API token if any.
-POST /profile/  (CSRF) with action=language: stores the language they chose (README
-                "Languages"); otherwise creates the token, or replaces it (the old one
-                stops working at once). Then redirects back to the page (POST/redirect/GET).
+POST /profile/  (CSRF) with action=language: stores the language they chose
+                (docs/user-guide.md, "Languages"); otherwise creates the token, or
+                replaces it (the old one stops working at once). Then redirects back to
+                the page (POST/redirect/GET).
 The token is the same as `manage.py drf_create_token <username>` (`-r` to replace) or
 `manage.py api_token <username>` (`--rotate`), for users who have no shell.
 """
@@ -13,7 +14,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
+from accounts import services
 from txtcrm import languages
 
 
@@ -44,9 +45,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Language saved."))
             return redirect("profile")
     elif request.method == "POST":
-        with transaction.atomic():
-            replaced = Token.objects.filter(user=request.user).delete()[0] > 0
-            Token.objects.create(user=request.user)
+        _token, replaced = services.rotate_api_token(request.user)
         messages.success(
             request,
             _("New API token created; the old one no longer works.")
@@ -55,4 +54,4 @@ def profile(request: HttpRequest) -> HttpResponse:
         )
         return redirect("profile")
     token = Token.objects.filter(user=request.user).first()
-    return render(request, "txtcrm/profile.html", {"token": token, "language_form": form})
+    return render(request, "accounts/profile.html", {"token": token, "language_form": form})

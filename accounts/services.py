@@ -3,7 +3,8 @@
 Every change an admin makes to a team member goes through here: invite, resend, revoke,
 accept, change role, deactivate, reactivate, make a password reset link, unlock after
 too many failed sign-ins. A refused change raises AccountError with a message that says
-why; the views show it.
+why; the views show it. So does every change to a REST API token: the profile page and
+`manage.py api_token` both call api_token / rotate_api_token.
 
 Links (an invitation, a password reset) are emailed when a mail server is configured
 (settings.TXTCRM_SEND_EMAIL). Otherwise, or when sending fails, they are logged (logger
@@ -344,6 +345,23 @@ def send_password_reset(actor: AbstractBaseUser, user: AbstractBaseUser) -> Link
         _("Set a new txtcrm password"),
         render_to_string("accounts/email/password_reset.txt", context),
     )
+
+
+# --- REST API tokens (docs/api.md) ---------------------------------------------------------
+
+
+def api_token(user: AbstractBaseUser) -> Token:
+    """The user's token, created when they have none."""
+    token, _created = Token.objects.get_or_create(user=user)
+    return token
+
+
+def rotate_api_token(user: AbstractBaseUser) -> tuple[Token, bool]:
+    """A new token for the user; the one they had, if any, stops working at once. Also
+    says whether there was one to replace. The key is a password: never logged."""
+    with transaction.atomic():
+        replaced = Token.objects.filter(user=user).delete()[0] > 0
+        return Token.objects.create(user=user), replaced
 
 
 # --- Sign-in throttling (django-axes) -----------------------------------------------------

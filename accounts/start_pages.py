@@ -1,3 +1,7 @@
+"""The pages a signed-in user starts from: home (everyone) and the settings index
+(admins). Here, not in the base (txtcrm), because who may open them is accounts' rule
+(accounts/roles.py); they link the other apps' pages by URL name only."""
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -12,5 +16,5 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 def settings_index(request: HttpRequest) -> HttpResponse:
-    """Everything an admin configures, in one place (README "Users and roles")."""
+    """Everything an admin configures, in one place (docs/user-guide.md, "Users and roles")."""
     return render(request, "settings.html")

@@ -1,9 +1,11 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views
+from accounts import profile, start_pages, views
 
 urlpatterns = [
+    path("", start_pages.home, name="home"),
+    path("settings/", start_pages.settings_index, name="settings"),
     # Admins: the team and its invitations.
     path("settings/users/", views.users, name="users"),
     path("settings/users/invite/", views.invite, name="user-invite"),
@@ -38,6 +40,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
-    # The signed-in user.
+    # The signed-in user: their language and API token, their password.
+    path("profile/", profile.profile, name="profile"),
     path("profile/password/", views.PasswordChange.as_view(), name="password-change"),
 ]

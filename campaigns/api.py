@@ -76,7 +76,7 @@ from campaigns.serializers import (
     CampaignRowSerializer,
     RecipientSerializer,
 )
-from contacts.serializers import Pagination, ordering_parameter, parse_ordering
+from txtcrm.api import Pagination, ordering_parameter, parse_ordering
 
 LIST_PARAMETERS = {"status", "ordering", "page", "page_size", "format"}  # format: DRF's
 RECIPIENT_PARAMETERS = {"state", "ordering", "page", "page_size", "format"}

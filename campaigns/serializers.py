@@ -23,7 +23,7 @@ from campaigns import reports, services
 from campaigns.audience import normalise_number
 from campaigns.models import Campaign, CampaignStatus, Recipient
 from contacts.models import Contact, Tag
-from contacts.serializers import READ_ONLY_FIELD, StrictSerializerMixin
+from txtcrm.api import READ_ONLY_FIELD, StrictSerializerMixin
 from messaging.conversations import MAX_SEGMENTS
 from messaging.merge import FIELDS as MERGE_FIELDS
 from messaging.merge import unknown_fields

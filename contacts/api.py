@@ -38,14 +38,8 @@ from rest_framework.response import Response
 
 from contacts import services
 from contacts.models import TXTSYNC_FIELDS, Contact, OptOutEvent, OptOutSource, SyncState, Tag
-from contacts.serializers import (
-    ContactDetailSerializer,
-    ContactSerializer,
-    Pagination,
-    TagSerializer,
-    ordering_parameter,
-    parse_ordering,
-)
+from contacts.serializers import ContactDetailSerializer, ContactSerializer, TagSerializer
+from txtcrm.api import Pagination, ordering_parameter, parse_ordering
 
 LIST_PARAMETERS = {"search", "tag", "allow_sms", "sync_state", "ordering", "page", "page_size"}
 LIST_PARAMETERS |= {"format"}  # DRF's renderer choice

@@ -323,7 +323,7 @@ class Scenario:
         from django.contrib.auth import get_user_model
         from rest_framework.authtoken.models import Token
 
-        from txtcrm import bootstrap
+        from startup import bootstrap
 
         pairs = bootstrap.ensure_sandbox_credentials()  # var/prodcheck/sandbox.env
         self.client_key = pairs["TXTSYNC_CLIENT_KEY"]

@@ -37,7 +37,7 @@ from rest_framework.reverse import reverse
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from contacts.models import Tag
-from contacts.serializers import Pagination, ordering_parameter, parse_ordering
+from txtcrm.api import Pagination, ordering_parameter, parse_ordering
 from messaging import conversations
 from messaging.models import Conversation, Message
 from messaging.serializers import (

@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from contacts.serializers import StrictSerializerMixin
+from txtcrm.api import StrictSerializerMixin
 from messaging import conversations
 from messaging.models import Conversation, Delivery, Direction, Message
 

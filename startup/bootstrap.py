@@ -1,6 +1,7 @@
 """First-run wiring for the embedded default: an admin user and sandbox credentials.
 
-This is the dev-server wiring that knows both txtcrm and the sandbox.
+`make run` and `make prod-check` call it; with run_embedded, the only code that knows both
+the product and the sandbox (docs/architecture.md, "Layers").
 """
 
 import secrets

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "campaigns",
     "integrations",
     "sandbox",
+    "startup",  # run_embedded (`make run`): wires the product and the sandbox together
 ]
 
 MIDDLEWARE = [
@@ -292,7 +293,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Page numbers; `page_size` may ask for up to 500 (see the class).
-    "DEFAULT_PAGINATION_CLASS": "contacts.serializers.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "txtcrm.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

@@ -1,5 +1,6 @@
 """The profile page (/profile/): the signed-in user's API token, created and replaced
-by POST (with CSRF); and DRF's `drf_create_token` command, which docs/api.md documents."""
+by POST (with CSRF), through the same service as `manage.py api_token`; and DRF's
+`drf_create_token` command, which docs/api.md documents."""
 
 from io import StringIO
 
@@ -8,6 +9,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from accounts import services
 
 
 def test_the_profile_needs_a_signed_in_user(client, db):
@@ -73,3 +76,37 @@ def test_drf_create_token_prints_a_working_token_and_r_replaces_it(agent_ann):
     call_command("drf_create_token", "ann", "-r", stdout=StringIO())
 
     assert Token.objects.get(user=agent_ann).key != key
+
+
+# --- One way to change a token: accounts.services, for the page and `api_token` -----------
+
+
+def test_a_users_token_is_created_once_and_kept(agent_ann):
+    token = services.api_token(agent_ann)
+
+    assert services.api_token(agent_ann) == token
+    assert list(Token.objects.filter(user=agent_ann)) == [token]
+
+
+def test_rotating_replaces_the_token_and_says_whether_there_was_one(agent_ann):
+    first, replaced_one = services.rotate_api_token(agent_ann)
+    assert not replaced_one
+
+    second, replaced_one = services.rotate_api_token(agent_ann)
+
+    assert replaced_one and second.key != first.key
+    assert list(Token.objects.filter(user=agent_ann)) == [second]
+
+
+def test_the_page_and_the_command_rotate_through_the_one_service(client, agent_ann, monkeypatch):
+    rotated = []
+    rotate = services.rotate_api_token
+    monkeypatch.setattr(
+        services, "rotate_api_token", lambda user: rotated.append(user) or rotate(user)
+    )
+    client.force_login(agent_ann)
+
+    client.post(reverse("profile"))
+    call_command("api_token", "ann", "--rotate", stdout=StringIO())
+
+    assert rotated == [agent_ann, agent_ann]

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from sandbox import services as sandbox_services
-from txtcrm import bootstrap
+from startup import bootstrap
 from txtcrm.envfile import read_env_file
 from txtcrm.settings import database_config
 

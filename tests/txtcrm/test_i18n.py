@@ -314,13 +314,13 @@ def test_placeholders_survive_translation():
 
 # --- The guard: no template we own shows text outside the translation tags -----------------
 
-# Templates other parts own: the users and invitations pages (accounts/), the sign-in and
-# password pages, the settings index, and the sandbox console (a developer tool, English).
-NOT_OURS = ("registration/", "accounts/", "sandbox/", "settings.html", "section.html")
+# Templates other parts own: the sign-in and password pages, and the sandbox console (a
+# developer tool, English).
+NOT_OURS = ("registration/", "sandbox/", "section.html")
 # Names and symbols that read the same in every language.
 ALLOWED = {
     "txtcrm", "TxtSync", "AllowSMS", "OverallRating", "API", "ContactID", "ExternalReference",
-    "Client", "Key", "GSM-7", "UCS-2", "SMS", "CSV", "JSON", "URL",
+    "Client", "Key", "GSM-7", "UCS-2", "SMS", "SMSID", "CSV", "JSON", "URL",
 }  # fmt: skip
 # Attributes people read (or hear, from a screen reader).
 SHOWN_ATTRIBUTES = ("placeholder", "title", "aria-label", "alt", "data-confirm", "label")
@@ -331,7 +331,7 @@ MARK = "\x00"  # stands for a template tag or variable in the flattened text
 def our_templates() -> list[Path]:
     roots = [Path(settings.BASE_DIR) / "templates"] + [
         Path(settings.BASE_DIR) / app / "templates"
-        for app in ("txtcrm", "contacts", "messaging", "campaigns", "integrations")
+        for app in ("txtcrm", "accounts", "contacts", "messaging", "campaigns", "integrations")
     ]
     found = [path for root in roots if root.exists() for path in root.rglob("*.html")]
     return sorted(p for p in found if not any(part in str(p) for part in NOT_OURS))
@@ -403,7 +403,7 @@ def test_the_guard_reads_every_template_we_own():
 
 # --- The guard for Python: what views and forms show goes through gettext -------------------
 
-APPS = ("contacts", "messaging", "campaigns", "integrations", "txtcrm")
+APPS = ("accounts", "contacts", "messaging", "campaigns", "integrations", "txtcrm")
 # Shown to people: flash messages, form labels and help, validation errors, 403 reasons.
 FLASH = {"success", "error", "info", "warning"}  # django.contrib.messages
 ERRORS = {"ValidationError", "PermissionDenied", "message_user"}  # and the admin's notes

@@ -2,8 +2,8 @@
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
-from rest_framework.authtoken.models import Token
+
+from accounts import services
 
 
 class Command(BaseCommand):
@@ -19,7 +19,6 @@ class Command(BaseCommand):
             "--rotate", action="store_true", help="Replace the token; the old one stops working."
         )
 
-    @transaction.atomic
     def handle(self, *args, username: str, rotate: bool, **options):
         User = get_user_model()
         try:
@@ -29,6 +28,7 @@ class Command(BaseCommand):
         if not user.is_active:
             raise CommandError(f"{username!r} is not active: activate the user first.")
         if rotate:
-            Token.objects.filter(user=user).delete()
-        token, _ = Token.objects.get_or_create(user=user)
+            token, _replaced = services.rotate_api_token(user)
+        else:
+            token = services.api_token(user)
         self.stdout.write(token.key)

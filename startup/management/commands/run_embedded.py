@@ -14,7 +14,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from txtcrm import bootstrap
+from messaging.tasks import subscribe_webhooks
+from startup import bootstrap
 
 
 def worker_command() -> list[str]:
@@ -48,8 +49,6 @@ class Command(BaseCommand):
         sandbox_pairs = bootstrap.ensure_sandbox_credentials() if self._sandbox() else {}
         worker = None if no_worker else self._start_worker()
         if worker and sandbox_pairs:
-            from messaging.tasks import subscribe_webhooks
-
             subscribe_webhooks.delay()  # the worker does it once the server answers
         try:
             self._print_banner(addrport, admin, sandbox_pairs)

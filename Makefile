@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PG_URL ?= postgres://postgres@127.0.0.1:5432/txtcrm
 REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
+ADDR ?= 127.0.0.1:8000
 # Each pass runs the tests in TEST_WORKERS processes (pytest-xdist, a test file per
 # process at a time), then the `serial` ones alone (tests/conftest.py, SERIAL). Exit
 # status 5 is "no test selected": PYTEST_ARGS may pick none of one kind.
@@ -21,8 +22,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# `make run ADDR=127.0.0.1:8001`: where the server listens, and (unless PUBLIC_BASE_URL
+# is set) the URL TxtSync, here the built-in sandbox, sends its webhooks to.
 run: $(STAMP)
-	DEBUG=$${DEBUG:-1} $(PY) manage.py run_embedded
+	DEBUG=$${DEBUG:-1} PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(ADDR)} $(PY) manage.py run_embedded $(ADDR)
 
 test: test-sqlite
 	@if $(PY) scripts/reachable.py 127.0.0.1:5432 127.0.0.1:6379; then \

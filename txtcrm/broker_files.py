@@ -52,3 +52,9 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
+
+    @property
+    def default_connection_params(self) -> dict:
+        # Files have no host: kombu's default of "localhost" made every connection warn
+        # "No hostname was supplied".
+        return {}

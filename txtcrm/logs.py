@@ -18,6 +18,7 @@ import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from django.core.exceptions import PermissionDenied
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
@@ -102,3 +103,13 @@ class JsonFormatter(_JsonFormatter):
         if not hasattr(record, "request_id"):
             record.request_id = "-"
         return redact(super().format(record))
+
+
+class ExpectedRefusals(logging.Filter):
+    """Django's report of a PermissionDenied (an agent opening an admin page) in one line,
+    without its traceback: a refusal the roles expect, not an error to debug."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], PermissionDenied):
+            record.exc_info = record.exc_text = None
+        return True

@@ -465,7 +465,10 @@ LOG_FORMAT = env("LOG_FORMAT", "plain").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "txtcrm.request_id.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "txtcrm.request_id.RequestIdFilter"},
+        "expected_refusals": {"()": "txtcrm.logs.ExpectedRefusals"},
+    },
     "formatters": {
         "plain": {
             "()": "txtcrm.logs.PlainFormatter",
@@ -482,6 +485,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Only the root's handler: Django's own console handler (with DEBUG) printed each
+        # of its lines a second time, unredacted.
+        "django": {"handlers": []},
+        "django.request": {"filters": ["expected_refusals"]},  # a 403: one line
         "django.db.backends": {"level": "WARNING"},
         # runserver's request lines: through our handler, so hook tokens are blanked.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},

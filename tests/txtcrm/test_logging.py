@@ -10,9 +10,12 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from celery.app.trace import LOG_RECEIVED, LOG_SUCCESS
+from django.urls import reverse
 from gunicorn.config import Config
 
 from tests.support.processes import ROOT
+from txtcrm.celery import RoutinePeriodicLines
 from txtcrm.gunicorn_logging import RedactingLogger
 from txtcrm.logs import JsonFormatter, PlainFormatter
 from txtcrm.request_id import RequestIdFilter
@@ -153,3 +156,59 @@ def test_gunicorn_access_lines_show_no_query_string_token_or_credentials(secrets
         "https://crm.example.com/reset/ - -"
     )
     assert atoms["{x-request-id}o"] == "r1"
+
+
+# --- What `make run` shows: one line for an expected 403, no routine periodic lines --------
+
+
+def test_an_agents_403_is_one_line_without_traceback(client, agent_ann, caplog):
+    client.force_login(agent_ann)
+
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        assert client.get(reverse("settings")).status_code == 403
+
+    refusals = [line for line in caplog.records if line.name == "django.request"]
+    assert [line.getMessage() for line in refusals] == [
+        "Forbidden (Permission denied): /settings/"
+    ]
+    assert refusals[0].exc_info is None
+
+
+def test_djangos_lines_go_through_our_handler_only():
+    """Django's own console handler (DEBUG only) printed them a second time, unredacted."""
+    assert logging.getLogger("django").handlers == []
+
+
+def celery_line(logger: str, message: str, *args, level=logging.INFO, **extra):
+    made = logging.LogRecord(logger, level, __file__, 1, message, args or None, None)
+    made.__dict__.update(extra)
+    return made
+
+
+def task_line(message: str, task: str, level=logging.INFO) -> logging.LogRecord:
+    context = {"id": "1", "name": task, "args": "()", "kwargs": "{}", "eta": None}
+    context |= {"return_value": "None", "runtime": 0.01}
+    # Celery passes the context as the format's mapping, and as `data` for handlers.
+    made = celery_line("celery.app.trace", message, level=level, data=context)
+    made.args = context
+    return made
+
+
+def test_beats_periodic_tasks_are_logged_at_debug_only(caplog):
+    routine = RoutinePeriodicLines()
+    periodic = "sandbox.advance_network"
+    sent = celery_line("celery.beat", routine.SENT, "sandbox-network", periodic)
+    caplog.set_level(logging.INFO)
+
+    assert not routine.filter(sent)
+    assert not routine.filter(task_line(LOG_RECEIVED, periodic))
+    assert not routine.filter(task_line(LOG_SUCCESS, periodic))
+    # What people asked for, and whatever goes wrong, still shows.
+    assert routine.filter(task_line(LOG_RECEIVED, "messaging.send_message"))
+    assert routine.filter(task_line(LOG_SUCCESS, "messaging.send_message"))
+    assert routine.filter(task_line("Task %(name)s[%(id)s] raised", periodic, logging.ERROR))
+    assert routine.filter(celery_line("celery.beat", "beat: Starting..."))
+
+    caplog.set_level(logging.DEBUG)  # LOG_LEVEL=DEBUG: shown, as DEBUG lines
+    shown = task_line(LOG_SUCCESS, periodic)
+    assert routine.filter(shown) and shown.levelname == "DEBUG"

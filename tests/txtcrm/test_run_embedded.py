@@ -147,6 +147,7 @@ def test_one_command_runs_web_worker_and_beat_and_ctrl_c_stops_them(tmp_path):
             timeout=10,
         )
         assert (contacts.status_code, contacts.json()) == (200, [])
+        assert requests.get(f"{run.url}/static/css/app.css", timeout=10).status_code == 200
     finally:
         run.interrupt()
 

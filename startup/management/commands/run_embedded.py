@@ -22,9 +22,9 @@ import time
 import uuid
 
 from django.conf import settings
+from django.contrib.staticfiles.management.commands import runserver
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.core.management.commands import runserver
 
 from messaging.tasks import subscribe_webhooks
 from startup import bootstrap

@@ -23,11 +23,11 @@ from campaigns import reports, services
 from campaigns.audience import normalise_number
 from campaigns.models import Campaign, CampaignStatus, Recipient
 from contacts.models import Contact, Tag
-from txtcrm.api import READ_ONLY_FIELD, StrictSerializerMixin
 from messaging.conversations import MAX_SEGMENTS
 from messaging.merge import FIELDS as MERGE_FIELDS
 from messaging.merge import unknown_fields
 from messaging.serializers import PersonSerializer
+from txtcrm.api import READ_ONLY_FIELD, StrictSerializerMixin
 from txtsync.segments import count_segments
 
 # TxtSync's `From`: an E.164 number, or an alphanumeric sender id of 1-11 characters

@@ -37,7 +37,6 @@ from rest_framework.reverse import reverse
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from contacts.models import Tag
-from txtcrm.api import Pagination, ordering_parameter, parse_ordering
 from messaging import conversations
 from messaging.models import Conversation, Message
 from messaging.serializers import (
@@ -47,6 +46,7 @@ from messaging.serializers import (
     MessageSerializer,
     ReplySerializer,
 )
+from txtcrm.api import Pagination, ordering_parameter, parse_ordering
 
 # format: DRF's
 LIST_PARAMETERS = {"folder", "q", "tag", "ordering", "page", "page_size", "format"}

@@ -10,9 +10,9 @@ from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from txtcrm.api import StrictSerializerMixin
 from messaging import conversations
 from messaging.models import Conversation, Delivery, Direction, Message
+from txtcrm.api import StrictSerializerMixin
 
 
 class PersonSerializer(serializers.Serializer):

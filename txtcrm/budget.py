@@ -127,6 +127,10 @@ class Store(Protocol):
         """Load the key's state under a lock, apply `change`, save it, return its result."""
         ...
 
+    def read(self, key: str) -> State:
+        """The key's state as it is, without a lock or a write (pages and metrics)."""
+        ...
+
     def clock(self) -> float:
         """Seconds since the epoch, as every process sharing this store sees them."""
         ...
@@ -282,9 +286,7 @@ class CallBudget:
         self.store.transact(self.key, lambda state: release(state, token, self.store.clock()))
 
     def _blocked_now(self) -> bool:
-        return self.store.transact(
-            self.key, lambda state: state.blocked_until > self.store.clock()
-        )
+        return self.store.read(self.key).blocked_until > self.store.clock()
 
     def blocked(self, retry_after: float | None) -> float:
         """TxtSync answered 429: pause every caller of this connection."""
@@ -296,30 +298,24 @@ class CallBudget:
         self.store.transact(self.key, lambda state: state.count(name))
 
     def snapshot(self) -> dict[str, Any]:
-        """What a person (or a benchmark) wants to see about this connection now."""
-
-        def read(state: State) -> dict[str, Any]:
-            now = self.store.clock()
-            _drop_expired(state, now)
-            return {
-                "connection": self.key,
-                "budget": {
-                    "calls": self.policy.calls,
-                    "seconds": self.policy.seconds,
-                    "margin": self.policy.margin,
-                },
-                "calls_in_window": sum(  # calls TxtSync may count in the window ending now
-                    1
-                    for call in state.calls.values()
-                    if call[0] <= now
-                    and _counted_until(call, self.policy) > now - self.policy.seconds
-                ),
-                "booked_ahead_seconds": round(max(0.0, state.tat - now), 3),
-                "blocked_for_seconds": round(max(0.0, state.blocked_until - now), 3),
-                "waiting": {
-                    p.name.lower(): len(state.waiters.get(str(int(p)), {})) for p in Priority
-                },
-                "totals": {"calls": 0, "rate_limited": 0, "unknown_outcomes": 0} | state.totals,
-            }
-
-        return self.store.transact(self.key, read)
+        """What a person (or a benchmark) wants to see about this connection now: read
+        only, so a page that shows it writes nothing."""
+        state, now = self.store.read(self.key), self.store.clock()
+        _drop_expired(state, now)  # in this copy only
+        return {
+            "connection": self.key,
+            "budget": {
+                "calls": self.policy.calls,
+                "seconds": self.policy.seconds,
+                "margin": self.policy.margin,
+            },
+            "calls_in_window": sum(  # calls TxtSync may count in the window ending now
+                1
+                for call in state.calls.values()
+                if call[0] <= now and _counted_until(call, self.policy) > now - self.policy.seconds
+            ),
+            "booked_ahead_seconds": round(max(0.0, state.tat - now), 3),
+            "blocked_for_seconds": round(max(0.0, state.blocked_until - now), 3),
+            "waiting": {p.name.lower(): len(state.waiters.get(str(int(p)), {})) for p in Priority},
+            "totals": {"calls": 0, "rate_limited": 0, "unknown_outcomes": 0} | state.totals,
+        }

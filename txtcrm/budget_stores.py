@@ -38,6 +38,10 @@ class DatabaseStore:
             row.save(update_fields=["state", "updated_at"])
         return result
 
+    def read(self, key: str) -> State:
+        row = CallBudgetState.objects.filter(key=key).only("state").first()
+        return State.from_dict(row.state if row else None)
+
 
 class RedisStore:
     """One JSON value per connection, changed with WATCH/MULTI (optimistic locking)."""
@@ -67,3 +71,7 @@ class RedisStore:
                     return result
                 except redis.WatchError:
                     continue  # another process changed it first: read again
+
+    def read(self, key: str) -> State:
+        raw = self.redis.get(self.prefix + key)
+        return State.from_dict(json.loads(raw) if raw else None)

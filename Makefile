@@ -7,11 +7,12 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/txtcrm
 REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 ADDR ?= 127.0.0.1:8000
-# Each pass runs the tests in TEST_WORKERS processes (pytest-xdist, a test file per
-# process at a time), then the `serial` ones alone (tests/conftest.py, SERIAL). Exit
-# status 5 is "no test selected": PYTEST_ARGS may pick none of one kind.
+# Each pass runs the tests in TEST_WORKERS processes (pytest-xdist: each takes test files
+# in turn and, near the end, takes over tests still waiting in the others), then the
+# `serial` ones alone (tests/conftest.py, SERIAL). Exit status 5 is "no test selected":
+# PYTEST_ARGS may pick none of one kind.
 TEST_WORKERS ?= 2
-PYTEST_PARALLEL = $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial" $(PYTEST_ARGS)
+PYTEST_PARALLEL = $(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not serial" $(PYTEST_ARGS)
 PYTEST_SERIAL = $(PY) -m pytest -m serial $(PYTEST_ARGS) || test $$? -eq 5
 
 .PHONY: run test test-sqlite test-postgres prod-check lint format clean

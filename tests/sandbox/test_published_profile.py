@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from sandbox import messaging, profiles, services
 from sandbox.models import SMS, ApiCall, Application, WebhookSubscription
-from tests.support.sandbox import PUBLISHED_API_KEY, deliver, make_connection, subscribe, text_in
 from startup import bootstrap
+from tests.support.sandbox import PUBLISHED_API_KEY, deliver, make_connection, subscribe, text_in
 from txtcrm.envfile import read_env_file
 
 ANN = "+447911123456"

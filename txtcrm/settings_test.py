@@ -21,9 +21,10 @@ def _run_folder() -> str:
 
 os.environ["TXTCRM_VAR_DIR"] = _run_folder()
 
-from txtcrm import queues
-from txtcrm.settings import *  # noqa: F403
-from txtcrm.settings import DATABASES, VAR_DIR
+# The product's settings read TXTCRM_VAR_DIR: imported once it is set.
+from txtcrm import queues  # noqa: E402
+from txtcrm.settings import *  # noqa: E402, F403
+from txtcrm.settings import DATABASES, VAR_DIR  # noqa: E402
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so extra server and worker processes share the test database.

@@ -72,6 +72,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import campaigns as campaign_bench  # noqa: E402
 from deploy import processes, prod_check  # noqa: E402
+from txtsync import SmsStatus  # noqa: E402
 
 VAR = ROOT / "var" / "bench-faults"
 DATABASE_URL = os.environ.get(
@@ -454,7 +455,11 @@ def _failures_learnt(campaign) -> dict[str, int]:
         .filter(to_number__in=numbers)
         .values_list("to_number", flat=True)
     )
-    flagged = set(campaign.recipients.filter(message__status=3).values_list("number", flat=True))
+    flagged = set(
+        campaign.recipients.filter(message__status=SmsStatus.FAILED).values_list(
+            "number", flat=True
+        )
+    )
     return {"ledger": len(failed), "learnt": len(flagged & failed), "wrong": len(flagged - failed)}
 
 

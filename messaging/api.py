@@ -67,7 +67,7 @@ CONVERSATION_FILTERS = [
 
 
 class InboxPagination(pagination.BasePagination):
-    """Page numbers as contacts.serializers.Pagination (`page`, `page_size` up to 500),
+    """Page numbers as txtcrm.api.Pagination (`page`, `page_size` up to 500),
     without the total count: counting every conversation a search matches costs more
     than the page itself (a search across 1M messages, bench/inbox.py), and the inbox
     pages do not count either. `next` is null on the last page."""

@@ -1,8 +1,9 @@
 """How conversations and messages look in the REST API, and what a request may send.
 
 Serializers only parse and render: they never save. messaging/api.py hands the
-validated data to messaging.conversations, which is the only writer. Requests are
-strict as in the contacts API: a field the API does not have is a 400 naming it.
+validated data to messaging.conversations, the use cases that change the inbox (through
+messaging.writer for messages). Requests are strict as in the contacts API: a field
+the API does not have is a 400 naming it.
 """
 
 from django.contrib.auth import get_user_model
@@ -147,7 +148,7 @@ class ReplySerializer(StrictSerializerMixin, serializers.Serializer):
 
 
 class MessagePageSerializer(serializers.Serializer):
-    """A page of a conversation's thread (for the schema: contacts.serializers.Pagination)."""
+    """A page of a conversation's thread (for the schema: txtcrm.api.Pagination)."""
 
     count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)

@@ -305,7 +305,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Contacts, tags, conversations, messages and campaigns of txtcrm. "
         "Authenticate with `Authorization: Token <key>` (your profile page, or "
-        "`manage.py drf_create_token <username>`). See README.md, section API."
+        "`manage.py drf_create_token <username>`). See docs/api.md in the repository."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,

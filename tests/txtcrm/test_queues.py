@@ -70,7 +70,7 @@ def test_the_embedded_worker_consumes_every_queue():
 
 
 def test_a_worker_started_without_queues_consumes_all_of_them(transactional_db):
-    """tests/processes.py's workers (and campaign tests' own) pass no -Q."""
+    """The tests' workers (tests/support/processes.py) pass no -Q."""
     with celery_worker() as worker:
         banner = "".join(worker.output)
 

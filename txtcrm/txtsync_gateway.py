@@ -153,7 +153,7 @@ class SendFailure:
 
 def send_failure(error: BudgetWait | TxtSyncError, attempt: int) -> SendFailure:
     """What a send that TxtSync did not accept means: the one rule for every send
-    (replies, campaign calls, automations), because "never send anyone a second copy"
+    (replies, campaign calls, any sender added later), because "never send anyone a second copy"
     must be decided in one place. `attempt`: which try of this send it was, from 1 (a
     reply counts every try; a campaign call only those that could not connect).
 

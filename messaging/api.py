@@ -207,7 +207,7 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
         conversation = self.get_object()
         serializer = AssignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        conversations.assign(conversation, serializer.validated_data["user"])
+        conversations.assign(conversation, serializer.validated_data["user"], by=self.request.user)
         return self._render(conversation)
 
     @action(detail=True, methods=["post"])

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from contacts import services as contacts
-from messaging import services, writer
+from messaging import services, signals, writer
 from messaging.merge import render
 from messaging.models import (
     CannedReply,
@@ -153,9 +153,15 @@ def mark_read(conversation: Conversation) -> None:
         _change(conversation, unread=False)
 
 
-def assign(conversation: Conversation, user_id: int | None) -> Conversation:
+def assign(conversation: Conversation, user_id: int | None, by=None) -> Conversation:
+    """`by`: who assigned it (None: the system, e.g. an automation)."""
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first() if user_id else None
-    return _change(conversation, assignee=user)
+    with transaction.atomic():
+        changed = _change(conversation, assignee=user)
+        signals.conversation_assigned.send(
+            sender=Conversation, conversation=changed, assignee=user, by=by
+        )
+    return changed
 
 
 def close(conversation: Conversation) -> Conversation:
@@ -174,8 +180,10 @@ def add_note(conversation: Conversation, author, body: str) -> Note:
     body = body.strip()
     if not body:
         raise ReplyRefused(gettext("A note needs some text."))
-    note = Note.objects.create(conversation=conversation, author=author, body=body)
-    _change(conversation)
+    with transaction.atomic():
+        note = Note.objects.create(conversation=conversation, author=author, body=body)
+        _change(conversation)
+        signals.note_added.send(sender=Note, note=note)
     return note
 
 

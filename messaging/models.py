@@ -124,6 +124,9 @@ class Message(models.Model):
     error_code = models.SmallIntegerField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     campaign_id = models.BigIntegerField(null=True, blank=True)
+    # Sent by an automation (away, welcome, keyword reply), not typed by a person: the
+    # thread says so, and automations never answer a conversation's automatic sends.
+    automatic = models.BooleanField(default=False)
     link_details = models.TextField(blank=True)
     currency_code = models.CharField(max_length=3, blank=True)
     cost_local = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)

@@ -40,9 +40,11 @@ SHORT_WAIT_SECONDS = 60  # waits up to this go back to the broker; longer ones t
 ANNOUNCED_STATES = {SendState.SENT, SendState.FAILED, SendState.UNKNOWN}
 
 
-def queue_outbound(to_number: str, body: str, author=None, sender: str | None = None) -> Message:
+def queue_outbound(
+    to_number: str, body: str, author=None, sender: str | None = None, *, automatic: bool = False
+) -> Message:
     """Store an outbound message as queued in its conversation; its send task is
-    enqueued after commit."""
+    enqueued after commit. `automatic`: sent by an automation, not a person."""
     from messaging.tasks import send_message  # tasks import this module
 
     conversation = writer.conversation_with(to_number)
@@ -53,6 +55,7 @@ def queue_outbound(to_number: str, body: str, author=None, sender: str | None = 
         state=SendState.QUEUED,
         at=timezone.now(),
         author_id=author.pk if author else None,
+        automatic=automatic,
     )
     transaction.on_commit(lambda: send_message.delay(message.pk))
     return message

@@ -17,3 +17,11 @@ message_received = Signal()
 # (queued <-> sending) are not announced.
 # sender=Message, message=<Message as it is now>, previous={"send_state": ..., "status": ...}
 message_status_changed = Signal()
+
+# A conversation's assignee changed (to a user, or to nobody).
+# sender=Conversation, conversation=<Conversation>, assignee=<user or None>, by=<user or None>
+conversation_assigned = Signal()
+
+# A teammate wrote a note on a conversation.
+# sender=Note, note=<Note>
+note_added = Signal()

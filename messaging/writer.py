@@ -83,6 +83,7 @@ def record_outbound(
     at: datetime,
     author_id: int | None = None,
     sms: SMS | None = None,
+    automatic: bool = False,
 ) -> list[Message]:
     """Store our outbound messages, each in its conversation, and touch those: one
     INSERT (batched by the database backend) and an UPDATE per 900 conversations,
@@ -98,6 +99,7 @@ def record_outbound(
                 to_number=send.to_number,
                 body=send.body,
                 author_id=author_id,
+                automatic=automatic,
                 message_date=at,
                 send_state=state,
                 next_attempt_at=at if state == SendState.QUEUED else None,

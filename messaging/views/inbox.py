@@ -390,7 +390,8 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Choose someone from the list, or Unassigned."))
         return _back_to_thread(request, conversation)
-    conversation = conversations.assign(conversation, form.cleaned_data["assignee"])
+    assignee = form.cleaned_data["assignee"]
+    conversation = conversations.assign(conversation, assignee, by=request.user)
     if conversation.assignee:
         text = _("Assigned to %(name)s.") % {"name": conversation.assignee.get_username()}
     else:

@@ -26,6 +26,8 @@ class SendState(models.TextChoices):
     """Where an outbound message is on its way to TxtSync. Advanced only by
     conditional UPDATEs in messaging.services."""
 
+    SCHEDULED = "scheduled", _("scheduled")  # send later: editable until its time comes
+    CANCELLED = "cancelled", _("cancelled")  # a scheduled message called off: never sent
     QUEUED = "queued", _("queued")  # waiting for a worker or for the call budget
     SENDING = "sending", _("sending")  # claimed: the call is in progress
     SENT = "sent", _("sent")  # TxtSync accepted it and gave it an SMSID
@@ -37,6 +39,8 @@ class Delivery(models.TextChoices):
     """Where an outbound SMS stands, as the thread and the API name it: txtcrm's send
     state, then what TxtSync said or its counters showed (messaging/reconcile.py)."""
 
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
     QUEUED = "queued"
     SENDING = "sending"
     FAILED = "failed"  # refused, never reached TxtSync, or shown not sent
@@ -46,6 +50,12 @@ class Delivery(models.TextChoices):
     NOT_DELIVERED = "not_delivered"
     NOT_REPORTED = "delivery_not_reported"  # the delivery window passed with no failure
     SENT_ELSEWHERE = "sent_elsewhere"  # seen by webhook: sent outside txtcrm
+
+
+# Send states that are the whole story of a message's delivery (TxtSync has said nothing
+# yet, or never will).
+OWN_STATES = frozenset({SendState.SCHEDULED, SendState.CANCELLED, SendState.QUEUED,
+                        SendState.SENDING, SendState.FAILED, SendState.UNKNOWN})  # fmt: skip
 
 
 class ConversationStatus(models.TextChoices):
@@ -76,6 +86,8 @@ class Conversation(models.Model):
         "Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     snoozed_until = models.DateTimeField(null=True, blank=True)
+    # Snoozed until the contact texts again (with or without a time as well).
+    snoozed_until_reply = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # Bumped on every change the inbox shows: the live-update cursor.
     changed_at = models.DateTimeField(auto_now=True, db_index=True)
@@ -110,7 +122,10 @@ class Message(models.Model):
     message_date = models.DateTimeField(null=True, blank=True, db_index=True)
 
     # Send state (outbound messages txtcrm sends).
-    send_state = models.CharField(max_length=8, choices=SendState.choices, blank=True)
+    send_state = models.CharField(max_length=12, choices=SendState.choices, blank=True)
+    # Send later: when a SCHEDULED message becomes QUEUED (our scheduler, not TxtSync's
+    # ScheduledDate, which cannot be cancelled).
+    scheduled_for = models.DateTimeField(null=True, blank=True, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -158,8 +173,7 @@ class Message(models.Model):
             return None
         if self.status == SmsStatus.DELIVERED:
             return Delivery.DELIVERED
-        if self.send_state in (SendState.QUEUED, SendState.SENDING, SendState.FAILED,
-                               SendState.UNKNOWN):  # fmt: skip
+        if self.send_state in OWN_STATES:
             return Delivery(self.send_state)
         if self.status == SmsStatus.FAILED:
             return Delivery.NOT_DELIVERED
@@ -178,6 +192,42 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"Note by {self.author} at {self.created_at}"
+
+
+class ActivityKind(models.TextChoices):
+    """What the thread records besides messages and notes (no choices on the column, so
+    adding a kind needs no migration)."""
+
+    ASSIGNED = "assigned", _("assigned")
+    UNASSIGNED = "unassigned", _("unassigned")
+    CLOSED = "closed", pgettext_lazy("conversation", "closed")
+    REOPENED = "reopened", _("reopened")
+    SNOOZED = "snoozed", _("snoozed")
+    AUTOMATIC_REPLY = "automatic_reply", _("automatic reply")
+    OPTED_OUT = "opted_out", _("opted out")
+    OPTED_IN = "opted_in", _("opted in")
+
+
+class Activity(models.Model):
+    """A line in the thread: what happened to the conversation, by whom (None: the
+    system, an automation or the contact), when."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="activities"
+    )
+    kind = models.CharField(max_length=32)  # ActivityKind
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    detail = models.CharField(max_length=200, blank=True)  # e.g. the assignee's name
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["conversation", "created_at"])]
+        verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return f"{self.kind} on conversation {self.conversation_id}"
 
 
 def new_token() -> str:
@@ -276,14 +326,28 @@ class RejectedWebhook(models.Model):
 
 
 class CannedReply(models.Model):
-    """A reply an admin prepared, with merge fields such as {FirstName} or {FirstName|there}."""
+    """A prepared reply, with merge fields such as {FirstName} or {FirstName|there}: the
+    team's (owner None, managed by admins) or one person's own."""
 
-    title = models.CharField(max_length=80, unique=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="canned_replies",
+    )
+    title = models.CharField(max_length=80)
     body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name_plural = "canned replies"
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "title"], name="canned_reply_unique_title"),
+            models.UniqueConstraint(
+                fields=["title"], condition=Q(owner=None), name="canned_reply_unique_team_title"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -9,6 +9,7 @@ cursor.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -292,7 +293,19 @@ def _back_to_thread(request: HttpRequest, conversation: Conversation) -> HttpRes
 @inbox_login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
+    if request.GET.get("contact"):
+        return _open_contact(request.GET["contact"])
     return _render_inbox(request, ListFilters.from_query(request.GET))
+
+
+def _open_contact(contact_id: str) -> HttpResponse:
+    """`?contact=<id>` (the contact page's "Conversation" link): their thread, or the new
+    conversation form with their number filled in when they have none yet."""
+    contact = get_object_or_404(Contact, pk=contact_id if contact_id.isdigit() else 0)
+    conversation = Conversation.objects.filter(contact=contact).only("pk").first()
+    if conversation is not None:
+        return redirect("inbox-thread", conversation.pk)
+    return redirect(reverse("inbox-new") + "?" + urlencode({"number": contact.mobile_number}))
 
 
 @inbox_login_required
@@ -438,7 +451,8 @@ def snooze(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def new(request: HttpRequest) -> HttpResponse:
     """Start a conversation with any number, or with a contact found by search."""
-    form = NewConversationForm(request.POST or None)
+    initial = {"number": request.GET.get("number", "")[:40]}  # ?contact= of the inbox
+    form = NewConversationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         conversation = conversations.start(form.cleaned_data["number"])
         return redirect("inbox-thread", conversation.pk)

@@ -1,0 +1,38 @@
+"""Issue 14, item 7: what the walk-through found, each fixed and kept fixed (the page
+tests here; the browser ones in tests/txtcrm/test_walkthrough_browser.py)."""
+
+import pytest
+from django.urls import reverse
+
+from contacts.models import Contact
+from tests.support.inbox import converse, said_in
+
+ANN_NUMBER = "+447911123456"
+
+
+@pytest.fixture
+def ann_client(client, agent_ann):
+    client.force_login(agent_ann)
+    return client
+
+
+# --- The contact page's "Conversation" link -----------------------------------------------
+
+
+def test_the_contact_link_opens_their_conversation(ann_client):
+    conversation = converse(ANN_NUMBER, said_in("Hi"))
+    response = ann_client.get(reverse("inbox") + f"?contact={conversation.contact.pk}")
+    assert response.status_code == 302
+    assert response.url == reverse("inbox-thread", args=[conversation.pk])
+
+
+def test_the_contact_link_without_a_conversation_prefills_a_new_one(ann_client):
+    contact = Contact.objects.create(mobile_number=ANN_NUMBER, first_name="Ann")
+    response = ann_client.get(reverse("inbox") + f"?contact={contact.pk}", follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("inbox-new"))
+    assert f'value="{ANN_NUMBER}"' in response.content.decode()
+
+
+def test_the_contact_link_to_nobody_is_not_found(ann_client, db):
+    assert ann_client.get(reverse("inbox") + "?contact=999").status_code == 404
+    assert ann_client.get(reverse("inbox") + "?contact=x").status_code == 404

@@ -374,6 +374,24 @@ REDIS_URL = env("REDIS_URL", "")
 CELERY_BEAT_LOCK_URL = env("CELERY_BEAT_LOCK_URL", REDIS_URL)
 CELERY_BEAT_LOCK_KEY = f"{CELERY_QUEUE_PREFIX}txtcrm:beat-lock"
 
+# The cache, shared by every web process: who is viewing or typing in a conversation
+# (messaging/presence.py). Redis when CACHE_URL (default: REDIS_URL) is set; otherwise
+# files under var/cache/ (one machine, several processes, no database queries).
+CACHE_URL = env("CACHE_URL", REDIS_URL)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "KEY_PREFIX": CELERY_QUEUE_PREFIX,
+    }
+    if CACHE_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
+}
+
 # Region for numbers typed in national format, e.g. "07911 123456" in GB.
 TXTCRM_DEFAULT_REGION = env("TXTCRM_DEFAULT_REGION", "GB")
 # The TxtSync account's currency (CostLocal), for campaign cost estimates.

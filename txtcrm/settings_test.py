@@ -24,7 +24,7 @@ os.environ["TXTCRM_VAR_DIR"] = _run_folder()
 # The product's settings read TXTCRM_VAR_DIR: imported once it is set.
 from txtcrm import queues  # noqa: E402
 from txtcrm.settings import *  # noqa: E402, F403
-from txtcrm.settings import DATABASES, VAR_DIR  # noqa: E402
+from txtcrm.settings import CACHES, DATABASES, VAR_DIR  # noqa: E402
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so extra server and worker processes share the test database.
@@ -49,4 +49,5 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 TXTSYNC_BUDGET_REDIS_PREFIX = f"txtcrm-{VAR_DIR.name}:budget:"
+CACHES["default"]["KEY_PREFIX"] = CELERY_QUEUE_PREFIX  # a shared Redis: keys of its own
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test logins

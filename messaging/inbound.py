@@ -24,7 +24,7 @@ from django.utils import timezone
 from contacts import services as contacts
 from contacts.models import Contact, OptOutSource
 from contacts.sync import resolve_contact
-from messaging import notification, signals, writer
+from messaging import keywords, notification, signals, writer
 from messaging.models import (
     Conversation,
     Direction,
@@ -39,8 +39,6 @@ from txtsync import SMS, SmsStatus
 from txtsync.records import FINAL_STATUSES
 
 log = logging.getLogger(__name__)
-STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT"}
-START_WORDS = {"START", "UNSTOP", "YES"}
 REJECTED_BODY_LIMIT = 10_000
 ARRIVAL_PRECISION = timedelta(seconds=10)
 ENDPOINTS_TTL = 5.0  # seconds
@@ -389,12 +387,10 @@ def _ours_without_id(sms: SMS, states: tuple[SendState, ...]) -> Message | None:
 
 
 def _keywords(contact: Contact, body: str) -> None:
-    keyword = body.strip().strip(".!").upper()
-    if keyword in STOP_WORDS:
+    found = keywords.keyword(body)  # the one STOP/START rule (messaging/keywords.py)
+    if found is not None:
+        kind, word = found
+        allow = kind == keywords.Keyword.START
         contacts.set_allow_sms(
-            contact, False, source=OptOutSource.KEYWORD, reason=f"texted {keyword}"
-        )
-    elif keyword in START_WORDS:
-        contacts.set_allow_sms(
-            contact, True, source=OptOutSource.KEYWORD, reason=f"texted {keyword}"
+            contact, allow, source=OptOutSource.KEYWORD, reason=f"texted {word}"
         )

@@ -19,6 +19,8 @@ from django.db.models.functions import TruncHour
 
 from campaigns.models import Campaign, Recipient, RecipientState
 from contacts.models import OptOutEvent
+from messaging import keywords
+from messaging.delivery_errors import not_delivered_reason
 from messaging.models import Direction, Message
 from txtsync import SmsStatus, pricing
 
@@ -44,9 +46,11 @@ class Summary:
     planned_calls: int = 0
     used_calls: int = 0
 
+    refused: int = 0  # recipients TxtSync refused (in `failed` by their reason)
+
     @property
     def done(self) -> int:
-        return self.sent + sum(self.failed.values()) + self.unknown
+        return self.sent + self.refused + self.unknown
 
     @property
     def progress(self) -> int:
@@ -72,10 +76,8 @@ def summary(campaign: Campaign) -> Summary:
     _count_states(recipients, result)
     messages = Message.objects.filter(recipient__campaign=campaign)
     result.delivered = messages.filter(status=SmsStatus.DELIVERED).count()
-    for code, n in (
-        messages.filter(status=SmsStatus.FAILED).values_list("error_code").annotate(n=Count("pk"))
-    ):
-        key = "not delivered" if code is None else f"not delivered (error {code})"
+    for _campaign, code, n in _not_delivered([campaign.pk]):
+        key = not_delivered_reason(code)  # in words (messaging/delivery_errors.py)
         result.failed[key] = result.failed.get(key, 0) + n
     _engagement(recipients, result)
     result.cost = _cost(recipients.filter(state=RecipientState.SENT))
@@ -90,30 +92,45 @@ def _count_states(recipients, result: Summary) -> None:
         result.recipients += n
         if state == RecipientState.FAILED:
             result.failed[reason or "failed"] = result.failed.get(reason or "failed", 0) + n
+            result.refused += n
         elif state in ("pending", "sending", "sent", "unknown"):
             setattr(result, state, getattr(result, state) + n)
 
 
-def _within_window(model, **filters) -> Exists:
-    """Something of the recipient's contact between their send and REPLY_WINDOW after."""
-    return Exists(
-        model.objects.filter(
-            contact=OuterRef("contact"),
-            **{
-                f"{filters.pop('date')}__range": (
-                    OuterRef("sent_at"),
-                    OuterRef("sent_at") + REPLY_WINDOW,
-                )
-            },
-            **filters,
-        )
+def _not_delivered(campaign_ids) -> list[tuple[int, int | None, int]]:
+    """(campaign, ErrorCode, how many) of the campaigns' messages TxtSync did not deliver:
+    sent (so not among the refused recipients) and failed afterwards. Both the list's
+    headlines and the report count them, so both say the same "Failed"."""
+    return list(
+        Message.objects.filter(recipient__campaign__in=campaign_ids, status=SmsStatus.FAILED)
+        .values_list("recipient__campaign", "error_code")
+        .annotate(n=Count("pk"))
     )
+
+
+def _within_window(model, exclude: Q | None = None, **filters) -> Exists:
+    """Something of the recipient's contact between their send and REPLY_WINDOW after."""
+    found = model.objects.filter(
+        contact=OuterRef("contact"),
+        **{
+            f"{filters.pop('date')}__range": (
+                OuterRef("sent_at"),
+                OuterRef("sent_at") + REPLY_WINDOW,
+            )
+        },
+        **filters,
+    )
+    return Exists(found.exclude(exclude) if exclude is not None else found)
+
+
+# STOP and START are opt-out keywords, not replies (messaging/keywords.py: the receiver's rule).
+KEYWORDS = Q(body__iregex=keywords.KEYWORD_REGEX)
 
 
 def _engagement(recipients, result: Summary) -> None:
     sent = recipients.filter(state=RecipientState.SENT, contact__isnull=False)
     result.replies = sent.filter(
-        _within_window(Message, date="message_date", direction=Direction.INBOUND)
+        _within_window(Message, KEYWORDS, date="message_date", direction=Direction.INBOUND)
     ).count()
     result.opt_outs = sent.filter(_within_window(OptOutEvent, date="at", allow_sms=False)).count()
     known = sent.filter(clicks_before__isnull=False)
@@ -156,6 +173,7 @@ def timeline(campaign: Campaign) -> list[tuple[datetime, int, int]]:
                     contact__in=sent.values("contact"),
                     message_date__gte=campaign.launched_at,
                 )
+                .exclude(KEYWORDS)
                 .annotate(hour=TruncHour("message_date"))
                 .values_list("hour")
                 .annotate(n=Count("pk"))
@@ -169,9 +187,12 @@ def timeline(campaign: Campaign) -> list[tuple[datetime, int, int]]:
 
 
 def headlines(campaigns) -> dict[int, dict[str, int]]:
-    """Per campaign: recipients, sent, failed, skipped, unknown (one query for the list)."""
+    """Per campaign: recipients and how many are in each state (`failed`: refused by
+    TxtSync), plus `failed_total`, the report's "Failed" (Summary.failed_total: refused
+    or not delivered). Two queries for the whole list."""
+    campaign_ids = [getattr(c, "pk", c) for c in campaigns]
     rows = (
-        Recipient.objects.filter(campaign__in=campaigns)
+        Recipient.objects.filter(campaign__in=campaign_ids)
         .values_list("campaign_id", "state")
         .annotate(n=Count("pk"))
     )
@@ -181,4 +202,8 @@ def headlines(campaigns) -> dict[int, dict[str, int]]:
         counts[state] += n
         if state != RecipientState.SKIPPED:
             counts["recipients"] += n
+        if state == RecipientState.FAILED:
+            counts["failed_total"] += n
+    for campaign_id, _code, n in _not_delivered(campaign_ids):
+        result.setdefault(campaign_id, Counter())["failed_total"] += n
     return result

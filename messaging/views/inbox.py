@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,6 +29,7 @@ from contacts import services as contacts
 from contacts.models import Contact, Tag
 from messaging import conversations
 from messaging.conversations import ReplyRefused
+from messaging.delivery_errors import not_delivered_reason
 from messaging.forms import (
     FOLDER_LABELS,
     SNOOZE_CHOICES,
@@ -185,8 +187,8 @@ def _send_state(message: Message) -> tuple[str, str, str]:
             )
             return "unknown", _("Outcome unknown"), why + (f" ({error})" if error else "")
         case Delivery.NOT_DELIVERED:
-            if message.error_code is not None:
-                error = _("TxtSync error code %(code)s") % {"code": message.error_code}
+            if message.error_code is not None:  # in words (messaging/delivery_errors.py)
+                error = capfirst(not_delivered_reason(message.error_code))
             return "failed", pgettext("message", "Not delivered"), error
         case Delivery.NOT_REPORTED:
             why = _("TxtSync took it and counted no failure; it reports no delivery of its own.")

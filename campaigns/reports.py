@@ -97,13 +97,17 @@ def _count_states(recipients, result: Summary) -> None:
             setattr(result, state, getattr(result, state) + n)
 
 
+# A recipient TxtSync accepted the send for (sent) and later said was not delivered. The
+# list's headlines and the report both count "Failed" as the refused and these, so both
+# say the same.
+NOT_DELIVERED = Q(message__status=SmsStatus.FAILED)
+
+
 def _not_delivered(campaign_ids) -> list[tuple[int, int | None, int]]:
-    """(campaign, ErrorCode, how many) of the campaigns' messages TxtSync did not deliver:
-    sent (so not among the refused recipients) and failed afterwards. Both the list's
-    headlines and the report count them, so both say the same "Failed"."""
+    """(campaign, ErrorCode, how many) of the campaigns' recipients not delivered."""
     return list(
-        Message.objects.filter(recipient__campaign__in=campaign_ids, status=SmsStatus.FAILED)
-        .values_list("recipient__campaign", "error_code")
+        Recipient.objects.filter(NOT_DELIVERED, campaign__in=campaign_ids)
+        .values_list("campaign_id", "message__error_code")
         .annotate(n=Count("pk"))
     )
 
@@ -189,21 +193,19 @@ def timeline(campaign: Campaign) -> list[tuple[datetime, int, int]]:
 def headlines(campaigns) -> dict[int, dict[str, int]]:
     """Per campaign: recipients and how many are in each state (`failed`: refused by
     TxtSync), plus `failed_total`, the report's "Failed" (Summary.failed_total: refused
-    or not delivered). Two queries for the whole list."""
+    or not delivered). One query for the whole list."""
     campaign_ids = [getattr(c, "pk", c) for c in campaigns]
     rows = (
         Recipient.objects.filter(campaign__in=campaign_ids)
         .values_list("campaign_id", "state")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), not_delivered=Count("pk", filter=NOT_DELIVERED))
     )
     result: dict[int, dict[str, int]] = {}
-    for campaign_id, state, n in rows:
+    for campaign_id, state, n, not_delivered in rows:
         counts = result.setdefault(campaign_id, Counter())
         counts[state] += n
         if state != RecipientState.SKIPPED:
             counts["recipients"] += n
-        if state == RecipientState.FAILED:
-            counts["failed_total"] += n
-    for campaign_id, _code, n in _not_delivered(campaign_ids):
-        result.setdefault(campaign_id, Counter())["failed_total"] += n
+        refused = n if state == RecipientState.FAILED else 0
+        counts["failed_total"] += refused + not_delivered
     return result

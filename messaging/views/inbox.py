@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from contacts import services as contacts
 from contacts.models import Contact, Tag
 from messaging import conversations
+from messaging.contact_panel import counts as panel_counts
 from messaging.conversations import ReplyRefused
 from messaging.delivery_errors import not_delivered_reason
 from messaging.forms import (
@@ -277,6 +278,9 @@ def _render_inbox(
     }
     if conversation is not None:
         context |= _thread_context(conversation, reply_form)
+        # SMS in / out, last contact: ours and TxtSync's counters (messaging/contact_panel.py)
+        messages_shown = [item.message for item in context["items"] if item.message]
+        context["panel"] = panel_counts(conversation.contact, messages_shown)
     return render(request, "messaging/inbox.html", context)
 
 

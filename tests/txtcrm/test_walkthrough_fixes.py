@@ -3,8 +3,10 @@ tests here; the browser ones in tests/txtcrm/test_walkthrough_browser.py)."""
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from contacts.models import Contact
+from messaging.models import Direction, Message, SendState
 from tests.support.inbox import converse, said_in
 
 ANN_NUMBER = "+447911123456"
@@ -36,3 +38,39 @@ def test_the_contact_link_without_a_conversation_prefills_a_new_one(ann_client):
 def test_the_contact_link_to_nobody_is_not_found(ann_client, db):
     assert ann_client.get(reverse("inbox") + "?contact=999").status_code == 404
     assert ann_client.get(reverse("inbox") + "?contact=x").status_code == 404
+
+
+# --- The thread's contact panel -----------------------------------------------------------
+
+
+def panel(html: str) -> str:
+    return html.split('class="inbox-contact"')[1].split("</aside>")[0]
+
+
+def test_the_contact_panel_counts_our_own_texts_at_once(ann_client):
+    conversation = converse(ANN_NUMBER, said_in("Hi", 10), said_in("Anyone?", 5))
+    Message.objects.create(
+        direction=Direction.OUTBOUND, conversation=conversation, contact=conversation.contact,
+        from_number="txtcrm", to_number=ANN_NUMBER, body="Yes!", send_state=SendState.SENT,
+        message_date=timezone.now(), sent_at=timezone.now(),
+    )  # fmt: skip
+    Message.objects.create(
+        direction=Direction.OUTBOUND, conversation=conversation, contact=conversation.contact,
+        from_number="txtcrm", to_number=ANN_NUMBER, body="Still queued",
+        send_state=SendState.QUEUED,
+    )  # fmt: skip
+    assert conversation.contact.total_inbound_sms == 0  # TxtSync's counters: not yet re-read
+
+    html = panel(ann_client.get(reverse("inbox-thread", args=[conversation.pk])).content.decode())
+
+    assert "<dd>2 / 1</dd>" in html
+    assert "never" not in html
+
+
+def test_the_contact_panel_keeps_txtsyncs_larger_counts(ann_client):
+    conversation = converse(ANN_NUMBER, said_in("Hi"))
+    Contact.objects.filter(pk=conversation.contact.pk).update(
+        total_inbound_sms=40, total_outbound_sms=12, total_failed_sms=1
+    )
+    html = panel(ann_client.get(reverse("inbox-thread", args=[conversation.pk])).content.decode())
+    assert "<dd>40 / 12 <span" in html and "1 failed" in html

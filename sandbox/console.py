@@ -40,17 +40,28 @@ def console(request: HttpRequest) -> HttpResponse:
     if not request.user.is_staff:
         raise PermissionDenied("The sandbox console is for staff users.")
     account, _ = Account.objects.get_or_create(name=DEFAULT_ACCOUNT)
+    entered: dict[str, dict[str, str]] = {}
     if request.method == "POST":
         action = request.POST.get("action", "")
-        if action in ACTIONS:
-            try:
-                ACTIONS[action](account, request.POST)
-                messages.success(request, DONE[action].format_map(request.POST.dict()))
-            except ValidationFailed as error:
-                messages.error(request, error.message)
-        return redirect("sandbox:console")
-    context = {
+        if action not in ACTIONS:
+            return redirect("sandbox:console")
+        try:
+            ACTIONS[action](account, request.POST)
+        except ValidationFailed as error:
+            # Refused (e.g. not a mobile number): the form keeps what was typed, to correct.
+            messages.error(request, error.message)
+            entered[action] = request.POST.dict()
+        else:
+            messages.success(request, DONE[action].format_map(request.POST.dict()))
+            return redirect("sandbox:console")
+    status = 400 if entered else 200
+    return render(request, "sandbox/console.html", _context(account, entered), status=status)
+
+
+def _context(account: Account, entered: dict[str, dict[str, str]]) -> dict:
+    return {
         "account": account,
+        "entered": entered,
         "recent_sms": SMS.objects.filter(account=account)
         .select_related("application")
         .order_by("-pk")[:25],
@@ -61,4 +72,3 @@ def console(request: HttpRequest) -> HttpResponse:
         .select_related("subscription")
         .order_by("-pk")[:25],
     }
-    return render(request, "sandbox/console.html", context)

@@ -74,3 +74,19 @@ def test_the_contact_panel_keeps_txtsyncs_larger_counts(ann_client):
     )
     html = panel(ann_client.get(reverse("inbox-thread", args=[conversation.pk])).content.decode())
     assert "<dd>40 / 12 <span" in html and "1 failed" in html
+
+
+# --- The sandbox console ------------------------------------------------------------------
+
+
+def test_the_sandbox_console_keeps_what_was_typed_when_the_number_is_refused(admin_client):
+    console = reverse("sandbox:console")
+    typed = {"action": "inbound", "from": "12", "to": "+447860000000", "message": "Hi <b>there"}
+
+    response = admin_client.post(console, typed)
+
+    html = response.content.decode()
+    assert response.status_code == 400 and "From is not a valid phone number" in html
+    assert 'name="from" placeholder="+447911123456" required value="12"' in html
+    assert 'value="+447860000000"' in html
+    assert ">Hi &lt;b&gt;there</textarea>" in html  # kept, and still escaped

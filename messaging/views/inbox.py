@@ -412,7 +412,9 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
     assignee = form.cleaned_data["assignee"]
     conversation = conversations.assign(conversation, assignee, by=request.user)
     if conversation.assignee:
-        text = _("Assigned to %(name)s.") % {"name": conversation.assignee.get_username()}
+        assignee = conversation.assignee  # by name, as the team knows them
+        name = assignee.get_full_name() or assignee.get_username()
+        text = _("Assigned to %(name)s.") % {"name": name}
     else:
         text = _("Assigned to nobody.")
     messages.success(request, text)

@@ -90,3 +90,23 @@ def test_the_sandbox_console_keeps_what_was_typed_when_the_number_is_refused(adm
     assert 'name="from" placeholder="+447911123456" required value="12"' in html
     assert 'value="+447860000000"' in html
     assert ">Hi &lt;b&gt;there</textarea>" in html  # kept, and still escaped
+
+
+# --- People by name -----------------------------------------------------------------------
+
+
+def test_assignees_are_shown_and_chosen_by_name(ann_client, agent_ann, agent_bob):
+    agent_bob.first_name, agent_bob.last_name = "Bob", "Rossi"
+    agent_bob.save()
+    conversation = converse(ANN_NUMBER, said_in("Hi"), assignee=agent_bob)
+
+    html = ann_client.get(reverse("inbox-thread", args=[conversation.pk])).content.decode()
+    assert f'<option value="{agent_bob.pk}" selected>Bob Rossi</option>' in html
+    assert f'<option value="{agent_ann.pk}">ann (me)</option>' in html  # no name: username
+    assert '<span class="inbox-row-assignee">Bob Rossi</span>' in html
+    assert "Assigned to Bob Rossi" in html
+
+    response = ann_client.post(
+        reverse("inbox-assign", args=[conversation.pk]), {"assignee": agent_bob.pk}, follow=True
+    )
+    assert "Assigned to Bob Rossi." in response.content.decode()

@@ -201,12 +201,14 @@ def delete_contact(contact: Contact) -> None:
 
 
 def _record_opt_out(contact, allow_sms, source, actor, reason) -> OptOutEvent:
-    """The change in the contact's history; an opt-out is announced (contacts.signals)."""
+    """The change in the contact's history, announced (contacts.signals)."""
     event = OptOutEvent.objects.create(
         contact=contact, allow_sms=allow_sms, source=source, actor=actor, reason=reason[:300]
     )
     if not allow_sms:
         signals.contact_opted_out.send(sender=Contact, opt_outs=[event])
+    else:
+        signals.contact_opted_in.send(sender=Contact, opt_ins=[event])
     return event
 
 

@@ -12,3 +12,8 @@ from django.dispatch import Signal
 # contact. A list, so a bulk change (an import) is announced in one go.
 # sender=Contact, opt_outs=[<OptOutEvent with allow_sms=False>, ...]
 contact_opted_out = Signal()
+
+# A contact opted back in (AllowSMS turned on again, by an agent, START, the API or
+# TxtSync), one OptOutEvent each, as contact_opted_out.
+# sender=Contact, opt_ins=[<OptOutEvent with allow_sms=True>, ...]
+contact_opted_in = Signal()

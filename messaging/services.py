@@ -193,3 +193,101 @@ def sweep(now: datetime | None = None) -> Sweep:
 
 def unknown_outcomes() -> int:
     return Message.objects.filter(send_state=SendState.UNKNOWN).count()
+
+
+# --- Send later (issue 14): our own scheduler ---------------------------------------------
+# A scheduled reply is stored `scheduled` with its time (scheduled_for) and sent by this
+# server, not by TxtSync's ScheduledDate: TxtSync's contract has no way to change or
+# cancel a scheduled SMS, and ours can be edited or cancelled until it goes. The cost:
+# the server (Celery beat and a worker) must be running at that time; the 15 s sweep
+# releases it then, or as soon as the server is back. Every move is a conditional
+# UPDATE (WHERE send_state = 'scheduled'), so an edit or a cancel that races the
+# release is refused, and a message is released, hence sent, at most once.
+
+
+class NotScheduled(Exception):
+    """The message is no longer scheduled (it went, failed or was cancelled)."""
+
+
+def schedule_outbound(
+    to_number: str, body: str, when: datetime, author=None, sender: str | None = None
+) -> Message:
+    """Store an outbound message as scheduled for `when`; messaging.sweep releases it
+    then (release_due). It lands in its conversation (last activity, preview) only then."""
+    conversation = writer.conversation_with(to_number)
+    [message] = writer.record_outbound(
+        [writer.Outbound(conversation, conversation.contact.mobile_number, body)],
+        sender=sender or settings.TXTSYNC_FROM,
+        state=SendState.SCHEDULED,
+        at=timezone.now(),
+        author_id=author.pk if author else None,
+        scheduled_for=when,
+    )
+    return message
+
+
+def _scheduled(message_id: int):
+    return Message.objects.filter(pk=message_id, send_state=SendState.SCHEDULED)
+
+
+def reschedule(message_id: int, *, body: str | None = None, when: datetime | None = None) -> None:
+    """Change a scheduled message's text and/or time; NotScheduled if it already went."""
+    now = timezone.now()
+    fields: dict = {"changed_at": now}
+    if body is not None:
+        fields["body"] = body
+    if when is not None:
+        fields |= {"scheduled_for": when, "message_date": when}
+    if not _scheduled(message_id).update(**fields):
+        raise NotScheduled(message_id)
+
+
+def cancel_scheduled(message_id: int) -> None:
+    """Call a scheduled message off (never sent); NotScheduled if it already went."""
+    now = timezone.now()
+    if not _scheduled(message_id).update(send_state=SendState.CANCELLED, changed_at=now):
+        raise NotScheduled(message_id)
+
+
+OPTED_OUT_AT_RELEASE = "The contact opted out of SMS before its time: not sent"
+
+
+def release(message_id: int, now: datetime | None = None) -> SendState | None:
+    """A due scheduled message: QUEUED and its send enqueued (as queue_outbound does), or
+    FAILED when the contact has opted out meanwhile. None if it is not ours to release
+    (not due, edited to later, cancelled, or released by someone else)."""
+    from contacts.models import Contact
+    from messaging.tasks import send_message  # tasks import this module
+
+    now = now or timezone.now()
+    due = _scheduled(message_id).filter(scheduled_for__lte=now)
+    may_text = Contact.objects.filter(allow_sms=True).values("pk")
+    with transaction.atomic():
+        message = due.first()
+        if message is None:
+            return None
+        reconcile.remember_baselines([message.contact_id])
+        moved = {"message_date": now, "changed_at": now}
+        if due.filter(contact_id__in=may_text).update(
+            send_state=SendState.QUEUED, next_attempt_at=now, **moved
+        ):
+            message.refresh_from_db()
+            writer.land_released(message, now)
+            transaction.on_commit(lambda: send_message.delay(message_id))
+            return SendState.QUEUED
+        if due.update(send_state=SendState.FAILED, last_error=OPTED_OUT_AT_RELEASE, **moved):
+            message.refresh_from_db()
+            writer.land_released(message, now)
+            previous = {"send_state": SendState.SCHEDULED, "status": None}
+            signals.message_status_changed.send(sender=Message, message=message, previous=previous)
+            return SendState.FAILED
+    return None
+
+
+def release_due(now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Release the scheduled messages whose time has come (oldest first); the ids released
+    to be sent. Run by messaging.sweep every 15 s."""
+    now = now or timezone.now()
+    due = Message.objects.filter(send_state=SendState.SCHEDULED, scheduled_for__lte=now)
+    ids = list(due.order_by("scheduled_for", "pk").values_list("pk", flat=True)[:limit])
+    return [pk for pk in ids if release(pk, now) == SendState.QUEUED]

@@ -26,6 +26,7 @@ def send_message(message_id: int) -> None:
 def sweep() -> None:
     for message_id in services.sweep().requeued or []:
         send_message.delay(message_id)
+    services.release_due()  # send later: due scheduled replies, each enqueued after commit
     inbound.apply_pending()  # notifications whose apply task was lost
 
 

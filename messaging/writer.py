@@ -84,11 +84,15 @@ def record_outbound(
     author_id: int | None = None,
     sms: SMS | None = None,
     automatic: bool = False,
+    scheduled_for: datetime | None = None,
 ) -> list[Message]:
     """Store our outbound messages, each in its conversation, and touch those: one
     INSERT (batched by the database backend) and an UPDATE per 900 conversations,
     however many. `state`: QUEUED (a send task takes it from `at`), or what a campaign
-    call already knew (SENT at `at`, UNKNOWN). `sms`: TxtSync's record of a single send."""
+    call already knew (SENT at `at`, UNKNOWN). `sms`: TxtSync's record of a single send.
+    SCHEDULED (send later, at `scheduled_for`): dated then, and its conversations are not
+    touched (it lands when messaging.services.release queues it), only shown as changed."""
+    scheduled = state == SendState.SCHEDULED
     messages = Message.objects.bulk_create(
         [
             Message(
@@ -100,7 +104,8 @@ def record_outbound(
                 body=send.body,
                 author_id=author_id,
                 automatic=automatic,
-                message_date=at,
+                message_date=scheduled_for if scheduled else at,
+                scheduled_for=scheduled_for if scheduled else None,
                 send_state=state,
                 next_attempt_at=at if state == SendState.QUEUED else None,
                 sent_at=at if state == SendState.SENT else None,
@@ -109,8 +114,10 @@ def record_outbound(
             for send in sends
         ]
     )
-    if messages:
-        conversation_ids = {send.conversation.pk for send in sends}
+    conversation_ids = {send.conversation.pk for send in sends}
+    if messages and scheduled:
+        Conversation.objects.filter(pk__in=conversation_ids).update(changed_at=timezone.now())
+    elif messages:
         touch(conversation_ids, first_message_id=min(m.pk for m in messages), at=at)
     return messages
 
@@ -149,10 +156,13 @@ def touch(
     the one rule for replies, campaigns and notifications. Last activity follows the
     newest message by its own date (a late notification does not move it), the preview
     the newest message from this landing on (so a reply stored meanwhile stays last); a
-    new inbound SMS (`unread`) makes the conversation unread and reopens it. Every one
+    new inbound SMS (`unread`) makes the conversation unread, reopens it and wakes it
+    from a snooze (a time, or "until they reply"). Every one
     of them moves in the live inbox (changed_at). An UPDATE per 900 conversations."""
     newer = Q(last_activity_at__isnull=True) | Q(last_activity_at__lte=at)
-    newest = Message.objects.filter(conversation=OuterRef("pk"), pk__gte=first_message_id)
+    newest = Message.objects.filter(
+        conversation=OuterRef("pk"), pk__gte=first_message_id
+    ).exclude(send_state__in=[SendState.SCHEDULED, SendState.CANCELLED])  # not landed
     changes = {
         "last_activity_at": Case(When(newer, then=Value(at)), default=F("last_activity_at")),
         "last_message": Case(
@@ -163,12 +173,29 @@ def touch(
         "changed_at": timezone.now(),
     }
     if unread:
-        changes |= {"unread": True, "status": ConversationStatus.OPEN, "snoozed_until": None}
+        changes |= {
+            "unread": True,
+            "status": ConversationStatus.OPEN,
+            "snoozed_until": None,
+            "snoozed_until_reply": False,  # "snoozed until they reply": they did
+        }
     # An UPDATE, not save() or bulk_update: those would write back the changed_at (and
     # last activity) they read, and open inbox pages, which poll changed_at, would not
     # see these conversations move.
     for chunk in _chunks(sorted(conversation_ids)):
         Conversation.objects.filter(pk__in=chunk).update(**changes)
+
+
+def land_released(message: Message, at: datetime) -> None:
+    """A scheduled message released at `at` (messaging.services.release) lands in its
+    conversation as its newest message: it was stored long before, so touch()'s "newest
+    from this landing on" would miss it when replies were stored meanwhile."""
+    newer = Q(last_activity_at__isnull=True) | Q(last_activity_at__lte=at)
+    conversation = Conversation.objects.filter(pk=message.conversation_id)
+    if not conversation.filter(newer).update(
+        last_activity_at=at, last_message=message, changed_at=timezone.now()
+    ):
+        conversation.update(changed_at=timezone.now())
 
 
 def touch_for(message: Message, *, unread: bool = False) -> None:

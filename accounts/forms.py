@@ -6,7 +6,15 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Role
 
 
-class InviteForm(forms.Form):
+class NoColonForm(forms.Form):
+    """Labels as written ("Email", not Django's default "Email:"), as on every other form."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class InviteForm(NoColonForm):
     email = forms.EmailField(label=_("Email"), max_length=254)
     name = forms.CharField(
         label=_("Name"),
@@ -23,7 +31,7 @@ class InviteForm(forms.Form):
     )  # fmt: skip
 
 
-class RoleForm(forms.Form):
+class RoleForm(NoColonForm):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
 
@@ -42,6 +50,7 @@ class AcceptInvitationForm(UserCreationForm):
         first, _space, last = invitation.name.partition(" ")
         user = get_user_model()(email=invitation.email, first_name=first, last_name=last)
         kwargs.setdefault("initial", {}).setdefault("name", invitation.name)
+        kwargs.setdefault("label_suffix", "")  # as NoColonForm
         super().__init__(*args, instance=user, **kwargs)
 
     def _post_clean(self):

@@ -280,17 +280,22 @@ def campaign_preview(request: HttpRequest, pk: int | None = None) -> HttpRespons
 # --- Launching ------------------------------------------------------------------------------
 
 
+def _already_launched(campaign: Campaign) -> str:
+    if campaign.status == CampaignStatus.SCHEDULED and campaign.scheduled_at:
+        when = date_format(timezone.localtime(campaign.scheduled_at), "DATETIME_FORMAT")
+        return _("This campaign is scheduled already, for %(when)s.") % {"when": when}
+    return _("This campaign is %(status)s: it was launched already.") % {
+        "status": campaign.get_status_display()
+    }
+
+
 @admin_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def campaign_launch(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then launch: every recipient and call is stored, sending starts (or waits)."""
     campaign = get_object_or_404(Campaign, pk=pk)
     if campaign.status != CampaignStatus.DRAFT:
-        messages.info(
-            request,
-            _("This campaign is %(status)s: it was launched already.")
-            % {"status": campaign.get_status_display()},
-        )
+        messages.info(request, _already_launched(campaign))
         return redirect("campaign", pk=campaign.pk)
     error = ""
     if request.method == "POST":

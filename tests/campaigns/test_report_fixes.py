@@ -109,3 +109,35 @@ def test_stop_and_start_are_not_replies(admin_client):
 
     assert reports.summary(sale).replies == 1
     assert sum(replies for _hour, _d, replies in reports.timeline(sale)) == 1
+
+
+def test_the_plan_mentions_a_saving_only_when_there_is_one(admin_client):
+    person("Ann", ANN)
+    one = Campaign.objects.create(
+        name="One", sender="txtcrm", template="Hi", audience={"numbers": [ANN]}
+    )
+    html = admin_client.get(reverse("campaign", args=[one.pk])).content.decode()
+    assert "1 API call" in html and "instead of" not in html
+
+    many = Campaign.objects.create(
+        name="Many", sender="txtcrm", template="Hi", audience={"numbers": [ANN, BEN, CAT]}
+    )
+    html = admin_client.get(reverse("campaign", args=[many.pk])).content.decode()
+    assert "1 API call" in html and "instead of 3 (one per recipient)" in html
+
+
+def test_a_scheduled_campaign_says_when_it_starts_not_launched(admin_client):
+    person("Ann", ANN)
+    start = timezone.now() + timedelta(days=2)
+    campaign = Campaign.objects.create(
+        name="Later", sender="txtcrm", template="Hi", audience={"numbers": [ANN]},
+        scheduled_at=start,
+    )  # fmt: skip
+    campaign = services.launch(campaign)
+    assert campaign.status == "scheduled"
+
+    html = admin_client.get(reverse("campaign", args=[campaign.pk])).content.decode()
+    assert "<dt>Scheduled for</dt>" in html and "<dt>Launched</dt>" not in html
+
+    response = admin_client.get(reverse("campaign-launch", args=[campaign.pk]), follow=True)
+    assert "This campaign is scheduled already, for" in response.content.decode()

@@ -110,3 +110,62 @@ def test_assignees_are_shown_and_chosen_by_name(ann_client, agent_ann, agent_bob
         reverse("inbox-assign", args=[conversation.pk]), {"assignee": agent_bob.pk}, follow=True
     )
     assert "Assigned to Bob Rossi." in response.content.decode()
+
+
+# --- The start page -----------------------------------------------------------------------
+
+
+def test_an_agents_start_page_offers_only_what_they_may_open(ann_client):
+    html = ann_client.get(reverse("home")).content.decode()
+    main = html.split("<main>")[1]
+
+    for page in ("inbox", "contacts"):
+        assert f'href="{reverse(page)}"' in main
+    for page in ("campaigns", "settings", "users", "txtsync-settings", "sandbox:console"):
+        assert f'href="{reverse(page)}"' not in html, page
+    assert "Nothing here yet" not in html
+    for name in ("campaigns", "settings"):  # and agents may indeed not open them
+        assert ann_client.get(reverse(name)).status_code == 403
+
+
+def test_the_first_run_page_says_what_to_do_first(admin_client, settings):
+    settings.SANDBOX_ENABLED = True
+    html = admin_client.get(reverse("home")).content.decode()
+    steps = html.split('id="home-start"')[1]
+    assert f'href="{reverse("sandbox:console")}"' in steps and "<code>make run</code>" in steps
+    assert f'href="{reverse("txtsync-settings")}"' in steps  # production: subscribe webhooks
+    assert f'href="{reverse("contacts-import")}"' in steps
+    assert f'href="{reverse("campaigns")}"' in html
+
+    settings.SANDBOX_ENABLED = False
+    html = admin_client.get(reverse("home")).content.decode()
+    assert "sandbox console" not in html
+
+
+@pytest.mark.parametrize("sandbox", [True, False])
+def test_the_empty_inbox_says_how_a_first_text_arrives(admin_client, settings, sandbox):
+    settings.SANDBOX_ENABLED = sandbox
+    html = admin_client.get(reverse("inbox")).content.decode()
+    help_text = html.split('class="inbox-first-text"')[1].split("</div>")[0]
+    if sandbox:
+        assert f'href="{reverse("sandbox:console")}"' in help_text
+    else:
+        assert f'href="{reverse("txtsync-settings")}"' in help_text
+    assert f'href="{reverse("inbox-new")}"' in help_text
+
+    searched = admin_client.get(reverse("inbox") + "?q=nobody").content.decode()
+    assert "inbox-first-text" not in searched
+
+
+# --- Smaller things -----------------------------------------------------------------------
+
+
+def test_the_403_page_links_back_as_a_button(ann_client):
+    html = ann_client.get(reverse("campaigns")).content.decode()
+    assert f'<a class="button-link" href="{reverse("home")}">' in html
+
+
+def test_the_invitation_forms_labels_have_no_colons(admin_client):
+    html = admin_client.get(reverse("user-invite")).content.decode()
+    assert '<label for="id_email">Email</label>' in html
+    assert ":</label>" not in html

@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts.models import Invitation, Role
+from automations.models import KeywordRule, TagRoute
 from campaigns.models import Campaign
 from contacts import csv_import
 from contacts.models import Contact, Tag
@@ -108,6 +109,16 @@ row("settings/txtsync/webhook-events/retry", *STAFF_PAGE, method="POST")
 row("settings/users/", *STAFF_PAGE)
 row("settings/users/invite/", *STAFF_PAGE)
 for _action in ("role", "deactivate", "reactivate", "unlock", "reset-password"):
+# Automations (automations/): admins.
+for _pattern in (
+    "settings/automations/",
+    "settings/automations/rules/new/",
+    "settings/automations/rules/<int:pk>/",
+    "settings/automations/rules/<int:pk>/delete/",
+):
+    row(_pattern, *STAFF_PAGE)
+for _pattern in ("settings/automations/routes/", "settings/automations/routes/<int:pk>/delete/"):
+    row(_pattern, *STAFF_PAGE, method="POST")  # an empty POST: the page with its errors (OK)
     row(f"settings/users/<int:pk>/{_action}/", *STAFF_PAGE, method="POST")
 for _action in ("resend", "revoke"):
     row(f"settings/users/invitations/<int:pk>/{_action}/", *STAFF_PAGE, method="POST")
@@ -235,6 +246,8 @@ def objects(db, admin_user, tmp_path):
             "api/^tags/": tag.pk,
             "api/^conversations/": conversation.pk,
             "api/^messages/": message.pk,
+    rule = KeywordRule.objects.create(text="hours", reply="9 to 5")
+    route = TagRoute.objects.create(tag=tag, user=admin_user)
             "api/^campaigns/": campaign.pk,
         },
         "job_id": job_id,
@@ -247,6 +260,8 @@ def concrete_url(pattern: str, objects: dict) -> str:
         (
             v
             for k, v in sorted(objects["pk"].items(), key=lambda i: -len(i[0]))
+            "settings/automations/rules/": rule.pk,
+            "settings/automations/routes/": route.pk,
             if pattern.startswith(k)
         ),
         None,

@@ -105,10 +105,6 @@ row("settings/", *STAFF_PAGE)
 row("settings/txtsync/", *STAFF_PAGE)
 row("settings/txtsync/metrics.json", *STAFF_PAGE)
 row("settings/txtsync/webhook-events/retry", *STAFF_PAGE, method="POST")
-# Users and invitations (accounts/): admins. The actions are POST-only.
-row("settings/users/", *STAFF_PAGE)
-row("settings/users/invite/", *STAFF_PAGE)
-for _action in ("role", "deactivate", "reactivate", "unlock", "reset-password"):
 # Automations (automations/): admins.
 for _pattern in (
     "settings/automations/",
@@ -119,6 +115,10 @@ for _pattern in (
     row(_pattern, *STAFF_PAGE)
 for _pattern in ("settings/automations/routes/", "settings/automations/routes/<int:pk>/delete/"):
     row(_pattern, *STAFF_PAGE, method="POST")  # an empty POST: the page with its errors (OK)
+# Users and invitations (accounts/): admins. The actions are POST-only.
+row("settings/users/", *STAFF_PAGE)
+row("settings/users/invite/", *STAFF_PAGE)
+for _action in ("role", "deactivate", "reactivate", "unlock", "reset-password"):
     row(f"settings/users/<int:pk>/{_action}/", *STAFF_PAGE, method="POST")
 for _action in ("resend", "revoke"):
     row(f"settings/users/invitations/<int:pk>/{_action}/", *STAFF_PAGE, method="POST")
@@ -231,6 +231,8 @@ def objects(db, admin_user, tmp_path):
         SimpleUploadedFile("c.csv", b"Mobile Number\n+447700900124\n"), actor=admin_user
     )
     agent = get_user_model().objects.create_user("cy", "cy@example.com", "cy-password-1")
+    rule = KeywordRule.objects.create(text="hours", reply="9 to 5")
+    route = TagRoute.objects.create(tag=tag, user=admin_user)
     invitation = Invitation.objects.create(
         email="dee@example.com", role=Role.AGENT, token_hash="0" * 64, expires_at=timezone.now()
     )
@@ -242,12 +244,12 @@ def objects(db, admin_user, tmp_path):
             "contacts/tags/": tag.pk,
             "settings/users/invitations/": invitation.pk,
             "settings/users/": agent.pk,
+            "settings/automations/rules/": rule.pk,
+            "settings/automations/routes/": route.pk,
             "api/^contacts/": contact.pk,
             "api/^tags/": tag.pk,
             "api/^conversations/": conversation.pk,
             "api/^messages/": message.pk,
-    rule = KeywordRule.objects.create(text="hours", reply="9 to 5")
-    route = TagRoute.objects.create(tag=tag, user=admin_user)
             "api/^campaigns/": campaign.pk,
         },
         "job_id": job_id,
@@ -260,8 +262,6 @@ def concrete_url(pattern: str, objects: dict) -> str:
         (
             v
             for k, v in sorted(objects["pk"].items(), key=lambda i: -len(i[0]))
-            "settings/automations/rules/": rule.pk,
-            "settings/automations/routes/": route.pk,
             if pattern.startswith(k)
         ),
         None,

@@ -14,8 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from contacts import services as contacts
-from messaging import canned, services, signals, writer
+from messaging import services, signals, writer
+from messaging.merge import render
 from messaging.models import (
+    CannedReply,
     Conversation,
     ConversationStatus,
     Message,
@@ -201,10 +203,6 @@ def reply(conversation: Conversation, author, body: str, sender: str | None = No
         )
     if not body.strip():
         raise ReplyRefused(gettext("Write a message first."))
-    if unfilled := canned.unfilled(body):  # a canned reply's [[placeholder]]
-        raise ReplyRefused(
-            gettext("Fill in %(placeholder)s before sending.") % {"placeholder": unfilled[0]}
-        )
     segments = count_segments(body).segments
     if segments > MAX_SEGMENTS:
         raise ReplyRefused(
@@ -224,6 +222,14 @@ def reply(conversation: Conversation, author, body: str, sender: str | None = No
 def start(number: str) -> Conversation:
     """A conversation with any number or contact (created when new)."""
     return writer.conversation_with(number)
+
+
+def canned_replies() -> QuerySet[CannedReply]:
+    return CannedReply.objects.order_by("title")
+
+
+def render_canned(canned: CannedReply, conversation: Conversation) -> str:
+    return render(canned.body, conversation.contact)
 
 
 def messages_since(conversation: Conversation, cursor: datetime) -> bool:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from messaging.views import canned_replies, inbox
+from messaging.views import inbox
 
 # No app_name: the list keeps the name "inbox" that the top navigation uses.
 urlpatterns = [
@@ -14,11 +14,4 @@ urlpatterns = [
     path("c/<int:pk>/close/", inbox.close, name="inbox-close"),
     path("c/<int:pk>/reopen/", inbox.reopen, name="inbox-reopen"),
     path("c/<int:pk>/snooze/", inbox.snooze, name="inbox-snooze"),
-    # Canned replies: everyone's own, the team's (messaging/canned.py).
-    path("replies/", canned_replies.canned_replies, name="canned-replies"),
-    path("replies/search/", canned_replies.canned_reply_search, name="canned-reply-search"),
-    path("replies/<int:pk>/edit/", canned_replies.canned_reply_edit, name="canned-reply-edit"),
-    path(
-        "replies/<int:pk>/delete/", canned_replies.canned_reply_delete, name="canned-reply-delete"
-    ),
 ]

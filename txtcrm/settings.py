@@ -76,7 +76,7 @@ INSTALLED_APPS = [
     "contacts",
     "messaging",
     "campaigns",
-    "automations",  # away, welcome and keyword replies, auto-assignment (docs/automations.md)
+    "notifications",  # in-app, browser and e-mail notifications (docs/notifications.md)
     "integrations",
     "sandbox",
     "startup",  # run_embedded (`make run`): wires the product and the sandbox together
@@ -281,6 +281,9 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [SELF],
         "form-action": [SELF],
         "frame-ancestors": [NONE],
+        # The installable app (docs/notifications.md): its service worker and manifest.
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
     }
 }
 
@@ -365,19 +368,14 @@ CELERY_BEAT_SCHEDULE: dict = {
     "contacts-refresh": {"task": "contacts.refresh", "schedule": 60.0},
     "campaigns-tick": {"task": "campaigns.tick", "schedule": 15.0},
     "integrations-deliver-due": {"task": "integrations.deliver_due", "schedule": 5.0},
+    # Sends the daily digests once NOTIFICATION_DIGEST_TIME has passed (docs/notifications.md).
+    "notifications-digest": {"task": "notifications.digest", "schedule": 300.0},
 }
 # Outgoing webhooks (integrations/): give up on a delivery this long after its event;
 # seconds to wait for a receiver's answer.
 OUTGOING_WEBHOOK_RETRY_FOR = env_float("OUTGOING_WEBHOOK_RETRY_FOR", 24 * 3600)
 OUTGOING_WEBHOOK_TIMEOUT = env_float("OUTGOING_WEBHOOK_TIMEOUT", 10)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-# Automations (docs/automations.md): per contact, the away reply at most once per
-# AUTOMATIONS_AWAY_COOLDOWN_HOURS, a keyword rule's reply once per
-# AUTOMATIONS_KEYWORD_COOLDOWN_MINUTES; no automatic reply to a text received more than
-# AUTOMATIONS_MAX_AGE_MINUTES before its task runs (e.g. after an outage).
-AUTOMATIONS_AWAY_COOLDOWN_HOURS = env_float("AUTOMATIONS_AWAY_COOLDOWN_HOURS", 12)
-AUTOMATIONS_KEYWORD_COOLDOWN_MINUTES = env_float("AUTOMATIONS_KEYWORD_COOLDOWN_MINUTES", 10)
-AUTOMATIONS_MAX_AGE_MINUTES = env_float("AUTOMATIONS_MAX_AGE_MINUTES", 15)
 REDIS_URL = env("REDIS_URL", "")
 CELERY_BEAT_LOCK_URL = env("CELERY_BEAT_LOCK_URL", REDIS_URL)
 CELERY_BEAT_LOCK_KEY = f"{CELERY_QUEUE_PREFIX}txtcrm:beat-lock"
@@ -419,6 +417,12 @@ RECONCILE_DELIVERY_SECONDS = env_float("RECONCILE_DELIVERY_SECONDS", 300)
 INBOX_POLL_SECONDS = env_float("INBOX_POLL_SECONDS", 3)
 INBOX_POLL_IDLE_SECONDS = env_float("INBOX_POLL_IDLE_SECONDS", 15)
 INBOX_IDLE_AFTER_SECONDS = env_float("INBOX_IDLE_AFTER_SECONDS", 60)
+# Notifications (docs/notifications.md): the top bar's count is polled every
+# NOTIFICATION_POLL_SECONDS while the tab is visible, every ..._HIDDEN_SECONDS while it is
+# not; the daily digest goes at NOTIFICATION_DIGEST_TIME (HH:MM) in TIME_ZONE.
+NOTIFICATION_POLL_SECONDS = env_float("NOTIFICATION_POLL_SECONDS", 10)
+NOTIFICATION_POLL_HIDDEN_SECONDS = env_float("NOTIFICATION_POLL_HIDDEN_SECONDS", 30)
+NOTIFICATION_DIGEST_TIME = env("NOTIFICATION_DIGEST_TIME", "08:00")
 
 # --- TxtSync ------------------------------------------------------------------
 # Default: the built-in sandbox served by this same server under /sandbox/.

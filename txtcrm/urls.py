@@ -14,10 +14,12 @@ urlpatterns = [
     path("inbox/", include("messaging.inbox_urls")),
     path("contacts/", include("contacts.urls")),
     path("campaigns/", include("campaigns.urls")),
-    path("settings/automations/", include("automations.urls")),  # admins (docs/automations.md)
     # The TxtSync settings pages (settings/txtsync/...) and the webhook receiver
     # (hooks/txtsync/<token>/inbound|outbound).
     path("", include("messaging.urls")),
+    # Notifications (docs/notifications.md): the list, badge.json, the profile's
+    # notification settings; the web app's manifest, service worker and favicon at the root.
+    path("", include("notifications.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

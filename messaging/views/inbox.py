@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from contacts import services as contacts
 from contacts.models import Contact, Tag
-from messaging import conversations, presence, send_guard
+from messaging import conversations
 from messaging.contact_panel import counts as panel_counts
 from messaging.conversations import ReplyRefused
 from messaging.delivery_errors import not_delivered_reason
@@ -43,7 +43,7 @@ from messaging.forms import (
     SnoozeForm,
     parse_cursor,
 )
-from messaging.models import Conversation, ConversationStatus, Delivery, Direction, Message
+from messaging.models import Conversation, ConversationStatus, Delivery, Message
 
 LIST_SIZE = 50
 # A change committed just after a poll read the clock but stamped before it would be
@@ -226,12 +226,15 @@ def _status_context(conversation: Conversation) -> dict:
 
 def _thread_context(conversation: Conversation, reply_form: ReplyForm | None = None) -> dict:
     senders = conversations.senders()
-    items = _thread_items(conversation)
+    canned = [
+        {"title": reply.title, "text": conversations.render_canned(reply, conversation)}
+        for reply in conversations.canned_replies()
+    ]
     return _status_context(conversation) | {
         "contact": conversation.contact,
-        "items": items,
-        "seen": send_guard.seen_in(items),  # the send guard's marks (messaging/send_guard.py)
+        "items": _thread_items(conversation),
         "assignees": list(conversations.assignees()),
+        "canned": canned,
         "senders": senders,
         "reply_form": reply_form or ReplyForm(senders=senders),
         "note_form": NoteForm(),
@@ -275,7 +278,6 @@ def _render_inbox(
     }
     if conversation is not None:
         context |= _thread_context(conversation, reply_form)
-        context["present"] = presence.heartbeat(conversation.pk, request.user)
         # SMS in / out, last contact: ours and TxtSync's counters (messaging/contact_panel.py)
         messages_shown = [item.message for item in context["items"] if item.message]
         context["panel"] = panel_counts(conversation.contact, messages_shown)
@@ -332,9 +334,8 @@ def poll(request: HttpRequest) -> HttpResponse:
         conversation_id = int(request.GET["c"]) if request.GET.get("c") else None
     except ValueError:
         return HttpResponseBadRequest("c: give a conversation id.")
-    present = _heartbeat(request, conversation_id)
     if not conversations.inbox_changed_since(cursor, conversation_id):
-        return _presence_only(request, present)
+        return HttpResponse(status=204)
 
     conversation = (
         Conversation.objects.select_related("contact", "assignee")
@@ -353,65 +354,7 @@ def poll(request: HttpRequest) -> HttpResponse:
     }
     if conversation is not None:
         context |= _status_context(conversation) | {"items": _thread_items(conversation)}
-        context["present"] = present
     return render(request, "messaging/_poll.html", context)
-
-
-def _heartbeat(request: HttpRequest, conversation_id: int | None) -> presence.Here | None:
-    """This user has the conversation open (typing, when the page says so): the others
-    who have it open too (messaging/presence.py; the cache, no query)."""
-    if conversation_id is None:
-        return None
-    typing = request.GET.get("typing") == "1"
-    return presence.heartbeat(conversation_id, request.user, typing=typing)
-
-
-def _presence_only(request: HttpRequest, present: presence.Here | None) -> HttpResponse:
-    """An idle poll: 204, or only the presence line when who is here changed since what
-    the page shows (its `presence` token)."""
-    if present is None or present.token == request.GET.get("presence", ""):
-        return HttpResponse(status=204)
-    return render(request, "messaging/_presence.html", {"present": present, "oob": True})
-
-
-def _news(messages_: list[Message], notes: list, contact: Contact) -> list[dict]:
-    """What the send guard shows: who added what since the writer's page showed it."""
-    items = []
-    for message in messages_:
-        if message.direction == Direction.INBOUND:
-            who = str(contact)
-        elif message.automatic:
-            who = _("Automatic reply")
-        elif message.author is not None:
-            who = presence.display_name(message.author)
-        else:
-            who = _("Sent from elsewhere")
-        items.append({"kind": "in" if message.direction == Direction.INBOUND else "out",
-                      "who": who, "text": message.body})  # fmt: skip
-    for note in notes:
-        who = presence.display_name(note.author) if note.author else _("someone")
-        items.append({"kind": "note", "who": who, "text": note.body})
-    return items
-
-
-def _held_back(request: HttpRequest, conversation: Conversation, form: ReplyForm):
-    """The send guard (messaging/send_guard.py): when others added to the thread since
-    the writer's page showed it, the reply is not sent; the answer shows what is new and
-    carries the newer marks, so pressing Send again sends. None: send it."""
-    seen = send_guard.parse(request.POST)
-    if seen is None:
-        return None
-    new_messages, new_notes = send_guard.new_since(conversation, request.user, seen)
-    if not new_messages and not new_notes:
-        return None
-    if not _is_htmx(request):
-        messages.warning(
-            request, _("New activity since you opened this: review, then send again.")
-        )
-        return _render_inbox(request, ListFilters.from_query(request.GET), conversation, form)
-    context = _thread_context(conversation, form)
-    context["news"] = _news(new_messages, new_notes, conversation.contact)
-    return render(request, "messaging/_reply_held.html", context)
 
 
 @inbox_login_required
@@ -421,8 +364,6 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
     senders = conversations.senders()
     form = ReplyForm(request.POST, senders=senders)
     if form.is_valid():
-        if (held := _held_back(request, conversation, form)) is not None:
-            return held
         try:
             conversations.reply(
                 conversation,

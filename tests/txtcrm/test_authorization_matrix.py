@@ -22,7 +22,6 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts.models import Invitation, Role
-from automations.models import KeywordRule, TagRoute
 from campaigns.models import Campaign
 from contacts import csv_import
 from contacts.models import Contact, Tag
@@ -105,16 +104,6 @@ row("settings/", *STAFF_PAGE)
 row("settings/txtsync/", *STAFF_PAGE)
 row("settings/txtsync/metrics.json", *STAFF_PAGE)
 row("settings/txtsync/webhook-events/retry", *STAFF_PAGE, method="POST")
-# Automations (automations/): admins.
-for _pattern in (
-    "settings/automations/",
-    "settings/automations/rules/new/",
-    "settings/automations/rules/<int:pk>/",
-    "settings/automations/rules/<int:pk>/delete/",
-):
-    row(_pattern, *STAFF_PAGE)
-for _pattern in ("settings/automations/routes/", "settings/automations/routes/<int:pk>/delete/"):
-    row(_pattern, *STAFF_PAGE, method="POST")  # an empty POST: the page with its errors (OK)
 # Users and invitations (accounts/): admins. The actions are POST-only.
 row("settings/users/", *STAFF_PAGE)
 row("settings/users/invite/", *STAFF_PAGE)
@@ -131,6 +120,17 @@ row("profile/password/", *PAGE_FOR_AGENTS)  # each user changes their own passwo
 # The admin site, as one entry: its own login page for anyone but staff.
 row("admin/", LOGIN, LOGIN, OK)
 row("profile/", *PAGE_FOR_AGENTS)  # each user's own API token
+# Notifications: each user their own (docs/notifications.md); badge.json is polled by a
+# script, so a visitor gets 401 rather than the login page. Someone else's notification
+# (or none) opens the list instead.
+row("profile/notifications/", *PAGE_FOR_AGENTS)
+row("notifications/", *PAGE_FOR_AGENTS)
+row("notifications/<int:pk>/open/", *PAGE_FOR_AGENTS, method="POST")
+row("notifications/read/", *PAGE_FOR_AGENTS, method="POST")
+row("notifications/badge.json", 401, OK, OK)
+# The installable web app: nothing secret, and browsers fetch them without a session.
+for _pattern in ("manifest.webmanifest", "sw.js", "favicon.ico"):
+    row(_pattern, OK, OK, OK)
 
 # REST API: token or session auth; role rules inside the viewsets (campaigns: admins).
 row("api/", *API_FOR_AGENTS)
@@ -231,8 +231,6 @@ def objects(db, admin_user, tmp_path):
         SimpleUploadedFile("c.csv", b"Mobile Number\n+447700900124\n"), actor=admin_user
     )
     agent = get_user_model().objects.create_user("cy", "cy@example.com", "cy-password-1")
-    rule = KeywordRule.objects.create(text="hours", reply="9 to 5")
-    route = TagRoute.objects.create(tag=tag, user=admin_user)
     invitation = Invitation.objects.create(
         email="dee@example.com", role=Role.AGENT, token_hash="0" * 64, expires_at=timezone.now()
     )
@@ -240,12 +238,11 @@ def objects(db, admin_user, tmp_path):
         "pk": {
             "contacts/": contact.pk,
             "inbox/": conversation.pk,
+            "notifications/": conversation.pk,  # no such notification: the list
             "campaigns/": campaign.pk,
             "contacts/tags/": tag.pk,
             "settings/users/invitations/": invitation.pk,
             "settings/users/": agent.pk,
-            "settings/automations/rules/": rule.pk,
-            "settings/automations/routes/": route.pk,
             "api/^contacts/": contact.pk,
             "api/^tags/": tag.pk,
             "api/^conversations/": conversation.pk,

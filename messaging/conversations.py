@@ -9,23 +9,24 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from contacts import services as contacts
-from messaging import services, signals, writer
-from messaging.merge import render
+from messaging import activity, canned, services, signals, writer
 from messaging.models import (
-    CannedReply,
+    Activity,
+    ActivityKind,
     Conversation,
     ConversationStatus,
     Message,
     Note,
+    SendState,
 )
 from txtsync.segments import count_segments
 
-FOLDERS = ("mine", "unassigned", "all", "closed")
+FOLDERS = ("mine", "unassigned", "all", "snoozed", "scheduled", "closed")
 MAX_SEGMENTS = 10
 
 
@@ -33,17 +34,37 @@ class ReplyRefused(Exception):
     """A reply that must not be sent, with the reason to show the agent."""
 
 
+def _awake(now: datetime) -> Q:
+    """Open and not snoozed: no snooze, or one whose time has come (not "until they
+    reply", which only their text ends)."""
+    return (
+        Q(status=ConversationStatus.OPEN)
+        & (Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now))
+        & Q(snoozed_until_reply=False)
+    )
+
+
+def _scheduled() -> Q:
+    """With a reply scheduled to go later (few rows: the send_state index)."""
+    waiting = Message.objects.filter(send_state=SendState.SCHEDULED).values("conversation_id")
+    return Q(pk__in=waiting)
+
+
 def in_folder(folder: str, user) -> QuerySet[Conversation]:
     """Mine / Unassigned / All are open conversations (snoozed ones hidden until due);
-    Closed is the closed ones. Newest activity first."""
+    Snoozed is those hidden; Scheduled those with a reply to send later; Closed is the
+    closed ones. Newest activity first."""
     conversations = Conversation.objects.filter(last_activity_at__isnull=False)
     if folder == "closed":
         conversations = conversations.filter(status=ConversationStatus.CLOSED)
-    else:
-        now = timezone.now()
-        conversations = conversations.filter(status=ConversationStatus.OPEN).filter(
-            Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now)
+    elif folder == "snoozed":
+        conversations = conversations.filter(status=ConversationStatus.OPEN).exclude(
+            _awake(timezone.now())
         )
+    elif folder == "scheduled":
+        conversations = Conversation.objects.filter(_scheduled())
+    else:
+        conversations = conversations.filter(_awake(timezone.now()))
         if folder == "mine":
             conversations = conversations.filter(assignee=user)
         elif folder == "unassigned":
@@ -109,9 +130,7 @@ def for_list(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
 
 def unread_counts(user) -> dict[str, int]:
     """Unread conversations per folder, in one query."""
-    open_now = Q(status=ConversationStatus.OPEN) & (
-        Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=timezone.now())
-    )
+    open_now = _awake(timezone.now())
     # Only the unread ones are counted (WHERE rather than in each FILTER): a tenth of the
     # rows to aggregate (bench/inbox.py: half the time of this query).
     unread = Conversation.objects.filter(unread=True, last_activity_at__isnull=False)
@@ -119,24 +138,93 @@ def unread_counts(user) -> dict[str, int]:
         mine=Count("pk", filter=open_now & Q(assignee=user)),
         unassigned=Count("pk", filter=open_now & Q(assignee__isnull=True)),
         all=Count("pk", filter=open_now),
+        snoozed=Count("pk", filter=Q(status=ConversationStatus.OPEN) & ~open_now),
+        scheduled=Count("pk", filter=_scheduled()),
         closed=Count("pk", filter=Q(status=ConversationStatus.CLOSED)),
     )
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One item of a thread: a message or an internal note, in time order."""
+    """One item of a thread: a message, an internal note or an activity line (assigned,
+    closed, snoozed...), in time order."""
 
     at: datetime
     message: Message | None = None
     note: Note | None = None
+    activity: Activity | None = None
+
+
+# What a thread shows of notes and activity lines, read in one query (a UNION): the
+# thread page keeps its query budget (docs/benchmarks.md).
+_LINE_COLUMNS = ("pk", "created_at", "line_text", "line_detail", "line_kind", "who_id",
+                 "who_name", "who_first", "who_last")  # fmt: skip
+
+
+def _line_rows(queryset: QuerySet, who: str, **texts) -> QuerySet:
+    return (
+        queryset.order_by()
+        .annotate(
+            **texts,
+            who_id=F(f"{who}_id"),
+            who_name=F(f"{who}__username"),
+            who_first=F(f"{who}__first_name"),
+            who_last=F(f"{who}__last_name"),
+        )
+        .values_list(*_LINE_COLUMNS)
+    )
+
+
+def _person(line: dict, people: dict):
+    """The note's author or the line's actor, as far as the thread shows them."""
+    if line["who_id"] is None:
+        return None
+    if line["who_id"] not in people:
+        people[line["who_id"]] = get_user_model()(
+            pk=line["who_id"],
+            username=line["who_name"],
+            first_name=line["who_first"] or "",
+            last_name=line["who_last"] or "",
+        )
+    return people[line["who_id"]]
+
+
+def _lines(conversation: Conversation) -> list[Note | Activity]:
+    notes = _line_rows(
+        conversation.notes, "author",
+        line_text=F("body"), line_detail=Value(""), line_kind=Value("note"),
+    )  # fmt: skip
+    activities = _line_rows(
+        conversation.activities, "actor",
+        line_text=Value(""), line_detail=F("detail"), line_kind=F("kind"),
+    )  # fmt: skip
+    people: dict = {}
+    found: list[Note | Activity] = []
+    for row in notes.union(activities, all=True):
+        line = dict(zip(_LINE_COLUMNS, row, strict=True))
+        who = _person(line, people)
+        common = {"pk": line["pk"], "conversation": conversation, "created_at": line["created_at"]}
+        if line["line_kind"] == "note":
+            found.append(Note(body=line["line_text"], author=who, **common))
+        else:
+            kind, detail = line["line_kind"], line["line_detail"]
+            found.append(Activity(kind=kind, detail=detail, actor=who, **common))
+    return found
 
 
 def thread(conversation: Conversation) -> list[Entry]:
-    messages = conversation.messages.select_related("author").order_by("message_date", "pk")
-    notes = conversation.notes.select_related("author").order_by("created_at")
+    """Messages (but not cancelled scheduled ones), notes and activity lines."""
+    messages = (
+        conversation.messages.select_related("author")
+        .exclude(send_state=SendState.CANCELLED)
+        .order_by("message_date", "pk")
+    )
     entries = [Entry(m.message_date or m.created_at, message=m) for m in messages]
-    entries += [Entry(n.created_at, note=n) for n in notes]
+    for line in _lines(conversation):
+        if isinstance(line, Note):
+            entries.append(Entry(line.created_at, note=line))
+        else:
+            entries.append(Entry(line.created_at, activity=line))
     return sorted(entries, key=lambda entry: entry.at)
 
 
@@ -153,27 +241,50 @@ def mark_read(conversation: Conversation) -> None:
         _change(conversation, unread=False)
 
 
+def person_name(user) -> str:
+    """How the thread names a teammate: the name given at invitation, else the username."""
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
 def assign(conversation: Conversation, user_id: int | None, by=None) -> Conversation:
-    """`by`: who assigned it (None: the system, e.g. an automation)."""
+    """`by`: who assigned it (None: the system, e.g. an automation). The thread's
+    activity line names the assignee as they were called then."""
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first() if user_id else None
     with transaction.atomic():
         changed = _change(conversation, assignee=user)
+        kind = ActivityKind.ASSIGNED if user else ActivityKind.UNASSIGNED
+        activity.record(changed, kind, actor=by, detail=person_name(user))
         signals.conversation_assigned.send(
             sender=Conversation, conversation=changed, assignee=user, by=by
         )
     return changed
 
 
-def close(conversation: Conversation) -> Conversation:
+@transaction.atomic
+def close(conversation: Conversation, by=None) -> Conversation:
+    activity.record(conversation, ActivityKind.CLOSED, actor=by)
     return _change(conversation, status=ConversationStatus.CLOSED, unread=False)
 
 
-def reopen(conversation: Conversation) -> Conversation:
-    return _change(conversation, status=ConversationStatus.OPEN, snoozed_until=None)
+@transaction.atomic
+def reopen(conversation: Conversation, by=None) -> Conversation:
+    activity.record(conversation, ActivityKind.REOPENED, actor=by)
+    return _change(
+        conversation, status=ConversationStatus.OPEN, snoozed_until=None, snoozed_until_reply=False
+    )
 
 
-def snooze(conversation: Conversation, until: datetime) -> Conversation:
-    return _change(conversation, snoozed_until=until)
+@transaction.atomic
+def snooze(
+    conversation: Conversation, until: datetime | None, by=None, *, until_reply: bool = False
+) -> Conversation:
+    """Hidden from Mine / Unassigned / All (shown in Snoozed) until `until`, or, with
+    `until_reply`, until the contact texts again (messaging.writer.touch wakes it)."""
+    if until is None and not until_reply:
+        raise ValueError("Snooze until a time, or until they reply.")
+    detail = until.isoformat() if until else activity.UNTIL_REPLY
+    activity.record(conversation, ActivityKind.SNOOZED, actor=by, detail=detail)
+    return _change(conversation, snoozed_until=until, snoozed_until_reply=until_reply)
 
 
 def add_note(conversation: Conversation, author, body: str) -> Note:
@@ -195,6 +306,16 @@ def senders() -> list[str]:
 @transaction.atomic
 def reply(conversation: Conversation, author, body: str, sender: str | None = None) -> Message:
     """Queue a reply; refused with a clear reason when it must not go."""
+    check_reply(conversation, body, sender)
+    contact = conversation.contact
+    message = services.queue_outbound(contact.mobile_number, body, author=author, sender=sender)
+    if conversation.status == ConversationStatus.CLOSED:
+        reopen(conversation, by=author)
+    return message
+
+
+def check_reply(conversation: Conversation, body: str, sender: str | None = None) -> None:
+    """ReplyRefused, with the reason to show, when this reply must not go (now or later)."""
     contact = conversation.contact
     if not contact.allow_sms:
         raise ReplyRefused(
@@ -203,6 +324,10 @@ def reply(conversation: Conversation, author, body: str, sender: str | None = No
         )
     if not body.strip():
         raise ReplyRefused(gettext("Write a message first."))
+    if unfilled := canned.unfilled(body):  # a canned reply's [[placeholder]]
+        raise ReplyRefused(
+            gettext("Fill in %(placeholder)s before sending.") % {"placeholder": unfilled[0]}
+        )
     segments = count_segments(body).segments
     if segments > MAX_SEGMENTS:
         raise ReplyRefused(
@@ -213,23 +338,11 @@ def reply(conversation: Conversation, author, body: str, sender: str | None = No
         raise ReplyRefused(
             gettext("%(sender)s is not one of your sender ids.") % {"sender": repr(sender)}
         )
-    message = services.queue_outbound(contact.mobile_number, body, author=author, sender=sender)
-    if conversation.status == ConversationStatus.CLOSED:
-        reopen(conversation)
-    return message
 
 
 def start(number: str) -> Conversation:
     """A conversation with any number or contact (created when new)."""
     return writer.conversation_with(number)
-
-
-def canned_replies() -> QuerySet[CannedReply]:
-    return CannedReply.objects.order_by("title")
-
-
-def render_canned(canned: CannedReply, conversation: Conversation) -> str:
-    return render(canned.body, conversation.contact)
 
 
 def messages_since(conversation: Conversation, cursor: datetime) -> bool:

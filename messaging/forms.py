@@ -18,6 +18,8 @@ FOLDER_LABELS = {
     "mine": pgettext_lazy("conversations", "Mine"),
     "unassigned": pgettext_lazy("conversations", "Unassigned"),
     "all": pgettext_lazy("conversations", "All"),
+    "snoozed": pgettext_lazy("conversations", "Snoozed"),
+    "scheduled": pgettext_lazy("conversations", "Scheduled"),
     "closed": pgettext_lazy("conversations", "Closed"),
 }
 
@@ -130,6 +132,7 @@ SNOOZE_CHOICES = {
     "4h": (_("4 hours"), timedelta(hours=4)),
     "1d": (_("1 day"), timedelta(days=1)),
     "1w": (_("1 week"), timedelta(weeks=1)),
+    "reply": (_("Until they reply"), None),  # their next text wakes it (messaging.writer.touch)
 }
 
 
@@ -138,8 +141,10 @@ class SnoozeForm(forms.Form):
         choices=[(key, label) for key, (label, _delta) in SNOOZE_CHOICES.items()]
     )
 
-    def until(self) -> datetime:
-        return timezone.now() + SNOOZE_CHOICES[self.cleaned_data["duration"]][1]
+    def until(self) -> datetime | None:
+        """When it returns; None: when they reply."""
+        delta = SNOOZE_CHOICES[self.cleaned_data["duration"]][1]
+        return timezone.now() + delta if delta is not None else None
 
 
 class NewConversationForm(forms.Form):

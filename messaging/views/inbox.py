@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from contacts import services as contacts
 from contacts.models import Contact, Tag
-from messaging import conversations
+from messaging import activity, conversations, presence, send_guard
 from messaging.contact_panel import counts as panel_counts
 from messaging.conversations import ReplyRefused
 from messaging.delivery_errors import not_delivered_reason
@@ -43,7 +43,7 @@ from messaging.forms import (
     SnoozeForm,
     parse_cursor,
 )
-from messaging.models import Conversation, ConversationStatus, Delivery, Message
+from messaging.models import Conversation, ConversationStatus, Delivery, Direction, Message
 
 LIST_SIZE = 50
 # A change committed just after a poll read the clock but stamped before it would be
@@ -161,8 +161,20 @@ class ThreadItem:
         return self.entry.note
 
     @property
+    def activity(self):
+        return self.entry.activity
+
+    @property
     def dom_id(self) -> str:
+        if self.entry.activity is not None:
+            return f"a-{self.entry.activity.pk}"
         return f"m-{self.message.pk}" if self.message else f"n-{self.note.pk}"
+
+
+def _scheduled_state(message: Message) -> tuple[str, str, str]:
+    """Send later (messaging/send_later.py): when it goes."""
+    at = date_format(timezone.localtime(message.scheduled_for), "DATETIME_FORMAT")
+    return "scheduled", _("Scheduled for %(at)s") % {"at": at}, ""
 
 
 def _send_state(message: Message) -> tuple[str, str, str]:
@@ -208,10 +220,15 @@ def _thread_items(conversation: Conversation) -> list[ThreadItem]:
         last_day = local.date()
         if entry.note is not None:
             items.append(ThreadItem("note", entry, day))
+        elif entry.activity is not None:  # a line: assigned, closed... (messaging/activity.py)
+            items.append(
+                ThreadItem("activity", entry, day, state_label=activity.text(entry.activity))
+            )
         elif entry.message.direction == 1:
             items.append(ThreadItem("in", entry, day))
         else:
-            items.append(ThreadItem("out", entry, day, *_send_state(entry.message)))
+            state = _scheduled_state if entry.message.send_state == "scheduled" else _send_state
+            items.append(ThreadItem("out", entry, day, *state(entry.message)))
     return items
 
 
@@ -226,15 +243,12 @@ def _status_context(conversation: Conversation) -> dict:
 
 def _thread_context(conversation: Conversation, reply_form: ReplyForm | None = None) -> dict:
     senders = conversations.senders()
-    canned = [
-        {"title": reply.title, "text": conversations.render_canned(reply, conversation)}
-        for reply in conversations.canned_replies()
-    ]
+    items = _thread_items(conversation)
     return _status_context(conversation) | {
         "contact": conversation.contact,
-        "items": _thread_items(conversation),
+        "items": items,
+        "seen": send_guard.seen_in(items),  # the send guard's marks (messaging/send_guard.py)
         "assignees": list(conversations.assignees()),
-        "canned": canned,
         "senders": senders,
         "reply_form": reply_form or ReplyForm(senders=senders),
         "note_form": NoteForm(),
@@ -281,6 +295,7 @@ def _render_inbox(
         # SMS in / out, last contact: ours and TxtSync's counters (messaging/contact_panel.py)
         messages_shown = [item.message for item in context["items"] if item.message]
         context["panel"] = panel_counts(conversation.contact, messages_shown)
+        context["present"] = presence.heartbeat(conversation.pk, request.user)
     return render(request, "messaging/inbox.html", context)
 
 
@@ -334,8 +349,9 @@ def poll(request: HttpRequest) -> HttpResponse:
         conversation_id = int(request.GET["c"]) if request.GET.get("c") else None
     except ValueError:
         return HttpResponseBadRequest("c: give a conversation id.")
+    present = _heartbeat(request, conversation_id)
     if not conversations.inbox_changed_since(cursor, conversation_id):
-        return HttpResponse(status=204)
+        return _presence_only(request, present)
 
     conversation = (
         Conversation.objects.select_related("contact", "assignee")
@@ -354,7 +370,65 @@ def poll(request: HttpRequest) -> HttpResponse:
     }
     if conversation is not None:
         context |= _status_context(conversation) | {"items": _thread_items(conversation)}
+        context["present"] = present
     return render(request, "messaging/_poll.html", context)
+
+
+def _heartbeat(request: HttpRequest, conversation_id: int | None) -> presence.Here | None:
+    """This user has the conversation open (typing, when the page says so): the others
+    who have it open too (messaging/presence.py; the cache, no query)."""
+    if conversation_id is None:
+        return None
+    typing = request.GET.get("typing") == "1"
+    return presence.heartbeat(conversation_id, request.user, typing=typing)
+
+
+def _presence_only(request: HttpRequest, present: presence.Here | None) -> HttpResponse:
+    """An idle poll: 204, or only the presence line when who is here changed since what
+    the page shows (its `presence` token)."""
+    if present is None or present.token == request.GET.get("presence", ""):
+        return HttpResponse(status=204)
+    return render(request, "messaging/_presence.html", {"present": present, "oob": True})
+
+
+def _news(messages_: list[Message], notes: list, contact: Contact) -> list[dict]:
+    """What the send guard shows: who added what since the writer's page showed it."""
+    items = []
+    for message in messages_:
+        if message.direction == Direction.INBOUND:
+            who = str(contact)
+        elif message.automatic:
+            who = _("Automatic reply")
+        elif message.author is not None:
+            who = presence.display_name(message.author)
+        else:
+            who = _("Sent from elsewhere")
+        items.append({"kind": "in" if message.direction == Direction.INBOUND else "out",
+                      "who": who, "text": message.body})  # fmt: skip
+    for note in notes:
+        who = presence.display_name(note.author) if note.author else _("someone")
+        items.append({"kind": "note", "who": who, "text": note.body})
+    return items
+
+
+def _held_back(request: HttpRequest, conversation: Conversation, form: ReplyForm):
+    """The send guard (messaging/send_guard.py): when others added to the thread since
+    the writer's page showed it, the reply is not sent; the answer shows what is new and
+    carries the newer marks, so pressing Send again sends. None: send it."""
+    seen = send_guard.parse(request.POST)
+    if seen is None:
+        return None
+    new_messages, new_notes = send_guard.new_since(conversation, request.user, seen)
+    if not new_messages and not new_notes:
+        return None
+    if not _is_htmx(request):
+        messages.warning(
+            request, _("New activity since you opened this: review, then send again.")
+        )
+        return _render_inbox(request, ListFilters.from_query(request.GET), conversation, form)
+    context = _thread_context(conversation, form)
+    context["news"] = _news(new_messages, new_notes, conversation.contact)
+    return render(request, "messaging/_reply_held.html", context)
 
 
 @inbox_login_required
@@ -364,6 +438,8 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
     senders = conversations.senders()
     form = ReplyForm(request.POST, senders=senders)
     if form.is_valid():
+        if (held := _held_back(request, conversation, form)) is not None:
+            return held
         try:
             conversations.reply(
                 conversation,
@@ -424,7 +500,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
 @inbox_login_required
 @require_POST
 def close(request: HttpRequest, pk: int) -> HttpResponse:
-    conversation = conversations.close(_conversation(pk))
+    conversation = conversations.close(_conversation(pk), by=request.user)
     messages.success(request, _("Conversation closed."))
     return _back_to_thread(request, conversation)
 
@@ -432,7 +508,7 @@ def close(request: HttpRequest, pk: int) -> HttpResponse:
 @inbox_login_required
 @require_POST
 def reopen(request: HttpRequest, pk: int) -> HttpResponse:
-    conversation = conversations.reopen(_conversation(pk))
+    conversation = conversations.reopen(_conversation(pk), by=request.user)
     messages.success(request, _("Conversation reopened."))
     return _back_to_thread(request, conversation)
 
@@ -446,7 +522,10 @@ def snooze(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choose how long to snooze it for."))
         return _back_to_thread(request, conversation)
     until = form.until()
-    conversations.snooze(conversation, until)
+    conversations.snooze(conversation, until, by=request.user, until_reply=until is None)
+    if until is None:
+        messages.success(request, _("Snoozed until they reply: their next text brings it back."))
+        return _back_to_thread(request, conversation)
     messages.success(
         request,
         _("Snoozed until %(until)s: it returns then.")

@@ -31,6 +31,7 @@ ROUTES: dict[str, str] = {
     "messaging.apply_events": INTERACTIVE,
     "messaging.sweep": INTERACTIVE,
     "messaging.subscribe_webhooks": INTERACTIVE,
+    "automations.*": INTERACTIVE,  # automatic replies: a texter is waiting
     "campaigns.*": CAMPAIGNS,
     "contacts.*": SYNC,
     "sandbox.*": SYNC,

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "contacts",
     "messaging",
     "campaigns",
+    "automations",  # away, welcome and keyword replies, auto-assignment (docs/automations.md)
     "notifications",  # in-app, browser and e-mail notifications (docs/notifications.md)
     "integrations",
     "sandbox",
@@ -376,6 +377,13 @@ CELERY_BEAT_SCHEDULE: dict = {
 OUTGOING_WEBHOOK_RETRY_FOR = env_float("OUTGOING_WEBHOOK_RETRY_FOR", 24 * 3600)
 OUTGOING_WEBHOOK_TIMEOUT = env_float("OUTGOING_WEBHOOK_TIMEOUT", 10)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Automations (docs/automations.md): per contact, the away reply at most once per
+# AUTOMATIONS_AWAY_COOLDOWN_HOURS, a keyword rule's reply once per
+# AUTOMATIONS_KEYWORD_COOLDOWN_MINUTES; no automatic reply to a text received more than
+# AUTOMATIONS_MAX_AGE_MINUTES before its task runs (e.g. after an outage).
+AUTOMATIONS_AWAY_COOLDOWN_HOURS = env_float("AUTOMATIONS_AWAY_COOLDOWN_HOURS", 12)
+AUTOMATIONS_KEYWORD_COOLDOWN_MINUTES = env_float("AUTOMATIONS_KEYWORD_COOLDOWN_MINUTES", 10)
+AUTOMATIONS_MAX_AGE_MINUTES = env_float("AUTOMATIONS_MAX_AGE_MINUTES", 15)
 REDIS_URL = env("REDIS_URL", "")
 CELERY_BEAT_LOCK_URL = env("CELERY_BEAT_LOCK_URL", REDIS_URL)
 CELERY_BEAT_LOCK_KEY = f"{CELERY_QUEUE_PREFIX}txtcrm:beat-lock"

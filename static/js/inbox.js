@@ -1,6 +1,6 @@
 /*
- * The inbox in the browser: adaptive live-update polling, the live SMS counter,
- * canned replies and keyboard shortcuts.
+ * The inbox in the browser: adaptive live-update polling, the live SMS counter and
+ * keyboard shortcuts (canned replies, placeholders and presence: composer.js).
  *
  * Message bodies are untrusted: this file never builds HTML from strings. Text goes
  * through textContent and form values only; the HTML comes from the server's
@@ -135,7 +135,7 @@
     document.documentElement.style.setProperty("--inbox-top", top + "px");
   }
 
-  // --- The composer: live counter and canned replies --------------------------------
+  // --- The composer: live counter (canned replies: composer.js) -----------------------
 
   // The words come from Django's JavaScript catalog (/jsi18n/, loaded before this file),
   // in the page's language.
@@ -178,21 +178,6 @@
     if (event.target.matches && event.target.matches("textarea[data-counter]")) {
       updateCounter(event.target);
     }
-  });
-
-  document.addEventListener("change", function (event) {
-    var select = event.target;
-    if (!select.matches || !select.matches(".inbox-canned")) return;
-    var option = select.selectedOptions[0];
-    var textarea = document.getElementById("inbox-reply");
-    if (option && option.dataset.text !== undefined && textarea && !textarea.disabled) {
-      var start = textarea.selectionStart;
-      var end = textarea.selectionEnd;
-      textarea.setRangeText(option.dataset.text, start, end, "end");
-      textarea.dispatchEvent(new Event("input", { bubbles: true }));
-      textarea.focus();
-    }
-    select.value = "";
   });
 
   // --- Keyboard shortcuts --------------------------------------------------------------

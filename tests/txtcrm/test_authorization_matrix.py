@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts.models import Invitation, Role
+from automations.models import KeywordRule, TagRoute
 from campaigns.models import Campaign
 from contacts import csv_import
 from contacts.models import Contact, Tag
@@ -104,6 +105,16 @@ row("settings/", *STAFF_PAGE)
 row("settings/txtsync/", *STAFF_PAGE)
 row("settings/txtsync/metrics.json", *STAFF_PAGE)
 row("settings/txtsync/webhook-events/retry", *STAFF_PAGE, method="POST")
+# Automations (automations/): admins.
+for _pattern in (
+    "settings/automations/",
+    "settings/automations/rules/new/",
+    "settings/automations/rules/<int:pk>/",
+    "settings/automations/rules/<int:pk>/delete/",
+):
+    row(_pattern, *STAFF_PAGE)
+for _pattern in ("settings/automations/routes/", "settings/automations/routes/<int:pk>/delete/"):
+    row(_pattern, *STAFF_PAGE, method="POST")  # an empty POST: the page with its errors (OK)
 # Users and invitations (accounts/): admins. The actions are POST-only.
 row("settings/users/", *STAFF_PAGE)
 row("settings/users/invite/", *STAFF_PAGE)
@@ -231,6 +242,8 @@ def objects(db, admin_user, tmp_path):
         SimpleUploadedFile("c.csv", b"Mobile Number\n+447700900124\n"), actor=admin_user
     )
     agent = get_user_model().objects.create_user("cy", "cy@example.com", "cy-password-1")
+    rule = KeywordRule.objects.create(text="hours", reply="9 to 5")
+    route = TagRoute.objects.create(tag=tag, user=admin_user)
     invitation = Invitation.objects.create(
         email="dee@example.com", role=Role.AGENT, token_hash="0" * 64, expires_at=timezone.now()
     )
@@ -243,6 +256,8 @@ def objects(db, admin_user, tmp_path):
             "contacts/tags/": tag.pk,
             "settings/users/invitations/": invitation.pk,
             "settings/users/": agent.pk,
+            "settings/automations/rules/": rule.pk,
+            "settings/automations/routes/": route.pk,
             "api/^contacts/": contact.pk,
             "api/^tags/": tag.pk,
             "api/^conversations/": conversation.pk,

@@ -259,3 +259,50 @@ def test_the_scheduled_folder_lists_conversations_with_a_reply_waiting(chat, age
     assert other in conversations.in_folder("all", agent_ann)
     counts = conversations.unread_counts(agent_ann)
     assert counts["scheduled"] == 0  # unread ones only, as every folder counts
+
+
+# --- Real races (PostgreSQL: concurrent transactions) ------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_releases_and_a_cancel_leave_one_outcome(agent_ann, sent):
+    """Four sweeps release and an agent cancels at the same moment, each in its own
+    transaction: the message ends either queued once (one send enqueued) or cancelled."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: concurrent writers")
+    chat = converse(ANN, said_in("Hi"))
+    message = send_later.schedule(chat, agent_ann, "Calling you at 10", later(2))
+    start = threading.Barrier(5)
+    outcomes: list = []
+
+    def run(job):
+        try:
+            start.wait()
+            outcomes.append(job())
+        except ReplyRefused:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    def cancel():
+        send_later.cancel(Conversation.objects.get(pk=chat.pk), message.pk, by=agent_ann)
+        return "cancelled"
+
+    jobs = [lambda: services.release(message.pk, later(5))] * 4 + [cancel]
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    final = state(message)
+    if final == SendState.QUEUED:
+        assert (outcomes.count(SendState.QUEUED), outcomes.count("refused")) == (1, 1)
+        assert sent == [message.pk]
+    else:
+        assert final == SendState.CANCELLED
+        assert (outcomes.count("cancelled"), outcomes.count(SendState.QUEUED), sent) == (1, 0, [])

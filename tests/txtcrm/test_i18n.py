@@ -331,7 +331,15 @@ MARK = "\x00"  # stands for a template tag or variable in the flattened text
 def our_templates() -> list[Path]:
     roots = [Path(settings.BASE_DIR) / "templates"] + [
         Path(settings.BASE_DIR) / app / "templates"
-        for app in ("txtcrm", "accounts", "contacts", "messaging", "campaigns", "integrations")
+        for app in (
+            "txtcrm",
+            "accounts",
+            "contacts",
+            "messaging",
+            "campaigns",
+            "automations",
+            "integrations",
+        )
     ]
     found = [path for root in roots if root.exists() for path in root.rglob("*.html")]
     return sorted(p for p in found if not any(part in str(p) for part in NOT_OURS))
@@ -403,7 +411,7 @@ def test_the_guard_reads_every_template_we_own():
 
 # --- The guard for Python: what views and forms show goes through gettext -------------------
 
-APPS = ("accounts", "contacts", "messaging", "campaigns", "integrations", "txtcrm")
+APPS = ("accounts", "contacts", "messaging", "campaigns", "automations", "integrations", "txtcrm")
 # Shown to people: flash messages, form labels and help, validation errors, 403 reasons.
 FLASH = {"success", "error", "info", "warning"}  # django.contrib.messages
 ERRORS = {"ValidationError", "PermissionDenied", "message_user"}  # and the admin's notes

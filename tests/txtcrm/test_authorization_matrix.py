@@ -26,7 +26,7 @@ from automations.models import KeywordRule, TagRoute
 from campaigns.models import Campaign
 from contacts import csv_import
 from contacts.models import Contact, Tag
-from messaging.models import Conversation, Direction, Message
+from messaging.models import CannedReply, Conversation, Direction, Message
 
 OK, LOGIN = "ok", "login"
 ROLES = ("anonymous", "agent", "admin")
@@ -56,6 +56,12 @@ for _pattern in ("inbox/", "inbox/new/", "inbox/poll/", "inbox/c/<int:pk>/"):
     row(_pattern, *PAGE_FOR_AGENTS)
 for _action in ("reply", "note", "assign", "close", "reopen", "snooze"):
     row(f"inbox/c/<int:pk>/{_action}/", *PAGE_FOR_AGENTS, method="POST")
+# Canned replies: everyone manages their own; the fixture's is the team's, which only admins
+# change (another person's own is a 404: tests/messaging/test_canned.py).
+row("inbox/replies/", *PAGE_FOR_AGENTS)
+row("inbox/replies/search/", *PAGE_FOR_AGENTS)
+row("inbox/replies/<int:pk>/edit/", LOGIN, 403, OK)
+row("inbox/replies/<int:pk>/delete/", LOGIN, 403, OK, method="POST")
 # Contacts: agents' work, including CSV import and export.
 for _pattern in (
     "contacts/",
@@ -227,6 +233,7 @@ def objects(db, admin_user, tmp_path):
     contact = Contact.objects.create(first_name="Cleo", mobile_number="+447700900123")
     contact.tags.add(tag)
     conversation = Conversation.objects.create(contact=contact)
+    team_reply = CannedReply.objects.create(title="Hours", body="We open at 9.")
     message = Message.objects.create(
         direction=Direction.INBOUND,
         conversation=conversation,
@@ -251,6 +258,7 @@ def objects(db, admin_user, tmp_path):
         "pk": {
             "contacts/": contact.pk,
             "inbox/": conversation.pk,
+            "inbox/replies/": team_reply.pk,
             "notifications/": conversation.pk,  # no such notification: the list
             "campaigns/": campaign.pk,
             "contacts/tags/": tag.pk,

@@ -64,7 +64,7 @@ def test_the_settings_page_links_every_admin_setting(admin_client):
 
     for name in ("users", "txtsync-settings", "custom-fields", "admin:index"):
         assert f'href="{reverse(name)}"' in html
-    assert reverse("admin:messaging_cannedreply_changelist") in html
+    assert f'href="{reverse("canned-replies")}"' in html  # the team's canned replies
     assert reverse("admin:integrations_outgoingwebhook_changelist") in html
 
 

@@ -2,9 +2,12 @@
 and assignments, and the guards (STOP, opted out, cooldown, no loops, once per event,
 the call budget's priority)."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from automations import receivers, rules, services
@@ -246,3 +249,33 @@ def test_automatic_replies_go_at_interactive_priority(text, monkeypatch):
     assert asked == [gateway.Priority.INTERACTIVE]
     for task in ("automations.respond", "messaging.send_message"):
         assert app.amqp.router.route({}, task)["queue"].name.endswith("interactive")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_answered_by_several_workers_at_once_gets_one_away_reply():
+    """Five texts of one contact, their tasks run at the same moment in five threads (as
+    several workers would): the conversation's lock lets one away reply through."""
+    automations.set_up(open_now=False)
+    contact = Contact.objects.create(mobile_number=ANN)
+    conversation = Conversation.objects.create(contact=contact)
+    ids = [
+        Message.objects.create(
+            direction=Direction.INBOUND, conversation=conversation, contact=contact,
+            from_number=ANN, to_number="Acme", body=f"Hello? ({n})",
+        ).pk
+        for n in range(5)
+    ]  # fmt: skip
+    start = threading.Barrier(len(ids))
+
+    def worker(message_id):
+        try:
+            start.wait()
+            return services.respond(message_id)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(len(ids)) as pool:
+        done = [action for actions in pool.map(worker, ids) for action in actions]
+
+    assert done == [rules.Reply(rules.AWAY, automations.AWAY)]
+    assert len(automatic_replies()) == 1

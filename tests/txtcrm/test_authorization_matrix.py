@@ -62,6 +62,10 @@ row("inbox/replies/", *PAGE_FOR_AGENTS)
 row("inbox/replies/search/", *PAGE_FOR_AGENTS)
 row("inbox/replies/<int:pk>/edit/", LOGIN, 403, OK)
 row("inbox/replies/<int:pk>/delete/", LOGIN, 403, OK, method="POST")
+# Send later and the side panel's contact edit (agents may edit contacts).
+for _action in ("schedule", "scheduled/<int:message_id>/edit", "scheduled/<int:message_id>/cancel",
+                "contact"):  # fmt: skip
+    row(f"inbox/c/<int:pk>/{_action}/", *PAGE_FOR_AGENTS, method="POST")
 # Contacts: agents' work, including CSV import and export.
 for _pattern in (
     "contacts/",
@@ -296,6 +300,7 @@ def concrete_url(pattern: str, objects: dict) -> str:
         "hook_id": "1",
         "path": "anything",
         "uidb64": "MQ",
+        "message_id": objects["pk"]["api/^messages/"],
     }
     if pattern == "admin/":
         return reverse("admin:index")

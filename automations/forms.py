@@ -162,7 +162,6 @@ class SettingsForm(PageForm):
                 label=WEEKDAYS[day],
                 required=False,
                 max_length=200,
-                widget=forms.TextInput(attrs={"placeholder": "09:00-17:00"}),
             )
             for day in range(7)
         }

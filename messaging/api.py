@@ -17,9 +17,12 @@ Every list costs a constant number of queries, whatever the amount of data.
 /api/conversations/<id>/messages/
   GET     its messages in thread order (oldest first, by the message's own date),
           paginated.
-  POST    {"body", "sender"?} queues a reply -> 201 with the queued message (its
-          send_state moves on as the send task works). A reply that must not go
-          (opted out, empty, too long) -> 400 {"body": [reason]}; nothing is sent.
+  POST    {"body", "sender"?, "seen_up_to"?} queues a reply -> 201 with the queued
+          message (its send_state moves on as the send task works). A reply that must
+          not go (opted out, empty, too long, a [[placeholder]] left) -> 400
+          {"body": [reason]}; nothing is sent. With seen_up_to (the newest message id
+          the caller read): 409 with the new messages when a text came in or someone
+          else replied since (messaging/send_guard.py).
 /api/messages/<id>/
   GET     one message: direction, body, dates, send_state, last_error, TxtSync's
           status, error_code, segments, sms_id, cost, author.
@@ -37,7 +40,7 @@ from rest_framework.reverse import reverse
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from contacts.models import Tag
-from messaging import conversations
+from messaging import conversations, send_guard
 from messaging.models import Conversation, Message
 from messaging.serializers import (
     AssignSerializer,
@@ -256,6 +259,8 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
     def _reply(self, request: Request, conversation: Conversation) -> Response:
         serializer = ReplySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        if (held := self._held_back(request, conversation, serializer)) is not None:
+            return held
         try:
             message = conversations.reply(
                 conversation,
@@ -272,6 +277,23 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
             status=status.HTTP_201_CREATED,
             headers={"Location": location},
         )
+
+    @staticmethod
+    def _held_back(request: Request, conversation: Conversation, serializer) -> Response | None:
+        """The send guard (messaging/send_guard.py) for a reply that says what it saw."""
+        seen = serializer.validated_data.get("seen_up_to")
+        if seen is None:
+            return None
+        news = send_guard.new_messages_since(conversation, request.user, seen)
+        if not news:
+            return None
+        body = {
+            "detail": "New activity since seen_up_to: nothing was sent. Review it, then "
+            "send again with seen_up_to set to the newest id.",
+            "seen_up_to": news[-1].pk,
+            "new_messages": MessageSerializer(news, many=True).data,
+        }
+        return Response(body, status=status.HTTP_409_CONFLICT)
 
 
 class MessageViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -48,25 +48,23 @@ def parse(data) -> Seen | None:
 def new_since(conversation: Conversation, user, seen: Seen) -> tuple[list[Message], list[Note]]:
     """What others added to the thread after `seen`: texts in, replies not by `user`
     (teammates', automatic ones, campaigns'), notes not by `user`."""
-    mine = Q(direction=Direction.OUTBOUND, author=user)
-    messages = (
-        Message.objects.filter(conversation=conversation, pk__gt=seen.message_id)
-        .exclude(mine)
-        .exclude(send_state=SendState.CANCELLED)
-        .select_related("author")
-        .order_by("pk")
-    )
     notes = (
         Note.objects.filter(conversation=conversation, pk__gt=seen.note_id)
         .exclude(author=user)
         .select_related("author")
         .order_by("pk")
     )
-    return list(messages), list(notes)
+    return new_messages_since(conversation, user, seen.message_id), list(notes)
 
 
-def latest(conversation: Conversation) -> Seen:
-    """The thread's newest marks now (what a writer has seen once shown what is new)."""
-    message = Message.objects.filter(conversation=conversation).order_by("-pk").first()
-    note = Note.objects.filter(conversation=conversation).order_by("-pk").first()
-    return Seen(message.pk if message else 0, note.pk if note else 0)
+def new_messages_since(conversation: Conversation, user, message_id: int) -> list[Message]:
+    """Messages others added after `message_id` (the REST API's `seen_up_to`)."""
+    mine = Q(direction=Direction.OUTBOUND, author=user)
+    messages = (
+        Message.objects.filter(conversation=conversation, pk__gt=message_id)
+        .exclude(mine)
+        .exclude(send_state=SendState.CANCELLED)
+        .select_related("author")
+        .order_by("pk")
+    )
+    return list(messages)

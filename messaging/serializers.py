@@ -137,6 +137,12 @@ class ReplySerializer(StrictSerializerMixin, serializers.Serializer):
 
     body = serializers.CharField(allow_blank=True, trim_whitespace=False)
     sender = serializers.CharField(required=False, allow_blank=True)
+    seen_up_to = serializers.IntegerField(
+        required=False, min_value=0,
+        help_text="The id of the newest message of the thread you read. Given, the reply "
+        "is refused (409, with what is new) when a text came in or someone else replied "
+        "after it: the send guard (docs/user-guide.md, \"No collisions\").",
+    )  # fmt: skip
 
     def validate_sender(self, value: str) -> str:
         choices = conversations.senders()

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from messaging import conversations, presence
 from messaging.models import Direction, Message, Note
+from tests.support.api import token_client
 from tests.support.inbox import converse, said_in
 
 CLEO = "+447911123456"
@@ -216,3 +217,34 @@ def test_an_idle_poll_with_presence_costs_no_more_queries(
         assert poll(ann, conversation, presence=token).status_code == 204
     with django_assert_max_num_queries(3):
         assert poll(ann, conversation, presence="").status_code == 200
+
+
+# --- The REST API: the guard when the reply says what it saw ---------------------------------
+
+
+def test_the_api_refuses_with_409_when_seen_up_to_is_behind(agent_ann, agent_bob):
+    conversation = converse(CLEO, said_in("Is it ready?"))
+    seen = conversation.messages.get().pk
+    api = token_client(agent_ann)
+    url = f"/api/conversations/{conversation.pk}/messages/"
+    conversations.reply(conversation, agent_bob, "Bob: yes")
+
+    held = api.post(url, {"body": "Ann: yes", "seen_up_to": seen}, format="json")
+
+    assert held.status_code == 409
+    assert [m["body"] for m in held.json()["new_messages"]] == ["Bob: yes"]
+    assert sent_by(agent_ann) == []
+    again = {"body": "Ann: yes", "seen_up_to": held.json()["seen_up_to"]}
+    assert api.post(url, again, format="json").status_code == 201
+    assert api.post(url, {"body": "No seen_up_to: no guard"}, format="json").status_code == 201
+    assert sent_by(agent_ann) == ["Ann: yes", "No seen_up_to: no guard"]
+
+
+def test_the_api_refuses_a_reply_with_a_placeholder_left(agent_ann):
+    conversation = converse(CLEO, said_in("When?"))
+    url = f"/api/conversations/{conversation.pk}/messages/"
+
+    response = token_client(agent_ann).post(url, {"body": "At [[time]]"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"body": ["Fill in [[time]] before sending."]}

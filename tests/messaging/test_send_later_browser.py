@@ -3,11 +3,14 @@ composer shows in the thread as scheduled (no reload), is cancelled from its bub
 leaves a line saying who cancelled it; the composer's Send later fits a 390 px phone."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from messaging import conversations, send_later
 from messaging.models import Message, SendState
 from tests.support.browser import chromium, needs_chromium
 from tests.support.inbox import converse, said_in
@@ -84,4 +87,22 @@ def test_send_later_and_a_scheduled_reply_fit_a_phone(browser, live_server, chat
     page.locator(".inbox-contact-edit summary").click()
 
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.context.close()
+
+
+def test_an_edit_being_typed_survives_the_live_updates(browser, live_server, chat, settings):
+    """The thread re-renders when anything changes (the poll); a scheduled reply's open
+    edit form keeps what is being typed (hx-preserve)."""
+    settings.INBOX_POLL_SECONDS = settings.INBOX_POLL_IDLE_SECONDS = 0.3
+    ann = get_user_model().objects.get(username="ann")
+    send_later.schedule(chat, ann, "Your order ships today", timezone.now() + timedelta(hours=3))
+    page = open_thread(browser, live_server, chat)
+    page.locator(".inbox-later-edit summary").click()
+    page.locator(".inbox-later-edit textarea").fill("Typed, not saved yet")
+
+    conversations.add_note(chat, ann, "A note arrives meanwhile")
+
+    expect(page.locator(".inbox-note", has_text="A note arrives meanwhile")).to_be_visible()
+    expect(page.locator(".inbox-later-edit textarea")).to_have_value("Typed, not saved yet")
+    assert page.evaluate("document.querySelector('.inbox-later-edit').open")
     page.context.close()

@@ -215,11 +215,11 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
 
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk=None) -> Response:
-        return self._render(conversations.close(self.get_object()))
+        return self._render(conversations.close(self.get_object(), by=request.user))
 
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, pk=None) -> Response:
-        return self._render(conversations.reopen(self.get_object()))
+        return self._render(conversations.reopen(self.get_object(), by=request.user))
 
     @extend_schema(
         methods=["GET"],

@@ -382,3 +382,16 @@ def test_a_scheduled_reply_goes_last_and_the_list_preview_stays_on_what_was_said
 def state_of(message: Message) -> str:
     message.refresh_from_db()
     return message.send_state
+
+
+def test_closing_and_reopening_through_the_api_say_who_did_it(client, chat, agent_ann):
+    client.force_login(agent_ann)
+    url = f"/api/conversations/{chat.pk}/"
+
+    assert client.post(f"{url}close/").status_code == 200
+    assert client.post(f"{url}reopen/").status_code == 200
+
+    assert list(Activity.objects.order_by("pk").values_list("kind", "actor")) == [
+        (ActivityKind.CLOSED, agent_ann.pk),
+        (ActivityKind.REOPENED, agent_ann.pk),
+    ]

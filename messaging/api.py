@@ -6,8 +6,9 @@ Every list costs a constant number of queries, whatever the amount of data.
 /api/conversations/
   GET     the inbox, newest activity first, paginated (`page`, `page_size` <= 500) with
           `next` / `previous` links but no total `count` (see InboxPagination);
-          `folder` = mine | unassigned | all (default) | closed (open folders hide
-          snoozed conversations until due), `q` (contact name, number in any format,
+          `folder` = mine | unassigned | all (default) | snoozed | scheduled | closed
+          (open folders hide snoozed conversations until due or until the contact
+          replies; scheduled: with a reply to send later), `q` (contact name, number in any format,
           message text), `tag` (a tag name, any case). An unknown parameter is a 400.
 /api/conversations/<id>/
   GET     one conversation: contact summary, status, assignee, unread,
@@ -61,8 +62,9 @@ CONVERSATION_ORDERINGS = {"last_activity_at": "last_activity_at"}
 MESSAGE_ORDERINGS = {"message_date": "message_date"}
 CONVERSATION_FILTERS = [
     OpenApiParameter("folder", str, enum=list(conversations.FOLDERS), description=(
-        "mine | unassigned | all (default) | closed; open folders hide snoozed "
-        "conversations until due.")),
+        "mine | unassigned | all (default) | snoozed | scheduled | closed; open folders "
+        "hide snoozed conversations until due or until the contact replies; scheduled: "
+        "with a reply to send later.")),
     OpenApiParameter("q", str, description="Contact name, number in any format, message text."),
     OpenApiParameter("tag", str, description="A tag name, any case."),
     ordering_parameter(CONVERSATION_ORDERINGS, "-last_activity_at (newest activity first)"),

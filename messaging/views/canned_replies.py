@@ -36,7 +36,7 @@ class CannedReplyForm(forms.Form):
     )
 
     def __init__(self, *args, can_share: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, label_suffix="", **kwargs)
         if not can_share:
             del self.fields["team"]
 

@@ -59,6 +59,15 @@ def available_users() -> list:
     )
 
 
+def is_available(user) -> bool:
+    return not Availability.objects.filter(user=user, available=False).exists()
+
+
+def set_available(user, available: bool) -> None:
+    """A user's own switch: whether round-robin gives them conversations."""
+    Availability.objects.update_or_create(user=user, defaults={"available": available})
+
+
 def hours() -> rules.Hours:
     weekly: dict[int, tuple[rules.Range, ...]] = {}
     for row in OpeningHours.objects.order_by("weekday", "start"):
@@ -67,9 +76,9 @@ def hours() -> rules.Hours:
     return rules.Hours(weekly, holidays, ZoneInfo(settings.TIME_ZONE))
 
 
-def config() -> rules.Config:
+def config(current: AutomationSettings | None = None) -> rules.Config:
     """The automations as automations.rules reads them (a handful of queries)."""
-    current = AutomationSettings.current()
+    current = current or AutomationSettings.current()
     active = set(get_user_model().objects.filter(is_active=True).values_list("pk", flat=True))
     enabled = KeywordRule.objects.filter(enabled=True).order_by("position", "pk")
     routes = TagRoute.objects.filter(user__in=active).order_by("position", "pk")
@@ -126,9 +135,12 @@ def respond(message_id: int, now: datetime | None = None) -> list[rules.Action]:
     message = Message.objects.filter(pk=message_id).first()
     if message is None or message.direction != Direction.INBOUND or message.automatic:
         return []
-    current = config()
-    if not current.active:
-        return []
+    switches = AutomationSettings.current()
+    anything_on = switches.away_enabled or switches.welcome_enabled
+    anything_on = anything_on or switches.assignment != rules.OFF
+    if not (anything_on or KeywordRule.objects.filter(enabled=True).exists()):
+        return []  # two queries when every automation is off
+    current = config(switches)
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=message.conversation_id)
         contact = Contact.objects.get(pk=message.contact_id)  # as it is now: STOP applied

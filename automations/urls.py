@@ -11,4 +11,6 @@ urlpatterns = [
     path("rules/<int:pk>/delete/", views.rule_delete, name="automation-rule-delete"),
     path("routes/", views.route_add, name="automation-route-add"),
     path("routes/<int:pk>/delete/", views.route_delete, name="automation-route-delete"),
+    # Everyone's own switch (agents too): whether round-robin gives them conversations.
+    path("me/available/", views.availability, name="automation-availability"),
 ]

@@ -4,9 +4,11 @@ automations.services saves."""
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -128,3 +130,20 @@ def route_delete(request: HttpRequest, pk: int) -> HttpResponse:
     services.delete_route(get_object_or_404(TagRoute, pk=pk))
     messages.success(request, gettext("Removed the assignment by tag."))
     return redirect(reverse("automations") + "#assignment")
+
+
+@login_required
+@require_POST
+def availability(request: HttpRequest) -> HttpResponse:
+    """Any signed-in user turns their own round-robin availability on or off."""
+    available = request.POST.get("available") == "1"
+    services.set_available(request.user, available)
+    if available:
+        messages.success(request, gettext("You take new conversations in turn again."))
+    else:
+        messages.success(request, gettext("You take no new conversations in turn for now."))
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return redirect(target if safe and target else "home")

@@ -3,10 +3,11 @@
 from datetime import date, time
 
 import pytest
+from django.template import RequestContext, Template
 from django.test import Client
 from django.urls import reverse
 
-from automations import rules
+from automations import rules, services
 from automations.models import (
     AutomationSettings,
     Availability,
@@ -187,3 +188,32 @@ def test_in_italian(admin_user):
     assert "Automazioni" in html and "Orari di apertura" in html and "Lunedì" in html
     assert "Business hours" not in html
     assert "non è un intervallo di orari" in bad
+
+
+def test_anyone_turns_their_own_availability_off_and_on(agent_ann):
+    client = Client()
+    client.force_login(agent_ann)
+    url = reverse("automation-availability")
+
+    response = client.post(url, {"available": "0", "next": "/inbox/"})
+    assert response.status_code == 302 and response.headers["Location"] == "/inbox/"
+    assert Availability.objects.get(user=agent_ann).available is False
+    assert agent_ann not in services.available_users()
+
+    response = client.post(url, {"available": "1", "next": "https://evil.example/"})
+    assert response.headers["Location"] == reverse("home")  # never off the site
+    assert agent_ann in services.available_users()
+
+
+def test_the_availability_switch_for_a_page_to_include(rf, agent_ann):
+    request = rf.get("/profile/")
+    request.user = agent_ann
+    render = Template("{% load automations %}{% availability_form %}").render
+
+    on = render(RequestContext(request, {}))
+    services.set_available(agent_ann, False)
+    off = render(RequestContext(request, {}))
+
+    assert "Take a break" in on and 'name="available" value="0"' in on
+    assert "available again" in off and 'name="available" value="1"' in off
+    assert 'name="next" value="/profile/"' in on

@@ -279,3 +279,11 @@ def test_a_burst_answered_by_several_workers_at_once_gets_one_away_reply():
 
     assert done == [rules.Reply(rules.AWAY, automations.AWAY)]
     assert len(automatic_replies()) == 1
+
+
+def test_every_automation_off_costs_three_queries(text, queued, django_assert_num_queries):
+    text("Hello", run=False)
+    [message_id] = queued
+
+    with django_assert_num_queries(3):  # the message, the switches, any rule on
+        assert services.respond(message_id) == []

@@ -338,6 +338,7 @@ def our_templates() -> list[Path]:
             "messaging",
             "campaigns",
             "automations",
+            "notifications",
             "integrations",
         )
     ]
@@ -411,7 +412,10 @@ def test_the_guard_reads_every_template_we_own():
 
 # --- The guard for Python: what views and forms show goes through gettext -------------------
 
-APPS = ("accounts", "contacts", "messaging", "campaigns", "automations", "integrations", "txtcrm")
+APPS = (
+    "accounts", "contacts", "messaging", "campaigns", "automations", "notifications",
+    "integrations", "txtcrm",
+)  # fmt: skip
 # Shown to people: flash messages, form labels and help, validation errors, 403 reasons.
 FLASH = {"success", "error", "info", "warning"}  # django.contrib.messages
 ERRORS = {"ValidationError", "PermissionDenied", "message_user"}  # and the admin's notes

@@ -137,6 +137,8 @@ class CampaignForm(forms.Form):
             gone = [n for n in chosen.get(field, []) if n.casefold() not in known]
             self.fields[field].choices = [(n, n) for n in [*names, *gone]]
             self.fields[field].widget.attrs["size"] = min(max(len(names), 4), 8)
+            # static/js/tag-picker.js makes it a searchable picker with chips
+            self.fields[field].widget.attrs["data-tag-picker"] = ""
         self.fields["sender"].choices = [(s, s) for s in senders()]
         contact_ids = chosen.get("contacts", []) if campaign else []
         people = Contact.objects.filter(pk__in=contact_ids).only("full_name", "mobile_number")

@@ -160,9 +160,8 @@ def touch(
     from a snooze (a time, or "until they reply"). Every one
     of them moves in the live inbox (changed_at). An UPDATE per 900 conversations."""
     newer = Q(last_activity_at__isnull=True) | Q(last_activity_at__lte=at)
-    newest = Message.objects.filter(
-        conversation=OuterRef("pk"), pk__gte=first_message_id
-    ).exclude(send_state__in=[SendState.SCHEDULED, SendState.CANCELLED])  # not landed
+    landed = ~Q(send_state__in=[SendState.SCHEDULED, SendState.CANCELLED])  # not send later's
+    newest = Message.objects.filter(landed, conversation=OuterRef("pk"), pk__gte=first_message_id)
     changes = {
         "last_activity_at": Case(When(newer, then=Value(at)), default=F("last_activity_at")),
         "last_message": Case(

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from contacts import services as contacts
 from contacts.models import OptOutSource
-from messaging import activity, conversations, send_later, services, tasks
+from messaging import activity, conversations, send_later, services, tasks, writer
 from messaging.conversations import ReplyRefused
 from messaging.models import Activity, Conversation, Message, SendState
 from tests.support.fake_txtsync import answer
@@ -306,3 +306,18 @@ def test_concurrent_releases_and_a_cancel_leave_one_outcome(agent_ann, sent):
     else:
         assert final == SendState.CANCELLED
         assert (outcomes.count("cancelled"), outcomes.count(SendState.QUEUED), sent) == (1, 0, [])
+
+
+def test_a_waiting_reply_is_never_the_lists_preview(chat, agent_ann):
+    """A landing of messages stored before a scheduled one (e.g. a late notification)
+    takes the newest landed message as the preview, not the reply still waiting."""
+    said = Message.objects.create(
+        direction=1, conversation=chat, contact=chat.contact, from_number=ANN,
+        to_number="Acme", body="Hello again", message_date=timezone.now(),
+    )  # fmt: skip
+    send_later.schedule(chat, agent_ann, "Calling you at 10", later())
+
+    writer.touch_for(said, unread=True)
+
+    chat.refresh_from_db()
+    assert chat.last_message_id == said.pk

@@ -103,9 +103,3 @@ def viewers(conversation_id: int, user=None) -> Here:
     now = time.time()
     return _others(_current(conversation_id, now), user.pk if user else None, now)
 
-
-def leave(conversation_id: int, user) -> None:
-    """`user` closed the conversation's page."""
-    beats = cache.get(_key(conversation_id)) or {}
-    if beats.pop(user.pk, None) is not None:
-        cache.set(_key(conversation_id), beats, timeout=lifetime())

@@ -121,7 +121,9 @@ def test_no_page_scrolls_sideways(browser, live_server, ada, language, viewport)
     page = signed_in_page(browser, live_server, ada, language, viewport)
 
     overflows = {}
-    for path in ("/", "/inbox/", f"/inbox/c/{conversation.pk}/", "/contacts/"):
+    pages = ("/", "/inbox/", f"/inbox/c/{conversation.pk}/", "/contacts/", "/contacts/tags/",
+             "/campaigns/new/")  # fmt: skip
+    for path in pages:
         page.goto(live_server.url + path)
         overflows[path] = sideways(page)
 

@@ -36,7 +36,8 @@
 
     var picker = element("div", "tag-picker");
     var chips = element("ul", "tag-picker-chips");
-    chips.setAttribute("aria-label", label ? label.textContent : gettext("Chosen tags"));
+    var field = label ? label.textContent.trim() : gettext("Tags");
+    chips.setAttribute("aria-label", format(gettext("%(field)s: chosen"), { field: field }));
     var input = element("input", "tag-picker-input");
     input.type = "text";
     input.id = id + "-search";
@@ -52,7 +53,7 @@
     var list = element("ul", "tag-picker-options");
     list.id = id + "-options";
     list.setAttribute("role", "listbox");
-    if (label) list.setAttribute("aria-label", label.textContent);
+    list.setAttribute("aria-label", format(gettext("%(field)s: matches"), { field: field }));
     list.hidden = true;
     var status = element("p", "tag-picker-status contacts-sr-only");
     status.setAttribute("aria-live", "polite");

@@ -11,12 +11,9 @@ skipped as invalid are typed by people.
 import re
 from collections.abc import Iterator
 
-from django.db.models import Exists, OuterRef
-
 from campaigns.models import Campaign, RecipientState
-from campaigns.reports import REPLY_WINDOW
+from campaigns.reports import replied
 from contacts.csv_export import csv_lines, formula_safe, in_pk_chunks
-from messaging.models import Direction, Message
 from txtsync import SmsStatus
 
 CHUNK_SIZE = 2000
@@ -58,13 +55,8 @@ def recipient_rows(
 ) -> Iterator[str]:
     """CSV lines (header first) for every recipient of the campaign, skipped ones too.
     `bom` starts the output with a byte order mark, which Excel needs to read UTF-8."""
-    replied = Exists(
-        Message.objects.filter(
-            contact=OuterRef("contact"),
-            direction=Direction.INBOUND,
-            message_date__range=(OuterRef("sent_at"), OuterRef("sent_at") + REPLY_WINDOW),
-        )
+    recipients = campaign.recipients.select_related("contact", "message").annotate(
+        replied=replied()  # as the report counts replies (campaigns/reports.py)
     )
-    recipients = campaign.recipients.select_related("contact", "message").annotate(replied=replied)
     chunks = in_pk_chunks(recipients, chunk_size or CHUNK_SIZE)
     yield from csv_lines(HEADERS, map(_row, chunks), bom=bom)

@@ -131,11 +131,15 @@ def _within_window(model, exclude: Q | None = None, **filters) -> Exists:
 KEYWORDS = Q(body__iregex=keywords.KEYWORD_REGEX)
 
 
+def replied() -> Exists:
+    """The recipient's contact texted back (an opt-out keyword is no reply) within
+    REPLY_WINDOW of their send: the report's replies and the CSV's Replied column."""
+    return _within_window(Message, KEYWORDS, date="message_date", direction=Direction.INBOUND)
+
+
 def _engagement(recipients, result: Summary) -> None:
     sent = recipients.filter(state=RecipientState.SENT, contact__isnull=False)
-    result.replies = sent.filter(
-        _within_window(Message, KEYWORDS, date="message_date", direction=Direction.INBOUND)
-    ).count()
+    result.replies = sent.filter(replied()).count()
     result.opt_outs = sent.filter(_within_window(OptOutEvent, date="at", allow_sms=False)).count()
     known = sent.filter(clicks_before__isnull=False)
     totals = known.aggregate(

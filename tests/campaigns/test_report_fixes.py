@@ -141,3 +141,16 @@ def test_a_scheduled_campaign_says_when_it_starts_not_launched(admin_client):
 
     response = admin_client.get(reverse("campaign-launch", args=[campaign.pk]), follow=True)
     assert "This campaign is scheduled already, for" in response.content.decode()
+
+
+def test_the_csv_does_not_call_a_stop_a_reply_either(admin_client):
+    ann, ben = person("Ann", ANN), person("Ben", BEN)
+    sale = launched([ANN, BEN])
+    for contact, body in ((ann, "Thanks!"), (ben, "STOP")):
+        texted(contact, body, sent(sale, contact) + timedelta(minutes=5))
+
+    response = admin_client.get(reverse("campaign-recipients-csv", args=[sale.pk]))
+
+    rows = b"".join(response.streaming_content).decode().splitlines()
+    replied = {row.split(",")[0]: row.split(",")[-1] for row in rows[1:]}
+    assert replied == {ANN: "yes", BEN: "no"}

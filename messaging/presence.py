@@ -102,4 +102,3 @@ def viewers(conversation_id: int, user=None) -> Here:
     """Who has the conversation open now (but `user`), without a heartbeat."""
     now = time.time()
     return _others(_current(conversation_id, now), user.pk if user else None, now)
-

@@ -166,7 +166,9 @@ def test_an_unknown_folder_or_parameter_is_a_400_that_says_what_to_use(api, inbo
 
     assert response.status_code == 400
     errors = response.json()
-    assert errors["folder"] == ["Must be one of: mine, unassigned, all, snoozed, scheduled, closed."]
+    assert errors["folder"] == [
+        "Must be one of: mine, unassigned, all, snoozed, scheduled, closed."
+    ]
     assert "Unknown parameter" in errors["serach"][0]
     assert "q" in errors["serach"][0]
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("rules/<int:pk>/delete/", views.rule_delete, name="automation-rule-delete"),
     path("routes/", views.route_add, name="automation-route-add"),
     path("routes/<int:pk>/delete/", views.route_delete, name="automation-route-delete"),
-    # Everyone's own switch (agents too): whether round-robin gives them conversations.
+    # Everyone's own switch (agents too): whether round-robin gives them conversations;
+    # the page (GET) is linked from the profile page.
     path("me/available/", views.availability, name="automation-availability"),
 ]

@@ -133,9 +133,12 @@ def route_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def availability(request: HttpRequest) -> HttpResponse:
-    """Any signed-in user turns their own round-robin availability on or off."""
+    """Any signed-in user sees (GET, linked from the profile page) and turns (POST) their
+    own round-robin availability on or off."""
+    if request.method == "GET":
+        return render(request, "automations/availability.html")
     available = request.POST.get("available") == "1"
     services.set_available(request.user, available)
     if available:

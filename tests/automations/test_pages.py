@@ -205,6 +205,19 @@ def test_anyone_turns_their_own_availability_off_and_on(agent_ann):
     assert agent_ann in services.available_users()
 
 
+def test_everyone_finds_their_availability_from_the_profile_page(agent_ann):
+    client = Client()
+    client.force_login(agent_ann)
+    url = reverse("automation-availability")
+
+    assert f'href="{url}"' in client.get(reverse("profile")).content.decode()
+    page = client.get(url).content.decode()
+    assert "You take new conversations in turn" in page and "Take a break" in page
+
+    client.post(url, {"available": "0", "next": url})
+    assert "I'm available again" in client.get(url).content.decode()
+
+
 def test_the_availability_switch_for_a_page_to_include(rf, agent_ann):
     request = rf.get("/profile/")
     request.user = agent_ann

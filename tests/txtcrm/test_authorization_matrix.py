@@ -125,7 +125,8 @@ for _pattern in (
     row(_pattern, *STAFF_PAGE)
 for _pattern in ("settings/automations/routes/", "settings/automations/routes/<int:pk>/delete/"):
     row(_pattern, *STAFF_PAGE, method="POST")  # an empty POST: the page with its errors (OK)
-row("settings/automations/me/available/", *PAGE_FOR_AGENTS, method="POST")  # one's own switch
+row("settings/automations/me/available/", *PAGE_FOR_AGENTS)  # one's own switch: the page
+row("settings/automations/me/available/", *PAGE_FOR_AGENTS, method="POST")  # and the switch
 # Users and invitations (accounts/): admins. The actions are POST-only.
 row("settings/users/", *STAFF_PAGE)
 row("settings/users/invite/", *STAFF_PAGE)

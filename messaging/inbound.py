@@ -24,9 +24,11 @@ from django.utils import timezone
 from contacts import services as contacts
 from contacts.models import Contact, OptOutSource
 from contacts.sync import resolve_contact
-from messaging import keywords, notification, signals, writer
+from messaging import activity, keywords, notification, signals, writer
 from messaging.models import (
+    ActivityKind,
     Conversation,
+    ConversationStatus,
     Direction,
     EventKind,
     Message,
@@ -256,12 +258,21 @@ def _apply(kind: EventKind, notice: notification.Notification, known: dict) -> s
         _record(conversation, contact, sms)
         return "; ".join(notes)
     message = _new_message(conversation, Direction.INBOUND, sms)
+    _reopen_on_text(conversation)
     writer.touch_for(message, unread=True)
     signals.message_received.send(sender=Message, message=message)
     if notice.last_outbound is not None:
         notes += _last_outbound(conversation, contact, notice.last_outbound)
     _keywords(contact, message.body)
     return "; ".join(notes)[:500]
+
+
+def _reopen_on_text(conversation: Conversation) -> None:
+    """A text reopens a closed conversation (writer.touch does it): the thread says so. The
+    object is kept in step, as later events of this batch may reuse it."""
+    if conversation.status == ConversationStatus.CLOSED:
+        conversation.status = ConversationStatus.OPEN
+        activity.record(conversation, ActivityKind.REOPENED)
 
 
 def _last_outbound(conversation: Conversation, contact: Contact, sms: SMS) -> list[str]:

@@ -19,6 +19,7 @@ from messaging.thread_forms import ContactPanelForm, EditScheduledForm, SendLate
 from messaging.views.inbox import (
     _back_to_thread,
     _conversation,
+    _held_back,
     _is_htmx,
     _render_inbox,
     _tags,
@@ -39,6 +40,8 @@ def schedule(request: HttpRequest, pk: int) -> HttpResponse:
     senders = conversations.senders()
     form = SendLaterForm(request.POST, senders=senders)
     if form.is_valid():
+        if (held := _held_back(request, conversation, form)) is not None:
+            return held  # the send guard holds a scheduled reply back as it does a reply
         sender = form.cleaned_data["sender"] or None
         try:
             message = send_later.schedule(

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from messaging import conversations, presence
-from messaging.models import Direction, Message, Note
+from messaging.models import Direction, Message, Note, SendState
 from tests.support.api import token_client
 from tests.support.inbox import converse, said_in
 
@@ -84,6 +84,27 @@ def test_a_text_that_arrived_since_holds_the_reply_back_once(agent_ann):
 
     send(ann, conversation, "Yes, it is ready!", again)  # the second press sends
     assert sent_by(agent_ann) == ["Yes, it is ready!"]
+
+
+def test_a_reply_scheduled_for_later_is_held_back_the_same_way(agent_ann, agent_bob):
+    conversation = converse(CLEO, said_in("Is it ready?"), first="Cleo")
+    ann = signed_in(agent_ann)
+    seen = marks(open_thread(ann, conversation))
+    conversations.reply(conversation, agent_bob, "Bob: ready at 5")
+
+    def schedule(marks_seen):
+        return ann.post(
+            reverse("inbox-schedule", args=[conversation.pk]),
+            {"body": "Ready tomorrow", "later": "1h", **marks_seen},
+            headers=HTMX,
+        ).content.decode()
+
+    held = schedule(seen)
+    assert "New activity since you opened this: review, then send again." in held
+    assert not Message.objects.filter(send_state=SendState.SCHEDULED).exists()
+
+    schedule(marks(held))  # the second press schedules it
+    assert Message.objects.get(send_state=SendState.SCHEDULED).body == "Ready tomorrow"
 
 
 def test_a_teammates_reply_or_note_holds_it_back_ones_own_do_not(agent_ann, agent_bob):

@@ -10,6 +10,8 @@ from django.utils import timezone
 from contacts.models import Contact, OptOutEvent
 from messaging import inbound, services, webhook_setup
 from messaging.models import (
+    Activity,
+    ActivityKind,
     Conversation,
     ConversationStatus,
     Message,
@@ -125,6 +127,8 @@ def test_a_closed_conversation_reopens_on_a_new_inbound_sms(wired):
 
     conversation = Conversation.objects.get()
     assert (conversation.status, conversation.unread) == (ConversationStatus.OPEN, True)
+    # The thread tells who reopened it: nobody (the text did).
+    assert list(Activity.objects.values_list("kind", "actor")) == [(ActivityKind.REOPENED, None)]
 
 
 def test_a_reply_settles_an_unknown_send_through_last_sms_outbound(wired, live_server):

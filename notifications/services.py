@@ -164,6 +164,13 @@ def open_one(user, pk: int) -> Notification | None:
     return notification
 
 
+def read_conversation(user, conversation_id: int) -> int:
+    """The user opened this conversation in the inbox: what told them of it is read."""
+    return Notification.objects.filter(
+        user=user, conversation_id=conversation_id, read_at__isnull=True
+    ).update(read_at=timezone.now())
+
+
 def mark_all_read(user) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).update(
         read_at=timezone.now()

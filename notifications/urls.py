@@ -7,6 +7,11 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/<int:pk>/open/", views.open_notification, name="notification-open"),
     path("notifications/read/", views.mark_all_read, name="notifications-read"),
+    path(
+        "notifications/conversation/<int:pk>/read/",
+        views.conversation_read,
+        name="notifications-conversation-read",
+    ),
     path("notifications/badge.json", views.badge, name="notifications-badge"),
     # The installable web app: at the site's root, so the service worker's scope is all
     # of it (docs/notifications.md, "Installing it").

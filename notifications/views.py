@@ -59,6 +59,15 @@ def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def conversation_read(request: HttpRequest, pk: int) -> HttpResponse:
+    """Posted by static/js/notifications.js when an open thread (conversation `pk`) has
+    unread notifications."""
+    services.read_conversation(request.user, pk)
+    return JsonResponse({"unread": services.badge(request.user, None).unread})
+
+
+@login_required
+@require_POST
 def mark_all_read(request: HttpRequest) -> HttpResponse:
     services.mark_all_read(request.user)
     return redirect("notifications")

@@ -85,8 +85,33 @@
       if (sound) playSound(bell.dataset.sound);
     }
 
+    // An open thread (the inbox's #inbox-thread) reads what told this user of it: while
+    // something is unread, once per conversation shown and newest notification.
+    var readFor = null;
+    function readOpenThread(data) {
+      var thread = document.getElementById("inbox-thread");
+      var token = document.querySelector("input[name=csrfmiddlewaretoken]");
+      var id = thread && thread.dataset.conversation;
+      if (!data.unread || !id || !token || id + ":" + data.last_id === readFor) return;
+      readFor = id + ":" + data.last_id;
+      var url = bell.dataset.readUrl.replace("/0/", "/" + encodeURIComponent(id) + "/");
+      fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { Accept: "application/json", "X-CSRFToken": token.value },
+      })
+        .then(function (response) {
+          return response.ok ? response.json() : null;
+        })
+        .then(function (data) {
+          if (data) render(data.unread);
+        })
+        .catch(function () {});
+    }
+
     function answered(data, after) {
       render(data.unread);
+      readOpenThread(data);
       var newest = Math.max(after === null ? 0 : after, data.last_id);
       if (after === null || newest > after) window.localStorage.setItem(key, String(newest));
       announce(data.new);

@@ -10,9 +10,10 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from messaging import webhook_setup
-from notifications.models import Kind, Preference
+from notifications.models import Kind, Notification, Preference
 from tests.support.browser import chromium, needs_chromium
 from tests.support.inbound import deliver_webhooks
+from tests.support.inbox import converse, said_in
 from tests.support.sandbox import text_in
 from tests.support.txtsync import use_txtsync
 
@@ -211,5 +212,20 @@ def test_the_pages_fit_a_phone(browser, live_server, agent, path, language):
         expect(page.locator("#notif-bell")).to_be_visible()
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390
+    finally:
+        page.context.close()
+
+
+def test_opening_the_thread_reads_its_notifications(browser, live_server, agent):
+    chat = converse("+447911123456", said_in("Is my order ready?"))
+    elsewhere = converse("+447911123457", said_in("Hello"))
+    for conversation in (chat, elsewhere):
+        Notification.objects.create(user=agent, kind=Kind.UNASSIGNED, conversation=conversation,
+                                    text="New text")  # fmt: skip
+    page = signed_in_page(browser, live_server, f"/inbox/c/{chat.pk}/")
+    try:
+        expect(page.locator("#notif-count")).to_have_text("1")  # the other one stays unread
+        unread = Notification.objects.filter(read_at__isnull=True)
+        assert list(unread.values_list("conversation", flat=True)) == [elsewhere.pk]
     finally:
         page.context.close()

@@ -9,6 +9,7 @@ from django.urls import reverse
 from messaging import conversations
 from notifications import services
 from notifications.models import Email, Kind, Notification, Preference
+from tests.support.inbox import converse, said_in
 
 
 def signed_in(user) -> Client:
@@ -153,3 +154,21 @@ def test_answers_are_json(mentioned, agent_ann):
     answer = signed_in(agent_ann).get(reverse("notifications-badge"))
     assert answer.headers["Content-Type"] == "application/json"
     json.loads(answer.content)
+
+
+def test_opening_a_conversation_reads_what_told_of_it_and_only_that(agent_ann):
+    first = converse("+447911123456", said_in("Hello"))
+    other = converse("+447911123457", said_in("Hi"))
+    for conversation in (first, other):
+        Notification.objects.create(
+            user=agent_ann, kind=Kind.UNASSIGNED, conversation=conversation, text="t"
+        )
+    client = signed_in(agent_ann)
+    url = reverse("notifications-conversation-read", args=[first.pk])
+
+    assert client.get(url).status_code == 405  # a GET never writes
+    response = client.post(url)
+
+    assert response.json() == {"unread": 1}
+    unread = Notification.objects.filter(read_at__isnull=True)
+    assert list(unread.values_list("conversation", flat=True)) == [other.pk]

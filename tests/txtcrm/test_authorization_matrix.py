@@ -150,6 +150,7 @@ row("profile/notifications/", *PAGE_FOR_AGENTS)
 row("notifications/", *PAGE_FOR_AGENTS)
 row("notifications/<int:pk>/open/", *PAGE_FOR_AGENTS, method="POST")
 row("notifications/read/", *PAGE_FOR_AGENTS, method="POST")
+row("notifications/conversation/<int:pk>/read/", *PAGE_FOR_AGENTS, method="POST")
 row("notifications/badge.json", 401, OK, OK)
 # The installable web app: nothing secret, and browsers fetch them without a session.
 for _pattern in ("manifest.webmanifest", "sw.js", "favicon.ico"):

@@ -12,6 +12,7 @@ from django.core.servers.basehttp import WSGIRequestHandler
 
 from sandbox import models as sandbox_models
 from sandbox import services as sandbox_services
+from tests.support.browser import chromium
 from tests.support.fake_txtsync import FakeTxtSync
 from tests.support.receiver import Receiver
 from tests.support.sandbox import PUBLISHED_API_KEY, make_connection
@@ -107,6 +108,17 @@ def pytest_unconfigure(config):
         for key in client.scan_iter(f"{settings.TXTSYNC_BUDGET_REDIS_PREFIX}*"):
             client.delete(key)
         client.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, one per test module (tests/support/browser.py). Playwright's sync
+    API keeps an event loop on this thread; the ORM calls the tests make meanwhile are
+    ordinary synchronous code."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with chromium() as browser:
+            yield browser
 
 
 @pytest.fixture

@@ -7,19 +7,11 @@ from django.contrib.auth import get_user_model
 
 from automations.models import AutomationSettings, KeywordRule, OpeningHours, TagRoute
 from contacts.models import Tag
-from tests.support.browser import chromium, needs_chromium
+from tests.support.browser import needs_chromium
 from txtcrm.models import UserPreference
 
 pytestmark = needs_chromium
 SHOTS = None  # a folder to save screenshots in while working on the page
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with chromium() as browser:
-            yield browser
 
 
 @pytest.fixture

@@ -12,18 +12,10 @@ from playwright.sync_api import expect
 
 from campaigns.models import Campaign
 from contacts import services as contacts
-from tests.support.browser import chromium, needs_chromium
+from tests.support.browser import needs_chromium
 from txtcrm.models import UserPreference
 
 pytestmark = needs_chromium
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with chromium() as browser:
-            yield browser
 
 
 @pytest.fixture

@@ -7,20 +7,12 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from messaging.models import CannedReply, Direction, Message
-from tests.support.browser import chromium, needs_chromium
+from tests.support.browser import needs_chromium
 from tests.support.inbox import converse, said_in
 
 pytestmark = needs_chromium
 
 CLEO = "+447911123456"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with chromium() as browser:
-            yield browser
 
 
 @pytest.fixture

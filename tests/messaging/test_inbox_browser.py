@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from messaging import services, webhook_setup
 from messaging.models import CannedReply, Direction, Message, SendState
 from sandbox.messaging import advance_network
-from tests.support.browser import chromium, needs_chromium
+from tests.support.browser import needs_chromium
 from tests.support.inbound import deliver_webhooks
 from tests.support.sandbox import text_in
 from tests.support.txtsync import use_txtsync
@@ -22,16 +22,6 @@ pytestmark = needs_chromium
 
 EVIL = '<script>window.pwned=1</script>"><img src=x onerror="window.pwned=2">'
 BOB_NUMBER = "+447911200001"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API keeps an event loop on this thread; the ORM calls the tests
-    # make meanwhile are ordinary synchronous code.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with chromium() as browser:
-            yield browser
 
 
 @pytest.fixture

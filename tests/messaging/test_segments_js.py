@@ -3,19 +3,12 @@ run in the real Chromium on strings at every boundary that matters."""
 
 from pathlib import Path
 
-import pytest
 from django.conf import settings
 
-from tests.support.browser import chromium, needs_chromium
+from tests.support.browser import needs_chromium
 from txtsync.segments import GSM7_BASIC, GSM7_EXTENSION, count_segments
 
 SEGMENTS_JS = Path(settings.BASE_DIR) / "static" / "js" / "segments.js"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 def _cases() -> list[str]:

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from messaging import webhook_setup
 from notifications.models import Kind, Notification, Preference
-from tests.support.browser import chromium, needs_chromium
+from tests.support.browser import needs_chromium
 from tests.support.inbound import deliver_webhooks
 from tests.support.inbox import converse, said_in
 from tests.support.sandbox import text_in
@@ -59,14 +59,6 @@ PROMPT = """
   };
 })();
 """
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with chromium() as browser:
-            yield browser
 
 
 @pytest.fixture

@@ -1,19 +1,11 @@
 """/api/docs/ in the real Chromium, under the project's CSP: Swagger UI loads from our
 own static files, reads /api/schema/ with the session, and nothing is blocked."""
 
-import pytest
 from django.test import Client
 
-from tests.support.browser import chromium, needs_chromium
+from tests.support.browser import needs_chromium
 
 pytestmark = needs_chromium
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop, ORM calls
-    with chromium() as browser:
-        yield browser
 
 
 def test_swagger_ui_renders_the_schema_under_the_csp(browser, live_server, agent_ann):

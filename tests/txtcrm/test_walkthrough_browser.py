@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from contacts import services as contacts
 from messaging.models import Conversation, Direction, Message, SendState
-from tests.support.browser import chromium, needs_chromium
+from tests.support.browser import needs_chromium
 from tests.support.inbox import converse, said_in
 from txtcrm.models import UserPreference
 
@@ -33,14 +33,6 @@ CSV = (
     "12,Bob,Nobody,,not-an-email,,\n"
     "+447911123457,Carla,Rossi,Acme,carla@example.com,Sud,\n"
 )
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with chromium() as browser:
-            yield browser
 
 
 @pytest.fixture

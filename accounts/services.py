@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
 from accounts.models import Invitation, InvitationStatus, Role
+from accounts.people import display_name
 
 logger = logging.getLogger("accounts")
 User = get_user_model()
@@ -116,7 +117,7 @@ def _send_invitation(invitation: Invitation, token: str) -> LinkDelivery:
     context = {
         "invitation": invitation,
         "url": invitation_url(token),
-        "inviter": (inviter.get_full_name() or inviter.get_username()) if inviter else "",
+        "inviter": display_name(inviter),
         "valid_days": settings.INVITATION_VALID_DAYS,
     }
     return _deliver(

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts import services
 from accounts.forms import AcceptInvitationForm, InviteForm, RoleForm
 from accounts.models import Invitation, Role
+from accounts.people import display_name
 from accounts.roles import admin_required, is_admin
 
 User = get_user_model()
@@ -87,10 +88,6 @@ def _member(pk: int):
     return get_object_or_404(User, pk=pk)
 
 
-def _name(user) -> str:
-    return user.get_full_name() or user.get_username()
-
-
 @admin_required
 @require_POST
 def change_role(request: HttpRequest, pk: int) -> HttpResponse:
@@ -103,7 +100,7 @@ def change_role(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         lambda: services.change_role(request.user, member, role),
-        _("%(user)s is now: %(role)s.") % {"user": _name(member), "role": role.label},
+        _("%(user)s is now: %(role)s.") % {"user": display_name(member), "role": role.label},
     )
 
 
@@ -115,7 +112,7 @@ def deactivate(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         lambda: services.deactivate(request.user, member),
         _("%(user)s is deactivated: signed out everywhere, API token deleted.")
-        % {"user": _name(member)},
+        % {"user": display_name(member)},
     )
 
 
@@ -126,7 +123,7 @@ def reactivate(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         lambda: services.reactivate(request.user, member),
-        _("%(user)s can sign in again.") % {"user": _name(member)},
+        _("%(user)s can sign in again.") % {"user": display_name(member)},
     )
 
 
@@ -137,7 +134,7 @@ def unlock(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         lambda: services.unlock(request.user, member),
-        _("%(user)s can try to sign in again.") % {"user": _name(member)},
+        _("%(user)s can try to sign in again.") % {"user": display_name(member)},
     )
 
 

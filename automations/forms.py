@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
+from accounts.people import display_name
 from automations import rules
 from automations.models import Assignment, KeywordRule, Match
 from contacts.models import Tag
@@ -33,12 +34,12 @@ class PageForm(forms.Form):
 
 class UserChoice(forms.ModelChoiceField):
     def label_from_instance(self, user) -> str:
-        return user.get_full_name() or user.get_username()
+        return display_name(user)
 
 
 class UsersChoice(forms.ModelMultipleChoiceField):
     def label_from_instance(self, user) -> str:
-        return user.get_full_name() or user.get_username()
+        return display_name(user)
 
 
 def active_users():

@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.people import display_name
 from accounts.roles import admins_only
 from automations import services
 from automations.forms import (
@@ -119,7 +120,7 @@ def route_add(request: HttpRequest) -> HttpResponse:
     route = services.add_route(form.cleaned_data["tag"], form.cleaned_data["user"])
     messages.success(
         request, gettext("Contacts tagged “%(tag)s” now go to %(user)s.")
-        % {"tag": route.tag.name, "user": route.user.get_full_name() or route.user.get_username()},
+        % {"tag": route.tag.name, "user": display_name(route.user)},
     )  # fmt: skip
     return redirect(reverse("automations") + "#assignment")
 

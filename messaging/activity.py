@@ -13,6 +13,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.people import display_name
 from contacts.models import OptOutSource
 from messaging.models import Activity, ActivityKind, Conversation
 
@@ -59,12 +60,6 @@ def record_many(lines: list[tuple[int, str, int | None, str]]) -> int:
 def of(conversation: Conversation) -> QuerySet[Activity]:
     """The conversation's lines, oldest first, with who did each (one query)."""
     return conversation.activities.select_related("actor").order_by("created_at", "pk")
-
-
-def _who(line: Activity) -> str:
-    if line.actor is None:
-        return ""
-    return (line.actor.get_full_name() or "").strip() or line.actor.get_username()
 
 
 # kind: (done by a teammate, done by the system, the contact or TxtSync). `detail` is
@@ -125,7 +120,7 @@ def _snoozed(who: str, detail: str) -> str:
 def text(line: Activity) -> str:
     """The line as the thread shows it, e.g. "Ann Lee closed it", or "The contact opted
     out of SMS (STOP)" when nobody of the team did it."""
-    who = _who(line)
+    who = display_name(line.actor)
     if line.kind == ActivityKind.SNOOZED:
         return _snoozed(who, line.detail)
     if line.kind not in _LINES:

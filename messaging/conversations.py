@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts.people import display_name
 from contacts import services as contacts
 from messaging import activity, canned, services, signals, writer
 from messaging.models import (
@@ -241,11 +242,6 @@ def mark_read(conversation: Conversation) -> None:
         _change(conversation, unread=False)
 
 
-def person_name(user) -> str:
-    """How the thread names a teammate: the name given at invitation, else the username."""
-    return (user.get_full_name() or user.get_username()) if user else ""
-
-
 def assign(conversation: Conversation, user_id: int | None, by=None) -> Conversation:
     """`by`: who assigned it (None: the system, e.g. an automation). The thread's
     activity line names the assignee as they were called then."""
@@ -253,7 +249,7 @@ def assign(conversation: Conversation, user_id: int | None, by=None) -> Conversa
     with transaction.atomic():
         changed = _change(conversation, assignee=user)
         kind = ActivityKind.ASSIGNED if user else ActivityKind.UNASSIGNED
-        activity.record(changed, kind, actor=by, detail=person_name(user))
+        activity.record(changed, kind, actor=by, detail=display_name(user))
         signals.conversation_assigned.send(
             sender=Conversation, conversation=changed, assignee=user, by=by
         )

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
+from accounts.people import display_name
+
 # A heartbeat is rewritten at most this often when nothing about it changed.
 REFRESH_SECONDS = 5.0
 # Typing shows while the typist's page said so this recently.
@@ -60,10 +62,6 @@ def _key(conversation_id: int) -> str:
 def lifetime() -> float:
     """How long a heartbeat counts: an idle page's poll interval, and some slack."""
     return settings.INBOX_POLL_IDLE_SECONDS + 10.0
-
-
-def display_name(user) -> str:
-    return (user.get_full_name() or "").strip() or user.get_username()
 
 
 def _current(conversation_id: int, now: float) -> dict:

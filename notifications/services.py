@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.people import display_name
 from notifications.models import DEFAULTS, Email, Kind, Notification, Preference
 
 TEXT_LENGTH = 300
@@ -88,7 +89,7 @@ def without_unread(kind: str, conversation_id: int, user_ids: Iterable[int]) -> 
 def title(notification: Notification) -> str:
     """What the notification says, in the current language."""
     contact = str(notification.conversation.contact)
-    actor = display_name(notification.actor) if notification.actor else ""
+    actor = display_name(notification.actor)
     match notification.kind:
         case Kind.UNASSIGNED:
             return _("New text from %(contact)s (unassigned)") % {"contact": contact}
@@ -105,10 +106,6 @@ def title(notification: Notification) -> str:
         "actor": actor or _("Someone"),
         "contact": contact,
     }
-
-
-def display_name(user) -> str:
-    return user.get_full_name().strip() or user.get_username()
 
 
 def url_of(notification: Notification) -> str:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.people import display_name
 from contacts import services as contacts
 from contacts.models import Contact, Tag
 from messaging import activity, conversations, presence, send_guard
@@ -400,13 +401,13 @@ def _news(messages_: list[Message], notes: list, contact: Contact) -> list[dict]
         elif message.automatic:
             who = _("Automatic reply")
         elif message.author is not None:
-            who = presence.display_name(message.author)
+            who = display_name(message.author)
         else:
             who = _("Sent from elsewhere")
         items.append({"kind": "in" if message.direction == Direction.INBOUND else "out",
                       "who": who, "text": message.body})  # fmt: skip
     for note in notes:
-        who = presence.display_name(note.author) if note.author else _("someone")
+        who = display_name(note.author) if note.author else _("someone")
         items.append({"kind": "note", "who": who, "text": note.body})
     return items
 
@@ -488,8 +489,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
     assignee = form.cleaned_data["assignee"]
     conversation = conversations.assign(conversation, assignee, by=request.user)
     if conversation.assignee:
-        assignee = conversation.assignee  # by name, as the team knows them
-        name = assignee.get_full_name() or assignee.get_username()
+        name = display_name(conversation.assignee)  # by name, as the team knows them
         text = _("Assigned to %(name)s.") % {"name": name}
     else:
         text = _("Assigned to nobody.")

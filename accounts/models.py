@@ -71,3 +71,26 @@ class Invitation(models.Model):
 
     def get_status_display(self) -> str:
         return InvitationStatus(self.status).label
+
+
+class TeamPolicy(models.Model):
+    """One row (pk 1): what the admins decided for the whole team (Settings → Security).
+    Read without creating it (a page's GET writes nothing): `current()`."""
+
+    require_two_factor = models.BooleanField(
+        _("require two-factor sign-in for everyone"), default=False
+    )
+    agents_may_export = models.BooleanField(_("agents may export contacts"), default=True)
+    agents_may_bulk_tag = models.BooleanField(_("agents may bulk-tag contacts"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("team policy")
+        verbose_name_plural = _("team policy")
+
+    def __str__(self) -> str:
+        return "Team policy"
+
+    @classmethod
+    def current(cls) -> "TeamPolicy":
+        return cls.objects.filter(pk=1).first() or cls(pk=1)

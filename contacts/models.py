@@ -214,3 +214,20 @@ class SyncCheckpoint(models.Model):
         if self.failures:
             return f"{self.name} failed {self.failures} time(s): {self.last_error}"
         return f"{self.name} at {self.at}"
+
+
+class Suppression(models.Model):
+    """A number that must never be texted again although its contact was erased (GDPR):
+    only a one-way hash of the number is kept (contacts/suppression.py makes and checks it),
+    so the list itself holds no personal data. Imports and campaigns consult it."""
+
+    number_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("suppressed number")
+        verbose_name_plural = _("suppressed numbers")
+
+    def __str__(self) -> str:
+        return self.number_hash[:12]

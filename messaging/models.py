@@ -143,6 +143,9 @@ class Message(models.Model):
     # thread says so, and automations never answer a conversation's automatic sends.
     automatic = models.BooleanField(default=False)
     link_details = models.TextField(blank=True)
+    # The body was removed by the retention policy (MESSAGE_RETENTION_DAYS): the row stays
+    # for reports and threads, its text does not.
+    purged_at = models.DateTimeField(null=True, blank=True)
     currency_code = models.CharField(max_length=3, blank=True)
     cost_local = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
     cost_gbp = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)

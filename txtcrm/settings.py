@@ -71,14 +71,20 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI's files, served from our own static files
     "csp",  # the Content-Security-Policy header (CONTENT_SECURITY_POLICY below)
     "axes",  # login throttling (AXES_* below)
+    "django_otp",  # two-factor sign-in (docs/security.md)
+    "django_otp.plugins.otp_totp",  # authenticator apps
+    "django_otp.plugins.otp_static",  # recovery codes
     "txtcrm",
     "accounts",  # users, roles, invitations (docs/user-guide.md)
+    "audit",  # who did what, when, from where (docs/audit.md)
     "contacts",
     "messaging",
     "campaigns",
     "automations",  # away, welcome and keyword replies, auto-assignment (docs/automations.md)
     "notifications",  # in-app, browser and e-mail notifications (docs/notifications.md)
     "integrations",
+    "privacy",  # GDPR: a contact's data export, erasure, retention (docs/privacy.md)
+    "reports",  # the team report: response times, volumes (docs/reports.md)
     "sandbox",
     "startup",  # run_embedded (`make run`): wires the product and the sandbox together
 ]
@@ -95,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     "accounts.middleware.SlidingSessionMiddleware",  # activity extends the session
     "txtcrm.languages.UserLanguageMiddleware",  # signed in: the language they chose
     "django.contrib.messages.middleware.MessageMiddleware",

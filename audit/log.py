@@ -1,0 +1,33 @@
+"""The one writer of the audit log: `record(action, request=…)` from a view, or
+`record(action, actor=…, ip=…)` where there is no request (a task, a command)."""
+
+from django.http import HttpRequest
+
+from accounts.throttling import client_ip
+from audit.models import Action, AuditEntry
+
+
+def record(
+    action: Action,
+    *,
+    request: HttpRequest | None = None,
+    actor=None,
+    ip: str | None = None,
+    target: object = "",
+    **detail,
+) -> AuditEntry:
+    """Store one entry. `target` is what was acted on (shown as text); `detail` holds
+    JSON-ready facts (counts, old and new values), never secrets or message bodies."""
+    if request is not None:
+        actor = actor or getattr(request, "user", None)
+        ip = ip or client_ip(request)
+    if actor is not None and not actor.is_authenticated:
+        actor = None
+    return AuditEntry.objects.create(
+        action=action,
+        actor=actor,
+        actor_name=actor.get_username() if actor else "",
+        target=str(target)[:300],
+        detail=detail,
+        ip=ip,
+    )

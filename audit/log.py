@@ -7,6 +7,12 @@ from accounts.throttling import client_ip
 from audit.models import Action, AuditEntry
 
 
+def contact_target(pk: int) -> str:
+    """How the log names a contact: by id only, never by name or number, so the log
+    holds nobody's personal data and an erasure leaves nothing of them here."""
+    return f"contact #{pk}"
+
+
 def record(
     action: Action,
     *,

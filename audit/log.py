@@ -4,6 +4,7 @@
 from django.http import HttpRequest
 
 from accounts.throttling import client_ip
+from audit.middleware import request_ip
 from audit.models import Action, AuditEntry
 
 
@@ -27,6 +28,8 @@ def record(
     if request is not None:
         actor = actor or getattr(request, "user", None)
         ip = ip or client_ip(request)
+    else:  # within a request all the same (the admin site's changes): its address
+        ip = ip or request_ip.get()
     if actor is not None and not actor.is_authenticated:
         actor = None
     return AuditEntry.objects.create(

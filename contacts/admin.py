@@ -207,14 +207,15 @@ class ContactAdmin(admin.ModelAdmin):
             self.save_formset(request, form, formset, change=change)
 
     def delete_model(self, request, obj: Contact) -> None:
+        pk = obj.pk  # a contact TxtSync never knew loses it on deletion
         services.delete_contact(obj)
-        _audit(request, Action.DELETE, [obj.pk])
+        _audit(request, Action.DELETE, [pk])
 
     def delete_queryset(self, request, queryset: QuerySet[Contact]) -> None:
         deleted = []
         for contact in queryset.iterator():
-            services.delete_contact(contact)
             deleted.append(contact.pk)
+            services.delete_contact(contact)
         _audit(request, Action.DELETE, deleted)
 
     # --- Bulk actions ----------------------------------------------------------------------

@@ -184,8 +184,9 @@ class ContactViewSet(viewsets.ModelViewSet):
 
     def destroy(self, request, *args, **kwargs):
         contact = self.get_object()
+        target = contact_target(contact.pk)  # before: a contact TxtSync never knew loses its pk
         services.delete_contact(contact)
-        record(Action.DELETE, request=request, target=contact_target(contact.pk), via="API")
+        record(Action.DELETE, request=request, target=target, via="API")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -340,8 +340,9 @@ def contact_allow_sms(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
     contact = visible_contact(pk)
     if request.method == "POST":
+        target = contact_target(contact.pk)  # before: a contact TxtSync never knew loses its pk
         services.delete_contact(contact)
-        record(Action.DELETE, request=request, target=contact_target(contact.pk))
+        record(Action.DELETE, request=request, target=target)
         messages.success(request, _("Deleted %(contact)s.") % {"contact": contact})
         return redirect("contacts")
     return render(request, "contacts/confirm_delete.html", {"contact": contact})

@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
+    "audit.middleware.RequestAddressMiddleware",  # the admin site's audit entries' address
     "accounts.middleware.SlidingSessionMiddleware",  # activity extends the session
     "txtcrm.languages.UserLanguageMiddleware",  # signed in: the language they chose
     "django.contrib.messages.middleware.MessageMiddleware",

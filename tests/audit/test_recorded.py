@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Invitation, Role
+from accounts.services import hash_token
 from audit.models import Action, AuditEntry
 from automations import rules
 from automations.models import KeywordRule, TagRoute
@@ -278,6 +279,24 @@ def invitation_revoked(w: World) -> Expect:
     )
 
 
+def invitation_accepted(w: World) -> Expect:
+    invitation = _invitation(w)
+    Invitation.objects.filter(pk=invitation.pk).update(token_hash=hash_token("t" * 43))
+    w.anonymous().post(
+        reverse("accept-invitation", args=["t" * 43]),
+        {"username": "dee", "name": "Dee", "password1": "dee-password-1",
+         "password2": "dee-password-1"},
+    )  # fmt: skip
+    return Expect(Action.ROLE, "dee", "dee", detail=(("change", "invitation-accepted"),))
+
+
+def contacts_exported_by_command(w: World) -> Expect:
+    call_command("export_contacts", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    return Expect(
+        Action.EXPORT, "", "contacts", ip=None, detail=(("via", "manage.py export_contacts"),)
+    )
+
+
 def api_token_on_the_profile(w: World) -> Expect:
     w.ann.post(reverse("profile"))
     return Expect(Action.API_TOKEN, "ann", "ann", detail=(("via", "profile"),))
@@ -304,7 +323,7 @@ CASES = [
     opted_back_in, opted_back_in_by_api, opted_back_in_on_the_admin_site,
     automations_saved, keyword_rule_added, custom_field_labels_saved,
     role_changed, deactivated, reactivated, unlocked, password_reset_by_admin, invited,
-    invitation_resent, invitation_revoked,
+    invitation_resent, invitation_revoked, invitation_accepted, contacts_exported_by_command,
     api_token_on_the_profile, api_token_by_command, webhooks_unsubscribed,
 ]  # fmt: skip
 

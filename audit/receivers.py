@@ -80,9 +80,10 @@ def _settings_action(model: str) -> Action | None:
 
 
 def _admin_site_target(entry: LogEntry, content_type: ContentType, model: str) -> str:
-    # Settings, webhooks and people are named as the admin site names them; anything else
-    # (a message, a conversation) only by id: its name could hold personal data or a body.
-    if _settings_action(model) is not None:
+    # Settings and people are named as the admin site names them; anything else only by
+    # id: a message's or contact's name could hold personal data or a body, a webhook's
+    # (its URL) a receiver's token.
+    if _settings_action(model) not in (None, Action.WEBHOOK):
         return f"{content_type.name} {entry.object_repr}"
     return f"{content_type.name} #{entry.object_id}"
 

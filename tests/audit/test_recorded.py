@@ -163,6 +163,17 @@ def keyword_rule_deleted_on_the_admin_site(w: World) -> Expect:
     return Expect(Action.DELETE, "ada", "keyword rule", detail=(("via", "admin site"),))
 
 
+def outgoing_webhook_added_on_the_admin_site(w: World) -> Expect:
+    w.ada.post(
+        reverse("admin:integrations_outgoingwebhook_add"),
+        {"event_type": "message.received", "url": "https://hooks.example.com/in?token=s3cret",
+         "active": "on"},
+    )  # fmt: skip
+    entry = AuditEntry.objects.get(action=Action.WEBHOOK)
+    assert "s3cret" not in f"{entry.target} {entry.detail}"  # a URL may carry a token
+    return Expect(Action.WEBHOOK, "ada", "outgoing webhook #", detail=(("change", "added"),))
+
+
 def route_deleted(w: World) -> Expect:
     route = TagRoute.objects.create(tag=Tag.objects.create(name="VIP"), user=w.agent)
     w.ada.post(reverse("automation-route-delete", args=[route.pk]))
@@ -320,6 +331,7 @@ CASES = [
     contact_deleted, contact_deleted_by_api, contacts_deleted_in_bulk, tag_deleted,
     tag_deleted_by_api, canned_reply_deleted, keyword_rule_deleted,
     keyword_rule_deleted_on_the_admin_site, route_deleted,
+    outgoing_webhook_added_on_the_admin_site,
     opted_back_in, opted_back_in_by_api, opted_back_in_on_the_admin_site,
     automations_saved, keyword_rule_added, custom_field_labels_saved,
     role_changed, deactivated, reactivated, unlocked, password_reset_by_admin, invited,

@@ -59,6 +59,7 @@ def api_token_rotated(sender, request, user, replaced, via, **kwargs) -> None:
 # fields, are everyday work, not audited.)
 ADMIN_SITE_CHANGES = {
     "integrations": Action.WEBHOOK,
+    "authtoken": Action.API_TOKEN,  # DRF's Tokens page: its rows' names are the keys
     "automations": Action.SETTINGS,
     "contacts.customfieldlabel": Action.SETTINGS,
     "accounts.teampolicy": Action.PERMISSION,
@@ -82,9 +83,11 @@ def _settings_action(model: str) -> Action | None:
 def _admin_site_target(entry: LogEntry, content_type: ContentType, model: str) -> str:
     # Settings and people are named as the admin site names them; anything else only by
     # id: a message's or contact's name could hold personal data or a body, a webhook's
-    # (its URL) a receiver's token.
-    if _settings_action(model) not in (None, Action.WEBHOOK):
+    # (its URL) a receiver's token, an API token's its key.
+    if _settings_action(model) not in (None, Action.WEBHOOK, Action.API_TOKEN):
         return f"{content_type.name} {entry.object_repr}"
+    if model.startswith("authtoken."):  # the admin names a token by its user's id
+        return f"API token of user #{entry.object_id}"
     return f"{content_type.name} #{entry.object_id}"
 
 

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from accounts.models import Invitation, Role
 from accounts.services import hash_token
@@ -318,6 +319,13 @@ def api_token_by_command(w: World) -> Expect:
     return Expect(Action.API_TOKEN, "", "ann", ip=None, detail=(("via", "manage.py api_token"),))
 
 
+def api_token_added_on_the_admin_site(w: World) -> Expect:
+    w.ada.post(reverse("admin:authtoken_tokenproxy_add"), {"user": w.agent.pk})
+    entry = AuditEntry.objects.get(action=Action.API_TOKEN)
+    assert Token.objects.get(user=w.agent).key not in f"{entry.target} {entry.detail}"
+    return Expect(Action.API_TOKEN, "ada", f"API token of user #{w.agent.pk}")
+
+
 def webhooks_unsubscribed(w: World) -> Expect:
     call_command("txtsync_webhooks", "unsubscribe", stdout=open("/dev/null", "w"))  # noqa: SIM115
     return Expect(
@@ -336,7 +344,8 @@ CASES = [
     automations_saved, keyword_rule_added, custom_field_labels_saved,
     role_changed, deactivated, reactivated, unlocked, password_reset_by_admin, invited,
     invitation_resent, invitation_revoked, invitation_accepted, contacts_exported_by_command,
-    api_token_on_the_profile, api_token_by_command, webhooks_unsubscribed,
+    api_token_on_the_profile, api_token_by_command, api_token_added_on_the_admin_site,
+    webhooks_unsubscribed,
 ]  # fmt: skip
 
 

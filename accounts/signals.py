@@ -8,7 +8,9 @@ from django.dispatch import Signal
 
 # An admin changed a team member's access or an invitation. Arguments: request, target
 # (the user or the invitation), change (one of ACCESS_CHANGES), detail (a dict of plain
-# facts such as the new role; never a link, a token or a password).
+# facts such as the new role; never a link, a token or a password); optionally action,
+# an audit Action value other than "role" (e.g. "two-factor", "permission") for the other
+# changes accounts makes, which the audit log then records under that action.
 access_changed = Signal()
 ACCESS_CHANGES = (
     "role",

@@ -45,8 +45,10 @@ def locked_out(sender, request, username, ip_address=None, **kwargs) -> None:
     )
 
 
-def access_changed(sender, request, target, change, detail=None, **kwargs) -> None:
-    record(Action.ROLE, request=request, target=target, change=change, **(detail or {}))
+def access_changed(sender, request, target, change, detail=None, action=None, **kwargs) -> None:
+    # `action`: another Action value for accounts' other changes (two-factor, permissions).
+    audited = Action(action) if action else Action.ROLE
+    record(audited, request=request, target=target, change=change, **(detail or {}))
 
 
 def api_token_rotated(sender, request, user, replaced, via, **kwargs) -> None:

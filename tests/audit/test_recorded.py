@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from accounts import signals as accounts_signals
 from accounts.models import Invitation, Role
 from accounts.services import hash_token
 from audit.models import Action, AuditEntry
@@ -389,3 +390,17 @@ def test_a_failed_sign_in_stores_the_username_typed_but_never_the_password(world
 
     entry = AuditEntry.objects.get(action=Action.SIGN_IN_FAILED)
     assert "s3cret-guess" not in f"{entry.target} {entry.detail}"
+
+
+def test_accounts_may_name_another_action_for_its_other_changes(world):
+    accounts_signals.access_changed.send(
+        sender=None,
+        request=None,
+        target=world.agent,
+        change="two-factor-reset",
+        detail={},
+        action=Action.TWO_FACTOR.value,
+    )
+
+    entry = AuditEntry.objects.get(action=Action.TWO_FACTOR)
+    assert (entry.target, entry.detail) == ("ann", {"change": "two-factor-reset"})

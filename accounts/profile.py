@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
-from accounts import services
+from accounts import services, signals
 from txtcrm import languages
 
 
@@ -46,6 +46,9 @@ def profile(request: HttpRequest) -> HttpResponse:
             return redirect("profile")
     elif request.method == "POST":
         _token, replaced = services.rotate_api_token(request.user)
+        signals.api_token_rotated.send(
+            sender=profile, request=request, user=request.user, replaced=replaced, via="profile"
+        )
         messages.success(
             request,
             _("New API token created; the old one no longer works.")

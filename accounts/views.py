@@ -16,7 +16,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts import services
+from accounts import services, signals
 from accounts.forms import AcceptInvitationForm, InviteForm, RoleForm
 from accounts.models import Invitation, Role
 from accounts.people import display_name
@@ -64,20 +64,36 @@ def invite(request: HttpRequest) -> HttpResponse:
         except services.AccountError as error:
             form.add_error("email", str(error))
         else:
+            access_changed(request, delivery.email, "invited", role=form.cleaned_data["role"])
             messages.success(request, _("Invited %(email)s.") % {"email": delivery.email})
             show_once(request, delivery, "invitation")
             return redirect("users")
     return render(request, "accounts/invite.html", {"form": form})
 
 
-def _act(request: HttpRequest, change: Callable[[], object], done: str) -> HttpResponse:
-    """Make one change; say it was done, or why it was refused; back to the list."""
+def access_changed(request: HttpRequest, target, change: str, **detail) -> None:
+    """Tell the audit log (accounts.signals) that a change to someone's access was made."""
+    signals.access_changed.send(
+        sender=access_changed, request=request, target=target, change=change, detail=detail
+    )
+
+
+def _act(
+    request: HttpRequest,
+    change: Callable[[], object],
+    done: str,
+    audited: tuple[object, str, dict],
+) -> HttpResponse:
+    """Make one change; say it was done (and tell the audit log: `audited` is the target,
+    the change and its details), or why it was refused; back to the list."""
     try:
         change()
     except services.AccountError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, done)
+        target, name, detail = audited
+        access_changed(request, target, name, **detail)
     request.user.refresh_from_db(fields=["is_staff", "is_active"])
     if not is_admin(request.user):  # an admin who just made themselves an agent
         return redirect("home")
@@ -101,6 +117,7 @@ def change_role(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         lambda: services.change_role(request.user, member, role),
         _("%(user)s is now: %(role)s.") % {"user": display_name(member), "role": role.label},
+        (member, "role", {"role": role.value}),
     )
 
 
@@ -113,6 +130,7 @@ def deactivate(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: services.deactivate(request.user, member),
         _("%(user)s is deactivated: signed out everywhere, API token deleted.")
         % {"user": display_name(member)},
+        (member, "deactivated", {}),
     )
 
 
@@ -124,6 +142,7 @@ def reactivate(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         lambda: services.reactivate(request.user, member),
         _("%(user)s can sign in again.") % {"user": display_name(member)},
+        (member, "reactivated", {}),
     )
 
 
@@ -135,6 +154,7 @@ def unlock(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         lambda: services.unlock(request.user, member),
         _("%(user)s can try to sign in again.") % {"user": display_name(member)},
+        (member, "unlocked", {}),
     )
 
 
@@ -147,6 +167,7 @@ def reset_password(request: HttpRequest, pk: int) -> HttpResponse:
     except services.AccountError as error:
         messages.error(request, str(error))
     else:
+        access_changed(request, member, "password-reset-link", emailed=delivery.emailed)
         show_once(request, delivery, "reset")
     return redirect("users")
 
@@ -160,6 +181,7 @@ def resend_invitation(request: HttpRequest, pk: int) -> HttpResponse:
     except services.AccountError as error:
         messages.error(request, str(error))
     else:
+        access_changed(request, invitation.email, "invitation-resent")
         messages.success(
             request,
             _("New invitation link for %(email)s; the previous one no longer works.")
@@ -178,6 +200,7 @@ def revoke_invitation(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: services.revoke_invitation(request.user, invitation),
         _("Revoked the invitation for %(email)s: its link no longer works.")
         % {"email": invitation.email},
+        (invitation.email, "invitation-revoked", {}),
     )
 
 
@@ -206,6 +229,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error("username", str(error))
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            access_changed(request, user, "invitation-accepted", role=invitation.role)
             return redirect("home")  # which greets them by name
     return render(
         request, "accounts/accept_invitation.html", {"form": form, "invitation": invitation}

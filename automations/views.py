@@ -15,6 +15,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.people import display_name
 from accounts.roles import admins_only
+from audit.log import record
+from audit.models import Action
 from automations import services
 from automations.forms import (
     RouteForm,
@@ -82,6 +84,8 @@ def automations_settings(request: HttpRequest) -> HttpResponse:
         assignment=data["assignment"],
         available_ids={user.pk for user in data["available"]},
     )
+    # Which fields changed, not their values: the away and welcome texts are messages.
+    record(Action.SETTINGS, request=request, target="automations", changed=form.changed_data)
     messages.success(request, gettext("Saved the automations."))
     return redirect("automations")
 
@@ -92,7 +96,15 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     rule = get_object_or_404(KeywordRule, pk=pk) if pk is not None else KeywordRule()
     form = RuleForm(request.POST if request.method == "POST" else None, instance=rule)
     if form.is_bound and form.is_valid():
+        created = rule.pk is None
         services.save_rule(form.save(commit=False), form.cleaned_data["tag_name"])
+        record(
+            Action.SETTINGS,
+            request=request,
+            target=f"keyword rule {rule.text}",
+            change="added" if created else "changed",
+            fields=form.changed_data,
+        )
         saved = gettext("Saved the keyword rule “%(text)s”.") % {"text": rule.text}
         messages.success(request, saved)
         return redirect(reverse("automations") + "#rules")
@@ -105,6 +117,7 @@ def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(KeywordRule, pk=pk)
     if request.method == "POST":
         services.delete_rule(rule)
+        record(Action.DELETE, request=request, target=f"keyword rule {rule.text}")
         deleted = gettext("Deleted the keyword rule “%(text)s”.") % {"text": rule.text}
         messages.success(request, deleted)
         return redirect(reverse("automations") + "#rules")
@@ -118,6 +131,13 @@ def route_add(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _page(request, SettingsForm(initial=_initial()), form)
     route = services.add_route(form.cleaned_data["tag"], form.cleaned_data["user"])
+    record(
+        Action.SETTINGS,
+        request=request,
+        target=f"assignment by tag {route.tag.name}",
+        change="added",
+        to=route.user.get_username(),
+    )
     messages.success(
         request, gettext("Contacts tagged “%(tag)s” now go to %(user)s.")
         % {"tag": route.tag.name, "user": display_name(route.user)},
@@ -128,7 +148,9 @@ def route_add(request: HttpRequest) -> HttpResponse:
 @admin_required
 @require_POST
 def route_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    services.delete_route(get_object_or_404(TagRoute, pk=pk))
+    route = get_object_or_404(TagRoute.objects.select_related("tag"), pk=pk)
+    services.delete_route(route)
+    record(Action.DELETE, request=request, target=f"assignment by tag {route.tag.name}")
     messages.success(request, gettext("Removed the assignment by tag."))
     return redirect(reverse("automations") + "#assignment")
 

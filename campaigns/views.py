@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import admins_only
+from audit.log import record
+from audit.models import Action
 from campaigns import reports, services
 from campaigns.csv_export import recipient_rows
 from campaigns.forms import CampaignForm
@@ -391,6 +393,7 @@ def campaign_control(request: HttpRequest, pk: int, action: str) -> HttpResponse
 def recipients_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """Every recipient's outcome, streamed in keyset chunks (flat memory, any size)."""
     campaign = get_object_or_404(Campaign, pk=pk)
+    record(Action.EXPORT, request=request, target=f"campaign #{campaign.pk} recipients")
     response = StreamingHttpResponse(
         recipient_rows(campaign, bom=True), content_type="text/csv; charset=utf-8"
     )

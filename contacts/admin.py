@@ -11,6 +11,8 @@ from django.contrib.admin.helpers import ActionForm
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from audit.log import contact_target, record
+from audit.models import Action
 from contacts import services
 from contacts.models import (
     ENGAGEMENT_FIELDS,
@@ -24,6 +26,19 @@ from contacts.models import (
 )
 
 ADMIN_REASON = "changed in the admin"
+AUDITED_IDS = 1000  # a bulk action's entry lists at most this many contact ids
+
+
+def _audit(request, action: Action, contact_ids: list[int]) -> None:
+    """One audit entry for an admin-site change to contacts (the admin site's own log
+    entries of these are not mirrored: audit/receivers.py)."""
+    if not contact_ids:
+        return
+    if len(contact_ids) == 1:
+        target = contact_target(contact_ids[0])
+    else:
+        target = f"{len(contact_ids)} contacts"
+    record(action, request=request, target=target, via="admin site", ids=contact_ids[:AUDITED_IDS])
 
 
 def _adopt(obj, saved) -> None:
@@ -180,9 +195,11 @@ class ContactAdmin(admin.ModelAdmin):
             obj, {name: data[name] for name in changed}, tag_names=tag_names, actor=request.user
         )
         if "allow_sms" in form.changed_data:
-            services.set_allow_sms(
+            changed = services.set_allow_sms(
                 obj, allow_sms, source=OptOutSource.AGENT, actor=request.user, reason=ADMIN_REASON
             )
+            if changed and allow_sms:
+                _audit(request, Action.OPT_OUT_OVERRIDE, [obj.pk])
 
     def save_related(self, request, form, formsets, change: bool) -> None:
         # Tags were saved by save_model through the services; the inline is read-only.
@@ -190,25 +207,33 @@ class ContactAdmin(admin.ModelAdmin):
             self.save_formset(request, form, formset, change=change)
 
     def delete_model(self, request, obj: Contact) -> None:
+        pk = obj.pk  # a contact TxtSync never knew loses it on deletion
         services.delete_contact(obj)
+        _audit(request, Action.DELETE, [pk])
 
     def delete_queryset(self, request, queryset: QuerySet[Contact]) -> None:
+        deleted = []
         for contact in queryset.iterator():
+            deleted.append(contact.pk)
             services.delete_contact(contact)
+        _audit(request, Action.DELETE, deleted)
 
     # --- Bulk actions ----------------------------------------------------------------------
 
     def _set_allow_sms(self, request, queryset: QuerySet[Contact], allow_sms: bool) -> int:
-        changed = 0
+        changed = []
         for contact in queryset.exclude(allow_sms=allow_sms).only("pk").iterator():
-            changed += services.set_allow_sms(
+            if services.set_allow_sms(
                 contact,
                 allow_sms,
                 source=OptOutSource.AGENT,
                 actor=request.user,
                 reason=f"{'opted in' if allow_sms else 'opted out'} in the admin",
-            )
-        return changed
+            ):
+                changed.append(contact.pk)
+        if allow_sms:
+            _audit(request, Action.OPT_OUT_OVERRIDE, changed)
+        return len(changed)
 
     @admin.action(description=_("Opt out selected contacts"))
     def opt_out(self, request, queryset: QuerySet[Contact]) -> None:
@@ -313,10 +338,12 @@ class TagAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj: Tag) -> None:
         services.delete_tag(obj)
+        record(Action.DELETE, request=request, target=f"tag {obj.name}", via="admin site")
 
     def delete_queryset(self, request, queryset: QuerySet[Tag]) -> None:
         for tag in queryset:
             services.delete_tag(tag)
+            record(Action.DELETE, request=request, target=f"tag {tag.name}", via="admin site")
 
 
 @admin.register(CustomFieldLabel)

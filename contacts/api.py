@@ -36,6 +36,8 @@ from rest_framework import permissions, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from audit.log import contact_target, record
+from audit.models import Action
 from contacts import services
 from contacts.models import TXTSYNC_FIELDS, Contact, OptOutEvent, OptOutSource, SyncState, Tag
 from contacts.serializers import ContactDetailSerializer, ContactSerializer, TagSerializer
@@ -168,17 +170,23 @@ class ContactViewSet(viewsets.ModelViewSet):
             if fields or tag_names is not None:
                 services.update_contact(contact, fields, tag_names=tag_names, actor=request.user)
             if allow_sms is not None:
-                services.set_allow_sms(
+                changed = services.set_allow_sms(
                     contact,
                     allow_sms,
                     source=OptOutSource.API,
                     actor=request.user,
                     reason="changed through the API",
                 )
+                if changed and allow_sms:
+                    target = contact_target(contact.pk)
+                    record(Action.OPT_OUT_OVERRIDE, request=request, target=target, via="API")
         return self._render(contact)
 
     def destroy(self, request, *args, **kwargs):
-        services.delete_contact(self.get_object())
+        contact = self.get_object()
+        target = contact_target(contact.pk)  # before: a contact TxtSync never knew loses its pk
+        services.delete_contact(contact)
+        record(Action.DELETE, request=request, target=target, via="API")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -241,5 +249,7 @@ class TagViewSet(viewsets.ModelViewSet):
         return self._render(tag)
 
     def destroy(self, request, *args, **kwargs):
-        services.delete_tag(self.get_object())
+        tag = self.get_object()
+        services.delete_tag(tag)
+        record(Action.DELETE, request=request, target=f"tag {tag.name}", via="API")
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import admins_only
+from audit.log import contact_target, record
+from audit.models import Action
 from contacts import services
 from contacts.forms import (
     BulkTagForm,
@@ -306,6 +308,13 @@ def contact_allow_sms(request: HttpRequest, pk: int) -> HttpResponse:
         actor=request.user,
         reason=request.POST.get("reason", "").strip(),
     )
+    if changed and allow:
+        record(
+            Action.OPT_OUT_OVERRIDE,
+            request=request,
+            target=contact_target(contact.pk),
+            reason=request.POST.get("reason", "").strip()[:300],
+        )
     if not changed:
         text = (
             _("%(contact)s was already opted in.")
@@ -331,7 +340,9 @@ def contact_allow_sms(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
     contact = visible_contact(pk)
     if request.method == "POST":
+        target = contact_target(contact.pk)  # before: a contact TxtSync never knew loses its pk
         services.delete_contact(contact)
+        record(Action.DELETE, request=request, target=target)
         messages.success(request, _("Deleted %(contact)s.") % {"contact": contact})
         return redirect("contacts")
     return render(request, "contacts/confirm_delete.html", {"contact": contact})
@@ -382,6 +393,7 @@ def tag_delete(request: HttpRequest, pk: int) -> HttpResponse:
     tag = get_object_or_404(Tag, pk=pk)
     if request.method == "POST":
         services.delete_tag(tag)
+        record(Action.DELETE, request=request, target=f"tag {tag.name}")
         messages.success(request, _("Deleted the tag “%(name)s”.") % {"name": tag.name})
         return redirect("tags")
     count = tag.contacts.filter(deleted_at__isnull=True).count()
@@ -397,5 +409,6 @@ def custom_fields(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render_tags_page(request, form)
     services.set_custom_field_labels(form.cleaned_data)
+    record(Action.SETTINGS, request=request, target="custom field labels", **form.cleaned_data)
     messages.success(request, _("Saved the custom field labels."))
     return redirect(reverse("tags") + "#fields")

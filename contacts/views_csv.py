@@ -30,6 +30,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from audit.log import record
+from audit.models import Action
 from contacts import csv_import, services
 from contacts.csv_export import export_rows
 from contacts.csv_import import IMPORT_FIELDS, ImportFileError, JobNotFound
@@ -279,6 +281,14 @@ def import_map(request: HttpRequest, token: str) -> HttpResponse:
                 problem = str(error)
             else:
                 discard_upload(request, token)
+                record(
+                    Action.IMPORT,
+                    request=request,
+                    target=file_name,
+                    stage="started",
+                    job=job_id,
+                    dry_run=options["dry_run"],
+                )
                 return redirect("contacts-import-job", job_id=job_id)
         try:
             rows = csv_import.preview(
@@ -372,8 +382,16 @@ def export(request: HttpRequest) -> StreamingHttpResponse:
     many contacts match. That is why a big export needs no background job and no file.
     """
     filters = ContactFilterForm(request.GET, tags=list(Tag.objects.only("pk", "name")))
+    contacts = filters.contacts()
+    record(
+        Action.EXPORT,
+        request=request,
+        target="contacts",
+        filters=filters.params(),
+        count=contacts.order_by().count(),
+    )
     response = StreamingHttpResponse(
-        export_rows(filters.contacts(), bom=True), content_type="text/csv; charset=utf-8"
+        export_rows(contacts, bom=True), content_type="text/csv; charset=utf-8"
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="contacts-{stamp}.csv"'

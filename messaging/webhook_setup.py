@@ -15,6 +15,8 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.log import record
+from audit.models import Action
 from messaging.inbound import MAX_APPLY_ATTEMPTS
 from messaging.models import (
     EventKind,
@@ -52,10 +54,12 @@ def subscribe() -> WebhookEndpoint:
     TxtSync gives it (a failure in between never leaves one we do not know of); then
     delete the hooks an unfinished rotation left. Safe to run again after a failure."""
     found = endpoint()
+    subscribed = []
     for kind, operation in ((EventKind.INBOUND, "subscribe_inbound"),
                             (EventKind.OUTBOUND, "subscribe_outbound")):  # fmt: skip
         if getattr(found, f"{kind.value}_hook_id"):
             continue
+        subscribed.append(kind.value)
         url = hook_url(found, kind)
         hook = gateway.call(
             gateway.Priority.INTERACTIVE,
@@ -68,6 +72,8 @@ def subscribe() -> WebhookEndpoint:
         # Only these fields: the receiver writes the arrival times meanwhile.
         found.save(update_fields=[f"{kind.value}_hook_id", f"{kind.value}_hook_location",
                                   "subscribed_at"])  # fmt: skip
+    if subscribed:  # subscribing again what is subscribed (every `make run`) changes nothing
+        record(Action.WEBHOOK, target="TxtSync webhooks", change="subscribed", hooks=subscribed)
     _delete_stale(found)
     return found
 
@@ -107,6 +113,7 @@ def unsubscribe() -> WebhookEndpoint:
     found = endpoint()
     _forget_current_hooks(found)
     _delete_stale(found)
+    record(Action.WEBHOOK, target="TxtSync webhooks", change="unsubscribed")
     return found
 
 
@@ -119,6 +126,7 @@ def rotate() -> WebhookEndpoint:
     found.previous_tokens = [*found.previous_tokens, found.token]
     found.token = new_token()
     found.save(update_fields=["previous_tokens", "token"])
+    record(Action.WEBHOOK, target="TxtSync webhooks", change="token rotated")
     return subscribe()
 
 

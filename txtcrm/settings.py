@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
+    "audit.middleware.RequestAddressMiddleware",  # the admin site's audit entries' address
     "accounts.middleware.SlidingSessionMiddleware",  # activity extends the session
     "txtcrm.languages.UserLanguageMiddleware",  # signed in: the language they chose
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -378,7 +379,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     "integrations-deliver-due": {"task": "integrations.deliver_due", "schedule": 5.0},
     # Sends the daily digests once NOTIFICATION_DIGEST_TIME has passed (docs/notifications.md).
     "notifications-digest": {"task": "notifications.digest", "schedule": 300.0},
+    # Deletes audit entries older than AUDIT_RETENTION_DAYS, in batches (docs/audit.md).
+    "audit-expire": {"task": "audit.expire", "schedule": 3600.0},
 }
+# The audit log (docs/audit.md) keeps entries this many days; the hourly audit.expire
+# deletes older ones, AUDIT_EXPIRE_BATCH per statement.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
+AUDIT_EXPIRE_BATCH = 5000
 # Outgoing webhooks (integrations/): give up on a delivery this long after its event;
 # seconds to wait for a receiver's answer.
 OUTGOING_WEBHOOK_RETRY_FOR = env_float("OUTGOING_WEBHOOK_RETRY_FOR", 24 * 3600)

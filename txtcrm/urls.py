@@ -15,6 +15,7 @@ urlpatterns = [
     path("contacts/", include("contacts.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("settings/automations/", include("automations.urls")),  # admins (docs/automations.md)
+    path("settings/audit/", include("audit.urls")),  # admins: the audit log (docs/audit.md)
     # The TxtSync settings pages (settings/txtsync/...) and the webhook receiver
     # (hooks/txtsync/<token>/inbound|outbound).
     path("", include("messaging.urls")),

@@ -21,6 +21,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from audit.log import record
+from audit.models import Action
 from contacts.csv_import import importer
 from contacts.csv_import.mapping import full_mapping
 from contacts.csv_import.planning import ON_DUPLICATE
@@ -185,6 +187,18 @@ def run_import_job(job_id: str) -> dict:
         state.update(report.as_dict(), status="done", message=report.summary())
     state["finished_at"] = timezone.now().isoformat()
     write_state(folder, state)
+    record(
+        Action.IMPORT,
+        actor=actor,
+        target=state["file_name"],
+        stage="finished",
+        job=job_id,
+        status=state["status"],
+        dry_run=options["dry_run"],
+        total_rows=state.get("total_rows", 0),
+        counters=state.get("counters") or {},
+        error_count=state.get("error_count", 0),
+    )
     (folder / "upload.csv").unlink(missing_ok=True)  # personal data: keep no copy
     return state
 

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import is_admin
+from audit.log import record
+from audit.models import Action
 from messaging import canned
 from messaging.models import CannedReply, Conversation
 from messaging.views.inbox import inbox_login_required
@@ -116,8 +118,9 @@ def canned_reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def canned_reply_delete(request: HttpRequest, pk: int) -> HttpResponse:
     reply = _editable_or_403(request, pk)
-    title = reply.title
+    title, team = reply.title, reply.owner_id is None
     canned.delete(request.user, reply)
+    record(Action.DELETE, request=request, target=f"canned reply {title}", team=team)
     messages.success(request, _("Canned reply “%(title)s” deleted.") % {"title": title})
     return redirect("canned-replies")
 

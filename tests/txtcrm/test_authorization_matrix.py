@@ -197,6 +197,10 @@ for _pattern, _method in (
 row("sandbox/^(?P<path>.*)$", 404, 404, 404)  # any other path: TxtSync's JSON 404
 row("sandbox/console/", LOGIN, 403, OK)  # the console is a txtcrm page, for staff
 
+# --- Issue 15, the audit log (audit/): admins read it and download it; nobody changes it.
+row("settings/audit/", *STAFF_PAGE)
+row("settings/audit/export.csv", *STAFF_PAGE)
+
 
 def url_patterns(resolver=None, prefix: str = "") -> list[tuple[str, object]]:
     """Every pattern of the project, prefixes joined; the admin site counts as one."""

@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts import services
+from accounts import services, signals
 
 
 class Command(BaseCommand):
@@ -28,7 +28,14 @@ class Command(BaseCommand):
         if not user.is_active:
             raise CommandError(f"{username!r} is not active: activate the user first.")
         if rotate:
-            token, _replaced = services.rotate_api_token(user)
+            token, replaced = services.rotate_api_token(user)
+            signals.api_token_rotated.send(
+                sender=Command,
+                request=None,
+                user=user,
+                replaced=replaced,
+                via="manage.py api_token",
+            )
         else:
             token = services.api_token(user)
         self.stdout.write(token.key)

@@ -1,5 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.log import record
+from audit.models import Action
 from contacts import services
 from contacts.csv_export import export_rows
 from contacts.models import Tag
@@ -30,6 +32,14 @@ class Command(BaseCommand):
             if tag is None:
                 raise CommandError(f"No tag named {name!r}.")
             contacts = contacts.filter(tags=tag)
+        filters = {"search": options["search"], "tags": options["tag"]}
+        record(
+            Action.EXPORT,
+            target="contacts",
+            via="manage.py export_contacts",
+            filters=filters,
+            count=contacts.order_by().count(),
+        )
         lines = export_rows(contacts, bom=bool(options["output"]))
         if options["output"]:
             with open(options["output"], "w", encoding="utf-8", newline="") as out:

@@ -52,6 +52,13 @@ def env_float(name: str, default: float) -> float:
 DEBUG = env_bool("DEBUG", False)
 # The fallback key is only fit for the embedded default on 127.0.0.1.
 SECRET_KEY = env("SECRET_KEY") or "insecure-dev-only-key-set-SECRET_KEY-in-production"
+# GDPR (docs/privacy.md): the key of the suppression list's number hashes (HMAC-SHA256).
+# Derived from SECRET_KEY unless set; changing it (or SECRET_KEY without it) makes every
+# stored hash unmatchable, so erased numbers could be texted again: set it once and keep it.
+SUPPRESSION_KEY = env("SUPPRESSION_KEY") or f"txtcrm-suppression:{SECRET_KEY}"
+# Message bodies older than this many days are blanked by the messaging.purge_old_bodies
+# task (docs/privacy.md, "Retention"); 0 keeps them forever.
+MESSAGE_RETENTION_DAYS = env_int("MESSAGE_RETENTION_DAYS", 0)
 
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 ALLOWED_HOSTS = [h.strip() for h in env("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
@@ -378,6 +385,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "integrations-deliver-due": {"task": "integrations.deliver_due", "schedule": 5.0},
     # Sends the daily digests once NOTIFICATION_DIGEST_TIME has passed (docs/notifications.md).
     "notifications-digest": {"task": "notifications.digest", "schedule": 300.0},
+    # The retention policy (MESSAGE_RETENTION_DAYS; does nothing when 0): docs/privacy.md.
+    "messaging-purge-old-bodies": {"task": "messaging.purge_old_bodies", "schedule": 3600.0},
 }
 # Outgoing webhooks (integrations/): give up on a delivery this long after its event;
 # seconds to wait for a receiver's answer.

@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.policy import may_export_contacts
 from accounts.roles import admins_only
 from contacts import services
 from contacts.forms import (
@@ -242,8 +241,6 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "custom_fields": [(labels[name], getattr(contact, name)) for name in CUSTOM_FIELDS],
             "history": contact.opt_out_events.select_related("actor"),
-            # The GDPR export (privacy app) follows the contact export permission.
-            "may_export_personal_data": may_export_contacts(request.user),
         },
     )
 

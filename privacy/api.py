@@ -1,8 +1,7 @@
 """GDPR routes of the REST API, included under /api/ (docs/privacy.md, docs/api.md).
 
 /api/contacts/<id>/export/  GET   everything held about the contact, as JSON (the ZIP's
-                                  data.json); admins, and agents when the team policy lets
-                                  agents export contacts. Audited.
+                                  data.json); admins only. Audited.
 /api/contacts/<id>/erase/   POST  {"confirm": "ERASE" or the contact's number}: erase it
                                   (admins only); 200 with what was removed. Audited.
 """
@@ -15,7 +14,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.policy import may_export_contacts
 from contacts import services as contacts
 from privacy import services
 
@@ -23,11 +21,8 @@ NOT_FOUND = OpenApiResponse(description="No such contact (or it was deleted).")
 NOT_ALLOWED = OpenApiResponse(description="Not signed in (401) or not allowed (403).")
 
 
-class MayExport(permissions.IsAuthenticated):
+class MayExport(permissions.IsAdminUser):
     message = "Only administrators can export a contact's personal data."
-
-    def has_permission(self, request, view) -> bool:
-        return super().has_permission(request, view) and may_export_contacts(request.user)
 
 
 class IsAdmin(permissions.IsAdminUser):

@@ -3,8 +3,10 @@ them, and erase them. Privacy orchestrates; each aggregate's own writer changes 
 (contacts.services, messaging.writer, campaigns.services, contacts.suppression), and the
 audit log records who did it, never the person's number or name.
 
-Who may: exports follow the team policy for contact exports (accounts.policy:
-admins, and agents when "agents may export contacts" is on); erasure is for admins only.
+Who may: admins only, for both. The contact list's CSV export follows the team policy
+("agents may export contacts"), but a subject-access export bundles one person's whole
+history (every text, note and assignment) for a legal request the business answers
+through its data-protection lead, so it is not an everyday agent action.
 """
 
 import csv
@@ -241,10 +243,10 @@ def erase(contact: Contact, *, request=None, actor=None) -> Erasure:
     digest = suppression.suppress(contact.mobile_number, reason="erased")
     removed = writer.erase_history(contact)
     removed["campaign_recipients"] = campaigns.forget_contact(contact)
-    contacts.erase_contact(contact)
     erasure = Erasure(contact.pk, digest[:HASH_PREFIX], removed)
+    contacts.erase_contact(contact)  # a contact TxtSync never knew is deleted: pk None
     audit.record(
-        Action.ERASE, request=request, actor=actor, target=f"contact {contact.pk}",
+        Action.ERASE, request=request, actor=actor, target=f"contact {erasure.contact_id}",
         number_hash=erasure.hash_prefix, **removed,
     )  # fmt: skip
     return erasure

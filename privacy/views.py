@@ -3,20 +3,20 @@ the erase confirmation. Thin: privacy.services does the work and writes the audi
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.policy import may_export_contacts
 from accounts.roles import admins_only
 from contacts import services as contacts
 from privacy import services
 
 erase_admins_only = admins_only(gettext_lazy("Only administrators can erase a contact."))
+export_admins_only = admins_only(
+    gettext_lazy("Only administrators can export a contact's personal data.")
+)
 
 
 class EraseForm(forms.Form):
@@ -37,12 +37,10 @@ class EraseForm(forms.Form):
         return typed
 
 
-@login_required
+@export_admins_only
 @require_GET
 def export(request: HttpRequest, pk: int) -> HttpResponse:
     """Everything held about one contact, as a ZIP download (data.json, messages.csv)."""
-    if not may_export_contacts(request.user):
-        raise PermissionDenied(_("Only administrators can export a contact's personal data."))
     contact = get_object_or_404(contacts.visible(), pk=pk)
     archive = services.export_zip(contact)
     services.record_export(contact, request=request, how="zip")

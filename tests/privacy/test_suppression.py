@@ -127,3 +127,20 @@ def test_a_pull_does_not_bring_an_erased_contact_back(sandbox_txtsync, settings)
     assert (report.created, report.suppressed) == (1, 1)
     assert list(Contact.objects.values_list("mobile_number", flat=True)) == [OTHER]
     assert RemoteRow.objects.count() == 2  # TxtSync's own contacts are not ours to delete
+
+
+def test_an_admin_lifts_a_suppression_in_the_admin_site_and_it_is_audited(
+    erased, client, admin_user
+):
+    from audit.models import Action, AuditEntry
+
+    entry = Suppression.objects.get()
+    client.force_login(admin_user)
+    found = client.get(reverse("admin:contacts_suppression_changelist"),
+                       {"q": entry.number_hash[:12]})  # fmt: skip
+    assert entry.number_hash in found.content.decode()
+
+    client.post(reverse("admin:contacts_suppression_delete", args=[entry.pk]), {"post": "yes"})
+
+    assert not suppression.is_suppressed(ERASED)
+    assert AuditEntry.objects.filter(action=Action.DELETE, target__startswith="suppression ")

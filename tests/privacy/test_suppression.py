@@ -16,7 +16,7 @@ from contacts.csv_import import import_contacts
 from contacts.models import Contact, Suppression
 from messaging import conversations, writer
 from messaging.conversations import ReplyRefused
-from messaging.models import Message
+from messaging.models import Direction, Message
 from privacy import services as privacy
 from sandbox.models import Contact as RemoteRow
 
@@ -144,3 +144,30 @@ def test_an_admin_lifts_a_suppression_in_the_admin_site_and_it_is_audited(
 
     assert not suppression.is_suppressed(ERASED)
     assert AuditEntry.objects.filter(action=Action.DELETE, target__startswith="suppression ")
+
+
+def test_a_new_conversation_with_an_erased_number_is_refused(erased, client, agent_ann):
+    client.force_login(agent_ann)
+
+    response = client.post(reverse("inbox-new"), {"number": "07911 123456"})
+
+    assert response.status_code == 200 and "suppression list" in response.content.decode()
+    assert not Contact.objects.exists()
+
+
+def test_no_automatic_reply_goes_to_an_erased_number(erased):
+    from automations.models import AutomationSettings
+    from automations.services import respond
+
+    AutomationSettings.objects.update_or_create(
+        pk=1, defaults={"welcome_enabled": True, "welcome_text": "Hi!"}
+    )
+    contact = Contact.objects.create(mobile_number=ERASED, sync_state="clean")
+    text = Message.objects.create(
+        direction=Direction.INBOUND, conversation=writer.conversation_of(contact), contact=contact,
+        from_number=ERASED, to_number="Acme", body="Hello again",
+    )  # fmt: skip
+
+    respond(text.pk)
+
+    assert not Message.objects.exclude(pk=text.pk).exists()

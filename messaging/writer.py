@@ -273,11 +273,15 @@ def purge_bodies(older_than: datetime, *, batch: int = 1000, now: datetime | Non
         )
         .exclude(send_state__in=STILL_TO_SEND)
     )
-    purged = 0
-    while ids := list(old.values_list("pk", flat=True)[:batch]):
+    purged, after = 0, 0
+    # By primary key, each batch after the last: every row is read once, however many.
+    while ids := list(
+        old.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:batch]
+    ):
         purged += Message.objects.filter(pk__in=ids, purged_at__isnull=True).update(
             body="", link_details="", purged_at=now, changed_at=now
         )
+        after = ids[-1]
     return purged
 
 

@@ -31,6 +31,7 @@ from automations.models import (
     TagRoute,
 )
 from contacts import services as contacts
+from contacts import suppression
 from contacts.models import Contact, Tag
 from messaging import activity, conversations, keywords, services
 from messaging.merge import render
@@ -176,6 +177,8 @@ def reply_label(kind: str, rule: KeywordRule | None = None) -> str:
 
 def _reply(action: rules.Reply, message: Message, conversation, contact: Contact) -> bool:
     if not contact.allow_sms:  # checked again on the row just read
+        return False
+    if suppression.is_suppressed(contact.mobile_number):  # erased (GDPR): never texted again
         return False
     sent = services.queue_outbound(
         contact.mobile_number, render(action.body, contact), automatic=True

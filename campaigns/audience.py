@@ -45,6 +45,8 @@ class Reason(StrEnum):
     INVALID_NUMBER = "invalid number"
     DUPLICATE = "duplicate"
     EMPTY_MESSAGE = "empty message"  # merge fields left nothing to send (campaigns.services)
+    # An erased person's number, on the suppression list (campaigns.services; GDPR).
+    SUPPRESSED = "suppressed (erased)"
 
 
 class ContactLike(Protocol):

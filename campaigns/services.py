@@ -14,8 +14,8 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Concat, Lower
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -38,6 +38,7 @@ from campaigns.models import (
 )
 from campaigns.planning import Plan, RenderedMessage, duration, plan_sends
 from campaigns.quiet_hours import release_waves
+from contacts import suppression
 from contacts.models import Contact, SyncState, Tag
 from messaging import reconcile
 from messaging.merge import render, unknown_fields
@@ -96,7 +97,20 @@ def audience_of(campaign: Campaign) -> Audience:
     spec = spec_of(campaign)
     if not (spec.any_tags or spec.all_tags or spec.contact_keys or spec.numbers):
         return Audience((), ())
-    return resolve(_candidates(spec), spec, region=settings.TXTCRM_DEFAULT_REGION)
+    audience = resolve(_candidates(spec), spec, region=settings.TXTCRM_DEFAULT_REGION)
+    return _without_suppressed(audience)
+
+
+def _without_suppressed(audience: Audience) -> Audience:
+    """Recipients whose number is on the suppression list (an erased person's) become
+    exclusions; their number is not kept with the exclusion (docs/privacy.md)."""
+    suppressed = suppression.suppressed_among(r.number for r in audience.recipients)
+    if not suppressed:
+        return audience
+    kept = tuple(r for r in audience.recipients if r.number not in suppressed)
+    dropped = [Exclusion(Reason.SUPPRESSED, None, r.contact_key)
+               for r in audience.recipients if r.number in suppressed]  # fmt: skip
+    return Audience(kept, (*audience.excluded, *dropped))
 
 
 def rendered(campaign: Campaign, audience: Audience) -> tuple[Audience, list[Rendered]]:
@@ -380,3 +394,19 @@ def update_draft(campaign: Campaign, fields: dict) -> Campaign:
             % {"status": campaign.get_status_display()}
         )
     return campaign
+
+
+# --- GDPR ------------------------------------------------------------------------------
+
+
+def forget_contact(contact: Contact) -> int:
+    """An erased contact's recipient rows lose who and what (contact, number, text) but
+    keep their state, segments and dates, so campaign totals and costs stay right; a send
+    still pending is skipped. Returns how many rows. Called by privacy.services.erase."""
+    rows = Recipient.objects.filter(Q(contact=contact) | Q(number=contact.mobile_number))
+    rows.filter(state=RecipientState.PENDING).update(
+        state=RecipientState.SKIPPED, reason=str(Reason.SUPPRESSED)
+    )
+    # Unique and meaningless: the (campaign, number) constraint holds among the erased.
+    anonymous = Concat(Value("erased-"), Cast("pk", CharField()))
+    return rows.update(contact=None, number=anonymous, text="")

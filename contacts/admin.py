@@ -21,6 +21,7 @@ from contacts.models import (
     CustomFieldLabel,
     OptOutEvent,
     OptOutSource,
+    Suppression,
     SyncCheckpoint,
     Tag,
 )
@@ -364,3 +365,31 @@ class SyncCheckpointAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    """Erased people's numbers, as keyed hashes (docs/privacy.md). Read-only; deleting an
+    entry lifts the suppression (the person asked to hear from the business again), and
+    is audited. Find one by the hash prefix of its erasure's audit entry."""
+
+    list_display = ["number_hash", "reason", "created_at"]
+    readonly_fields = list_display
+    search_fields = ["number_hash"]
+
+    def get_search_results(self, request, queryset, search_term):
+        return queryset.filter(number_hash__startswith=search_term.strip().lower()), False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def delete_model(self, request, obj) -> None:
+        self.delete_queryset(request, Suppression.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset) -> None:
+        for entry in queryset:
+            record(Action.DELETE, request=request, target=f"suppression {entry}")
+        queryset.delete()

@@ -18,9 +18,10 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contacts import signals
+from contacts import signals, suppression
 from contacts.models import (
     CUSTOM_FIELDS,
+    ENGAGEMENT_FIELDS,
     TXTSYNC_FIELDS,
     Contact,
     CustomFieldLabel,
@@ -30,6 +31,7 @@ from contacts.models import (
     Tag,
 )
 
+ENGAGEMENT_COUNTERS = [name for name in ENGAGEMENT_FIELDS if name != "last_communication_date"]
 PUSH_DEBOUNCE = timedelta(seconds=2)  # edits within this window share one push
 
 
@@ -145,6 +147,12 @@ def _check_unique(contact: Contact) -> None:
         raise ContactInvalid(errors)
 
 
+def _check_not_suppressed(number: str) -> None:
+    """An erased person's number is never added back (contacts/suppression.py)."""
+    if suppression.is_suppressed(number):
+        raise ContactInvalid({"mobile_number": suppression.refusal(number)})
+
+
 @transaction.atomic
 def create_contact(
     fields: dict,
@@ -156,6 +164,7 @@ def create_contact(
 ) -> Contact:
     contact = Contact(**_clean_fields(fields), allow_sms=allow_sms)
     _check_unique(contact)
+    _check_not_suppressed(contact.mobile_number)
     contact.save()
     if tag_names:
         contact.tags.set(tags_named(tag_names))
@@ -175,6 +184,8 @@ def update_contact(
 ) -> Contact:
     """Change the given fields (and tags, when given) and queue the push."""
     cleaned = _clean_fields(fields)
+    if cleaned.get("mobile_number", contact.mobile_number) != contact.mobile_number:
+        _check_not_suppressed(cleaned["mobile_number"])
     for name, value in cleaned.items():
         setattr(contact, name, value)
     _check_unique(contact)
@@ -198,6 +209,30 @@ def delete_contact(contact: Contact) -> None:
         return
     Contact.objects.filter(pk=contact.pk).update(deleted_at=timezone.now())
     mark_dirty(Contact.objects.filter(pk=contact.pk))
+
+
+@transaction.atomic
+def erase_contact(contact: Contact) -> None:
+    """GDPR erasure of the contact's own data: deleted here at once and, like a deletion,
+    at TxtSync by the push task (DeleteContact, retried until TxtSync answers). Until then
+    the row keeps only what that call needs (its ContactID, ExternalReference and uid):
+    names, number, address, custom fields, tags and opt-out history are gone now.
+    Messages and campaign rows are their writers' (privacy.services orchestrates)."""
+    delete_contact(contact)
+    if not Contact.objects.filter(pk=contact.pk).exists():
+        return  # TxtSync never knew it: deleted for good already
+    OptOutEvent.objects.filter(contact=contact).delete()
+    Contact.tags.through.objects.filter(contact_id=contact.pk).delete()
+    blank = {name: "" for name in TXTSYNC_FIELDS if name != "mobile_number"}
+    Contact.objects.filter(pk=contact.pk).update(
+        **blank,
+        mobile_number=f"erased-{contact.pk}",  # unique, and no number
+        full_name="",
+        search_name="",
+        sync_error="",
+        **dict.fromkeys(ENGAGEMENT_COUNTERS, 0),
+        last_communication_date=None,
+    )
 
 
 def _record_opt_out(contact, allow_sms, source, actor, reason) -> OptOutEvent:

@@ -43,7 +43,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from contacts import services
+from contacts import services, suppression
 from contacts.models import (
     ENGAGEMENT_FIELDS,
     TXTSYNC_FIELDS,
@@ -282,6 +282,7 @@ class PullReport:
     updated: int = 0
     opted_out: int = 0
     skipped: int = 0  # TxtSync records that could not be applied (logged)
+    suppressed: int = 0  # erased people TxtSync still has: not created again (GDPR)
     full_pull_failed: str = ""  # why, when the full pull failed and refresh went on without it
 
 
@@ -417,18 +418,7 @@ def apply_remote(remote: RemoteContact, report: PullReport) -> Contact | None:
     engagement = {name: _count(getattr(remote, name)) for name in ENGAGEMENT_FIELDS}
     engagement["last_communication_date"] = remote.last_communication_date
     if local is None:
-        if not remote_fields.get("mobile_number"):
-            report.skipped += 1  # the number is the one thing a contact here must have
-            return None
-        local = _create_known_remotely(
-            remote.contact_id, remote.external_reference, **remote_fields, **engagement,
-            allow_sms=remote.allow_sms is not False, last_pulled_at=now,
-        )  # fmt: skip
-        report.created += 1
-        if remote.allow_sms is False:
-            services._record_opt_out(local, False, OptOutSource.TXTSYNC, None, "pulled")
-            report.opted_out += 1
-        return local
+        return _create_from_remote(remote, {**remote_fields, **engagement}, now, report)
     changes = {**engagement, "last_pulled_at": now}
     if remote.contact_id:
         changes["txtsync_id"] = remote.contact_id
@@ -445,6 +435,27 @@ def apply_remote(remote: RemoteContact, report: PullReport) -> Contact | None:
         # Opted out here but allowed there: opt-out wins, so tell TxtSync again.
         services.mark_dirty(Contact.objects.filter(pk=local.pk))
     report.updated += 1
+    return local
+
+
+def _create_from_remote(
+    remote: RemoteContact, fields: dict, now: datetime, report: PullReport
+) -> Contact | None:
+    """A contact only TxtSync had; none without a number, nor for an erased person's."""
+    if not fields.get("mobile_number"):
+        report.skipped += 1  # the number is the one thing a contact here must have
+        return None
+    if suppression.is_suppressed(fields["mobile_number"]):
+        report.suppressed += 1  # erased here: never brought back (docs/privacy.md)
+        return None
+    local = _create_known_remotely(
+        remote.contact_id, remote.external_reference, **fields,
+        allow_sms=remote.allow_sms is not False, last_pulled_at=now,
+    )  # fmt: skip
+    report.created += 1
+    if remote.allow_sms is False:
+        services._record_opt_out(local, False, OptOutSource.TXTSYNC, None, "pulled")
+        report.opted_out += 1
     return local
 
 

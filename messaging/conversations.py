@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 
 from accounts.people import display_name
 from contacts import services as contacts
+from contacts import suppression
 from messaging import activity, canned, services, signals, writer
 from messaging.models import (
     Activity,
@@ -318,6 +319,8 @@ def check_reply(conversation: Conversation, body: str, sender: str | None = None
             gettext("%(contact)s has opted out of SMS (AllowSMS is off): nothing was sent.")
             % {"contact": contact}
         )
+    if suppression.is_suppressed(contact.mobile_number):
+        raise ReplyRefused(suppression.refusal(contact.mobile_number))
     if not body.strip():
         raise ReplyRefused(gettext("Write a message first."))
     if unfilled := canned.unfilled(body):  # a canned reply's [[placeholder]]

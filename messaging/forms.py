@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from contacts import services as contacts
+from contacts import suppression
 from messaging import conversations
 
 DEFAULT_FOLDER = "all"
@@ -158,7 +159,7 @@ class NewConversationForm(forms.Form):
     def clean_number(self) -> str:
         raw = self.cleaned_data["number"]
         try:
-            return contacts.normalise_number(raw)
+            number = contacts.normalise_number(raw)
         except contacts.ContactInvalid:
             raise forms.ValidationError(
                 _(
@@ -167,6 +168,9 @@ class NewConversationForm(forms.Form):
                 ),
                 params={"number": repr(raw.strip())},
             ) from None
+        if suppression.is_suppressed(number):  # an erased person's (docs/privacy.md)
+            raise forms.ValidationError(suppression.refusal(number))
+        return number
 
 
 class ContactSearchForm(forms.Form):

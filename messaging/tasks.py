@@ -7,7 +7,7 @@ redelivery of the message that might already have been sent.
 
 from celery import shared_task
 
-from messaging import inbound, reconcile, services
+from messaging import inbound, reconcile, services, writer
 
 
 @shared_task(name="messaging.send_message", ignore_result=True)
@@ -51,3 +51,9 @@ def subscribe_webhooks(self) -> None:
         webhook_setup.subscribe()
     except ConnectionFailed as error:
         raise self.retry(countdown=2) from error
+
+
+@shared_task(name="messaging.purge_old_bodies", ignore_result=True)
+def purge_old_bodies() -> None:
+    """The retention policy (MESSAGE_RETENTION_DAYS; docs/privacy.md), run by beat."""
+    writer.apply_retention()

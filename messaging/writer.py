@@ -1,7 +1,8 @@
 """The writer of messages and conversations: every message txtcrm stores is created here
 (a reply queued, a campaign's sends, an SMS a notification told of), and so is the move
 a landed message makes in its conversation (`touch`). No other app writes messages or
-conversations; campaigns hand their sends to `record_outbound`.
+conversations; campaigns hand their sends to `record_outbound`. GDPR: `erase_history`
+(an erased contact's messages and conversation) and `purge_bodies` (the retention policy).
 
 Within messaging, rows created here are then changed by: messaging.services (a send's
 state), messaging.inbound and messaging.reconcile (what TxtSync tells of an SMS), and
@@ -10,14 +11,25 @@ messaging.conversations (the inbox's own changes: assign, close, read, snooze, n
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import BigIntegerField, Case, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from contacts import services as contacts
 from contacts.models import Contact
-from messaging.models import Conversation, ConversationStatus, Direction, Message, SendState
+from messaging.models import (
+    Activity,
+    Conversation,
+    ConversationStatus,
+    CounterBaseline,
+    Direction,
+    Message,
+    Note,
+    SendState,
+    WebhookEvent,
+)
 from txtsync import SMS
 
 
@@ -210,3 +222,73 @@ def touch_for(message: Message, *, unread: bool = False) -> None:
 def _chunks(items: list, size: int = 900) -> list[list]:
     """Lists short enough for one statement's parameters (SQLite allows 32,766)."""
     return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+# --- GDPR: erasure and the retention policy (docs/privacy.md) --------------------------
+
+
+def erase_history(contact: Contact) -> dict[str, int]:
+    """Delete every message to or from the contact (by contact, conversation or number),
+    its conversation with its notes, activity lines and notifications (cascade), the
+    webhook events that carried those messages, and its counter baseline. Returns counts.
+    Called by privacy.services.erase before the contact itself is erased."""
+    number = contact.mobile_number
+    messages = Message.objects.filter(
+        Q(contact_id=contact.pk)
+        | Q(conversation__contact_id=contact.pk)
+        | Q(direction=Direction.INBOUND, from_number=number)
+        | Q(direction=Direction.OUTBOUND, to_number=number)
+    )
+    sms_ids = [sms_id for sms_id in messages.values_list("sms_id", flat=True) if sms_id]
+    for chunk in _chunks(sms_ids):
+        WebhookEvent.objects.filter(sms_id__in=chunk).delete()
+    notes = Note.objects.filter(conversation__contact_id=contact.pk).count()
+    # The conversation points at its last message: loosen that before the messages go.
+    Conversation.objects.filter(contact_id=contact.pk).update(last_message=None)
+    removed = messages.delete()[1].get(Message._meta.label, 0)
+    conversations = Conversation.objects.filter(contact_id=contact.pk).delete()[1]
+    CounterBaseline.objects.filter(contact_id=contact.pk).delete()
+    return {
+        "messages": removed,
+        "notes": notes,
+        "conversations": conversations.get(Conversation._meta.label, 0),
+        "activities": conversations.get(Activity._meta.label, 0),
+    }
+
+
+# Bodies a send still needs are kept whatever their age (send later can be a year ahead).
+STILL_TO_SEND = (SendState.SCHEDULED, SendState.QUEUED, SendState.SENDING)
+
+
+def purge_bodies(older_than: datetime, *, batch: int = 1000, now: datetime | None = None) -> int:
+    """The retention policy: blank the text of messages dated before `older_than` (body
+    and link details; purged_at set), a batch of rows per UPDATE. The rows stay, so
+    threads, counts and reports do not change. Returns how many were purged."""
+    now = now or timezone.now()
+    old = (
+        Message.objects.filter(purged_at__isnull=True)
+        .filter(
+            Q(message_date__lt=older_than)
+            | Q(message_date__isnull=True, created_at__lt=older_than)
+        )
+        .exclude(send_state__in=STILL_TO_SEND)
+    )
+    purged, after = 0, 0
+    # By primary key, each batch after the last: every row is read once, however many.
+    while ids := list(
+        old.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:batch]
+    ):
+        purged += Message.objects.filter(pk__in=ids, purged_at__isnull=True).update(
+            body="", link_details="", purged_at=now, changed_at=now
+        )
+        after = ids[-1]
+    return purged
+
+
+def apply_retention(now: datetime | None = None) -> int:
+    """Purge the bodies MESSAGE_RETENTION_DAYS says are too old (0: keep forever)."""
+    days = settings.MESSAGE_RETENTION_DAYS
+    if days <= 0:
+        return 0
+    now = now or timezone.now()
+    return purge_bodies(now - timedelta(days=days), now=now)

@@ -52,6 +52,13 @@ def env_float(name: str, default: float) -> float:
 DEBUG = env_bool("DEBUG", False)
 # The fallback key is only fit for the embedded default on 127.0.0.1.
 SECRET_KEY = env("SECRET_KEY") or "insecure-dev-only-key-set-SECRET_KEY-in-production"
+# GDPR (docs/privacy.md): the key of the suppression list's number hashes (HMAC-SHA256).
+# Derived from SECRET_KEY unless set; changing it (or SECRET_KEY without it) makes every
+# stored hash unmatchable, so erased numbers could be texted again: set it once and keep it.
+SUPPRESSION_KEY = env("SUPPRESSION_KEY") or f"txtcrm-suppression:{SECRET_KEY}"
+# Message bodies older than this many days are blanked by the messaging.purge_old_bodies
+# task (docs/privacy.md, "Retention"); 0 keeps them forever.
+MESSAGE_RETENTION_DAYS = env_int("MESSAGE_RETENTION_DAYS", 0)
 
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 ALLOWED_HOSTS = [h.strip() for h in env("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
@@ -381,6 +388,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "notifications-digest": {"task": "notifications.digest", "schedule": 300.0},
     # Deletes audit entries older than AUDIT_RETENTION_DAYS, in batches (docs/audit.md).
     "audit-expire": {"task": "audit.expire", "schedule": 3600.0},
+    # The retention policy (MESSAGE_RETENTION_DAYS; does nothing when 0): docs/privacy.md.
+    "messaging-purge-old-bodies": {"task": "messaging.purge_old_bodies", "schedule": 3600.0},
 }
 # The audit log (docs/audit.md) keeps entries this many days; the hourly audit.expire
 # deletes older ones, AUDIT_EXPIRE_BATCH per statement.

@@ -13,6 +13,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),  # no login: load balancers, Docker
     path("inbox/", include("messaging.inbox_urls")),
     path("contacts/", include("contacts.urls")),
+    # A contact's GDPR pages: personal data export, erasure (docs/privacy.md).
+    path("contacts/", include("privacy.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("settings/automations/", include("automations.urls")),  # admins (docs/automations.md)
     path("settings/audit/", include("audit.urls")),  # admins: the audit log (docs/audit.md)
@@ -36,6 +38,7 @@ urlpatterns = [
     path("api/", include(("contacts.api_urls", "api"))),  # names: api:contact-list ...
     path("api/", include(("messaging.api_urls", "api-messaging"))),
     path("api/", include(("campaigns.api_urls", "api-campaigns"))),
+    path("api/", include(("privacy.api_urls", "api-privacy"))),  # GDPR (docs/privacy.md)
 ]
 
 if settings.SANDBOX_ENABLED:

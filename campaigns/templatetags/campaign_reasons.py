@@ -15,6 +15,7 @@ LABELS = {
     Reason.INVALID_NUMBER: pgettext_lazy("recipients", "invalid number"),
     Reason.DUPLICATE: pgettext_lazy("recipients", "duplicate"),
     Reason.EMPTY_MESSAGE: pgettext_lazy("recipients", "empty message"),
+    Reason.SUPPRESSED: pgettext_lazy("recipients", "erased and suppressed (GDPR)"),
     "skipped": pgettext_lazy("recipients", "skipped"),
 }
 

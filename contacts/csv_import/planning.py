@@ -1,13 +1,14 @@
 """What each checked row of a batch does, decided before anything is written: create a
 contact, merge into one (an existing contact or an earlier row's), be skipped as a
-duplicate, or fail (a number of a contact being deleted, an external reference that
-belongs to someone else or would change). The plan holds the contacts as they will be
-stored; contacts.csv_import.writer writes it."""
+duplicate, or fail (a number of a contact being deleted, an erased person's suppressed
+number, an external reference that belongs to someone else or would change). The plan
+holds the contacts as they will be stored; contacts.csv_import.writer writes it."""
 
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+from contacts import suppression
 from contacts.csv_import.report import RowError
 from contacts.csv_import.row_checks import CleanRow
 from contacts.models import TXTSYNC_FIELDS, Contact
@@ -80,6 +81,7 @@ class _Known:
     contacts: dict[str, Contact]  # by number
     reference_owners: dict[str, str]  # external reference -> number
     tags_of: dict[int, set[str]]  # contact id -> folded tag names (when merging)
+    suppressed: set[str]  # numbers of erased people (contacts/suppression.py)
 
 
 class Planner:
@@ -150,12 +152,15 @@ class Planner:
             )
             for contact_id, folded in through.values_list("contact_id", "tag__name_folded"):
                 tags_of.setdefault(contact_id, set()).add(folded)
-        return _Known(contacts, owners, tags_of)
+        return _Known(contacts, owners, tags_of, suppression.suppressed_among(numbers))
 
     def _plan_row(self, row: CleanRow, known: _Known, outcome: BatchOutcome) -> None:
         number = row.fields["mobile_number"]
         contact = known.contacts.get(number)
         earlier = number in outcome.numbers or number in self.seen
+        if number in known.suppressed:
+            outcome.fail(row, self.header_of("mobile_number"), suppression.refusal(number))
+            return
         if contact is not None and contact.deleted_at is not None:
             outcome.fail(
                 row,

@@ -172,6 +172,14 @@ row("api/^campaigns/(?P<pk>[^/.]+)/$", 401, 403, OK)
 row("api/^campaigns/(?P<pk>[^/.]+)/recipients/$", 401, 403, OK)
 for _action in ("launch", "pause", "resume", "cancel"):
     row(f"api/^campaigns/(?P<pk>[^/.]+)/{_action}/$", 401, 403, OK, method="POST")
+# --- Issue 15, GDPR (privacy app, docs/privacy.md): a contact's personal data export and
+# erasure are for admins only, pages and API. The erase page's GET is its confirmation; the
+# API's POST without {"confirm": ...} is a 400 (OK: the view let the admin in).
+row("contacts/<int:pk>/personal-data/", *STAFF_PAGE)
+row("contacts/<int:pk>/erase/", *STAFF_PAGE)
+row("api/^contacts/(?P<pk>[0-9]{1,18})/export/$", 401, 403, OK)
+row("api/^contacts/(?P<pk>[0-9]{1,18})/erase/$", 401, 403, OK, method="POST")
+# --- end of GDPR
 # Webhook receivers: the token in the URL is the secret; a wrong one is a 404 for all.
 row("^hooks/txtsync/(?P<token>[\\w-]+)/(?P<kind>inbound|outbound)$", 404, 404, 404, "POST")
 # The sandbox (an offline TxtSync): its API answers to its own Basic auth only, so a

@@ -11,6 +11,9 @@ GET  settings/security/                (admins) the team policy; POST saves it
 POST settings/users/<pk>/reset-two-factor/  (admins) a lost phone
 """
 
+import math
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -216,7 +219,10 @@ def security_settings(request: HttpRequest) -> HttpResponse:
                 team_policy_changed.send(sender=None, request=request, changed=changed)
             messages.success(request, _("Security settings saved."))
             return redirect("security-settings")
-    return render(request, "accounts/security_settings.html", {"form": form})
+    # Sessions already signed in learn of a new requirement when their step is re-read.
+    minutes = max(1, math.ceil(settings.SESSION_REFRESH_SECONDS / 60))
+    context = {"form": form, "refresh_minutes": minutes}
+    return render(request, "accounts/security_settings.html", context)
 
 
 @admin_required

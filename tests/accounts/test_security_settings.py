@@ -33,6 +33,7 @@ def test_the_page_shows_the_current_switches(admin_client):
     assert not checked(html, "require_two_factor")
     assert not checked(html, "agents_may_export")
     assert checked(html, "agents_may_bulk_tag")
+    assert "people already signed in within 5 minutes" in html
 
 
 def test_an_admin_turns_off_the_agents_permissions(admin_client):

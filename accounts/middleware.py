@@ -61,7 +61,7 @@ class TwoFactorGateMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.user.is_authenticated and not self._token_call(request):
+        if not self._token_call(request) and request.user.is_authenticated:
             step = two_factor.step_for(request)
             if step and not self._open(request, step):
                 return self._refuse(request, step)
@@ -76,7 +76,7 @@ class TwoFactorGateMiddleware:
 
     def _open(self, request, step: Step) -> bool:
         try:
-            name = resolve(request.path_info).url_name
+            name = resolve(request.path_info).view_name  # with its namespace, if any
         except Resolver404:
             return False
         return name in self.OPEN or name in self.STEP_PAGES[step]

@@ -17,7 +17,7 @@ Which step a session owes is kept in the session, so an ordinary request costs n
 it is worked out again at sign-in, while a step is owed, and every SESSION_REFRESH_SECONDS
 (so a policy switched on, or an authenticator added in another session, reaches sessions
 already signed in within that time). REST API calls with a token carry no session: API
-tokens are unaffected by design (docs/api.md).
+tokens are unaffected by design (docs/security.md).
 """
 
 import math
@@ -58,6 +58,10 @@ class Step(StrEnum):
 
 class WrongCode(Exception):
     """The code matched nothing."""
+
+
+class NotEnrolled(Exception):
+    """The user has no authenticator."""
 
 
 class Throttled(Exception):
@@ -163,7 +167,7 @@ def _replace_recovery_codes(user) -> list[str]:
 def regenerate_recovery_codes(user) -> list[str]:
     """New codes; the old ones stop working at once."""
     if not is_enrolled(user):
-        raise WrongCode
+        raise NotEnrolled
     with transaction.atomic():
         return _replace_recovery_codes(user)
 

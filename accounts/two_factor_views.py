@@ -148,7 +148,7 @@ def codes(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             new = two_factor.regenerate_recovery_codes(request.user)
-        except two_factor.WrongCode:
+        except two_factor.NotEnrolled:
             messages.error(request, _("Two-factor sign-in is off: there are no codes to renew."))
             return redirect("two-factor")
         request.session[two_factor.CODES_TO_SHOW] = new

@@ -388,3 +388,12 @@ def test_the_profile_says_whether_it_is_on(client, agent_ann):
     page = client.get(reverse("two-factor")).content.decode()
 
     assert "10 recovery codes left." in page and "Turn off two-factor sign-in" in page
+
+
+def test_no_recovery_codes_without_an_authenticator(client, agent_ann):
+    client.force_login(agent_ann)
+
+    done = client.post(reverse("two-factor-codes"), follow=True)
+
+    assert "there are no codes to renew" in done.content.decode()
+    assert not StaticDevice.objects.exists()

@@ -11,5 +11,8 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from accounts.middleware import stamp_new_session
+        from accounts.two_factor import start_session
 
         user_logged_in.connect(stamp_new_session, dispatch_uid="accounts-stamp-session")
+        # A new sign-in owes the second step (docs/security.md, "Two-factor sign-in").
+        user_logged_in.connect(start_session, dispatch_uid="accounts-two-factor-step")

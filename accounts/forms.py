@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role
+from accounts.models import Role, TeamPolicy
 
 
 class NoColonForm(forms.Form):
@@ -58,3 +58,53 @@ class AcceptInvitationForm(UserCreationForm):
         first, _space, last = self.cleaned_data.get("name", "").partition(" ")
         self.instance.first_name, self.instance.last_name = first, last
         super()._post_clean()
+
+
+class CodeForm(NoColonForm):
+    """A code from the authenticator app (6 digits) or a recovery code."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}
+        ),
+    )
+
+
+class TurnOffTwoFactorForm(NoColonForm):
+    code = forms.CharField(
+        label=_("A code from your app, or a recovery code"), max_length=32, required=False
+    )
+    password = forms.CharField(
+        label=_("Or your password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("code") and not data.get("password"):
+            raise forms.ValidationError(_("Enter a current code or your password."))
+        return data
+
+
+class SecurityPolicyForm(forms.ModelForm):
+    class Meta:
+        model = TeamPolicy
+        fields = ["require_two_factor", "agents_may_export", "agents_may_bulk_tag"]
+        help_texts = {
+            "require_two_factor": _(
+                "Everyone without it is asked to set it up right after signing in, and "
+                "can do nothing else until they have."
+            ),
+            "agents_may_export": _("Off: only admins can download contacts as CSV."),
+            "agents_may_bulk_tag": _(
+                "Off: only admins can add or remove a tag on many contacts at once."
+            ),
+        }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
-from accounts import services, signals
+from accounts import services, signals, two_factor
 from txtcrm import languages
 
 
@@ -57,4 +57,9 @@ def profile(request: HttpRequest) -> HttpResponse:
         )
         return redirect("profile")
     token = Token.objects.filter(user=request.user).first()
-    return render(request, "accounts/profile.html", {"token": token, "language_form": form})
+    context = {
+        "token": token,
+        "language_form": form,
+        "two_factor_on": two_factor.is_enrolled(request.user),
+    }
+    return render(request, "accounts/profile.html", context)

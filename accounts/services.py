@@ -36,7 +36,8 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-from accounts.models import Invitation, InvitationStatus, Role
+from accounts import two_factor
+from accounts.models import Invitation, InvitationStatus, Role, TeamPolicy
 from accounts.people import display_name
 
 logger = logging.getLogger("accounts")
@@ -383,3 +384,45 @@ def unlock(actor: AbstractBaseUser, user: AbstractBaseUser) -> int:
     cleared = axes_reset(username=user.get_username())
     logger.info("%s unlocked %s", actor.get_username(), user.get_username())
     return cleared
+
+
+# --- The team policy (Settings → Security) ---------------------------------------------------
+
+
+def update_team_policy(actor: AbstractBaseUser, **switches: bool) -> dict[str, list[bool]]:
+    """Save the admins' switches; returns what changed, {field: [old, new]}. Requiring
+    two-factor sign-in needs the admin to have it already: otherwise the change would
+    send them to enrolment at once, and nobody would have checked that it works."""
+    with transaction.atomic():
+        policy, _created = TeamPolicy.objects.select_for_update().get_or_create(pk=1)
+        changed = {
+            field: [getattr(policy, field), value]
+            for field, value in switches.items()
+            if getattr(policy, field) != value
+        }
+        if changed.get("require_two_factor") == [False, True] and not two_factor.is_enrolled(
+            actor
+        ):
+            raise AccountError(
+                _("Set up two-factor sign-in for yourself first (Profile), then require it.")
+            )
+        for field, (_old, new) in changed.items():
+            setattr(policy, field, new)
+        if changed:
+            policy.save()
+    if changed:
+        logger.info("%s changed the team policy: %s", actor.get_username(), changed)
+    return changed
+
+
+def reset_two_factor(actor: AbstractBaseUser, user: AbstractBaseUser) -> None:
+    """An admin's answer to a lost phone: the user's authenticator and recovery codes go;
+    they sign in with their password alone (or, when the team requires it, set up a new
+    authenticator right after)."""
+    if user.pk == actor.pk:
+        raise AccountError(_("Turn your own two-factor sign-in off on your profile page."))
+    if not two_factor.remove(user):
+        raise AccountError(
+            _("%(user)s has no two-factor sign-in to reset.") % {"user": display_name(user)}
+        )
+    logger.info("%s reset the two-factor sign-in of %s", actor.get_username(), user.get_username())

@@ -16,7 +16,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts import services, signals
+from accounts import services, signals, two_factor
 from accounts.forms import AcceptInvitationForm, InviteForm, RoleForm
 from accounts.models import Invitation, Role
 from accounts.people import display_name
@@ -48,6 +48,7 @@ def users(request: HttpRequest) -> HttpResponse:
         "team": services.team(),
         "invitations": services.open_invitations(),
         "locked": services.locked_out_usernames(),
+        "two_factor_users": two_factor.enrolled_user_ids(),
         "shown_link": request.session.pop(SHOWN_LINK, None),
         "roles": Role.choices,
         "invitation_days": settings.INVITATION_VALID_DAYS,

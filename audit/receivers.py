@@ -1,10 +1,10 @@
 """The audit log's receivers: what other parts announce by signal, recorded here.
 
 Sign-ins come from Django's auth signals and django-axes' lockout signal; changes to
-people's access and API tokens from accounts.signals (accounts sits below this app, so it
-cannot call audit.log.record itself); changes made on the admin site from its LogEntry
-rows. Connected in AuditConfig.ready. Everything else is recorded where it happens, by
-the view or command that made the change (docs/audit.md).
+people's access, API tokens, two-factor sign-in and the team policy from accounts.signals
+(accounts sits below this app, so it cannot call audit.log.record itself); changes made
+on the admin site from its LogEntry rows. Connected in AuditConfig.ready. Everything else
+is recorded where it happens, by the view or command that made the change (docs/audit.md).
 """
 
 from axes.signals import user_locked_out
@@ -114,6 +114,41 @@ def admin_site_change(sender, instance: LogEntry, created: bool, **kwargs) -> No
     )
 
 
+# The team policy's switches: who may do what (permissions), or how everyone signs in.
+PERMISSION_FIELDS = ("agents_may_export", "agents_may_bulk_tag")
+
+
+def two_factor_changed(sender, request, actor, user, change, signal=None, **detail) -> None:
+    record(
+        Action.TWO_FACTOR,
+        request=request,
+        actor=actor,
+        target=user.get_username(),
+        change=change,
+        **detail,
+    )
+
+
+def two_factor_failed(sender, request, user, method, throttled, **kwargs) -> None:
+    record(
+        Action.SIGN_IN_FAILED,
+        request=request,
+        target=user.get_username(),
+        step="two-factor",
+        method=method,
+        throttled=throttled,
+    )
+
+
+def team_policy_changed(sender, request, changed, **kwargs) -> None:
+    permissions = {k: v for k, v in changed.items() if k in PERMISSION_FIELDS}
+    settings = {k: v for k, v in changed.items() if k not in PERMISSION_FIELDS}
+    if permissions:
+        record(Action.PERMISSION, request=request, target="team policy", changed=permissions)
+    if settings:
+        record(Action.SETTINGS, request=request, target="team policy", changed=settings)
+
+
 def connect() -> None:
     uid = "audit."
     user_logged_in.connect(signed_in, dispatch_uid=uid + "signed_in")
@@ -123,3 +158,6 @@ def connect() -> None:
     accounts_signals.access_changed.connect(access_changed, dispatch_uid=uid + "access")
     accounts_signals.api_token_rotated.connect(api_token_rotated, dispatch_uid=uid + "token")
     post_save.connect(admin_site_change, sender=LogEntry, dispatch_uid=uid + "admin_site")
+    accounts_signals.two_factor_changed.connect(two_factor_changed, dispatch_uid=uid + "2fa")
+    accounts_signals.two_factor_failed.connect(two_factor_failed, dispatch_uid=uid + "2fa_failed")
+    accounts_signals.team_policy_changed.connect(team_policy_changed, dispatch_uid=uid + "policy")

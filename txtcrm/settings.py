@@ -115,6 +115,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A session that owes the second sign-in step reaches only that step (accounts/
+    # two_factor.py); after CSP and X-Frame-Options, so its answers carry them too.
+    "accounts.middleware.TwoFactorGateMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
@@ -190,6 +193,10 @@ AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"  # the login page, saying so (429)
 AXES_ENABLE_ADMIN = False  # attempts are managed from the Users page, not the admin site
+# Two-factor sign-in (django-otp; docs/security.md): the name authenticator apps show, and
+# no TOTP secrets on the admin site.
+OTP_TOTP_ISSUER = "txtcrm"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Sessions last SESSION_COOKIE_AGE seconds from the last activity (a sliding window,
 # renewed at most every SESSION_REFRESH_SECONDS, so a busy inbox does not write the
 # session on every poll: accounts/middleware.py); signing out ends one at once.

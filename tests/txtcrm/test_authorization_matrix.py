@@ -152,6 +152,17 @@ row("notifications/<int:pk>/open/", *PAGE_FOR_AGENTS, method="POST")
 row("notifications/read/", *PAGE_FOR_AGENTS, method="POST")
 row("notifications/conversation/<int:pk>/read/", *PAGE_FOR_AGENTS, method="POST")
 row("notifications/badge.json", 401, OK, OK)
+# Two-factor sign-in (issue 15, item 4: the two-factor part). Each user's own pages; the
+# second step with no step owed goes on to the start page; a session that owes a step is
+# tested against every URL in tests/accounts/test_two_factor_gate.py. An empty POST to turn
+# it off is a 400 (OK); the codes page with no new codes to show goes back (OK). The team
+# policy (Settings -> Security) and resetting someone's two-factor sign-in: admins.
+row("login/two-factor/", LOGIN, OK, OK)
+for _pattern in ("profile/two-factor/", "profile/two-factor/setup/", "profile/two-factor/codes/"):
+    row(_pattern, *PAGE_FOR_AGENTS)
+row("profile/two-factor/off/", *PAGE_FOR_AGENTS, method="POST")
+row("settings/security/", *STAFF_PAGE)
+row("settings/users/<int:pk>/reset-two-factor/", *STAFF_PAGE, method="POST")
 # The installable web app: nothing secret, and browsers fetch them without a session.
 for _pattern in ("manifest.webmanifest", "sw.js", "favicon.ico"):
     row(_pattern, OK, OK, OK)

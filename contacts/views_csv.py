@@ -23,18 +23,22 @@ from pathlib import Path
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts import policy
 from contacts import csv_import, services
 from contacts.csv_export import export_rows
 from contacts.csv_import import IMPORT_FIELDS, ImportFileError, JobNotFound
 from contacts.forms import ContactFilterForm, PageForm
 from contacts.models import Tag
+from contacts.views import list_url
 
 SESSION_KEY = "contacts_csv_uploads"  # token -> the uploaded file's name
 MAX_STAGED_PER_SESSION = 5
@@ -42,6 +46,9 @@ STAGING_MAX_AGE = 24 * 3600  # seconds; older staged uploads are deleted (person
 PREVIEW_ROWS = 10
 ERRORS_SHOWN = 100  # per-row errors listed on the report; the rest are counted
 IGNORE_LABEL = _("Ignore this column")
+EXPORT_REFUSED = _(
+    "Your administrators have turned off contact export for agents (Settings → Security)."
+)
 OPTIONS = ("on_duplicate", "tag_names_for_all", "dry_run")  # start_import_job's options
 # The counters a report shows, in order; the first four always, the rest when not zero.
 REPORT_COUNTERS = [
@@ -364,14 +371,24 @@ def import_status(request: HttpRequest, job_id: str) -> JsonResponse:
 
 @login_required
 @require_GET
-def export(request: HttpRequest) -> StreamingHttpResponse:
-    """The contacts matching the list's search and filters, as a CSV download.
+def export(request: HttpRequest) -> HttpResponse:
+    """The contacts matching the list's search and filters, as a CSV download; an
+    invalid filter exports nothing and goes back to the list, which shows why.
 
     Streamed: export_rows reads the contacts in keyset chunks and the response sends each
     line as it is made, so memory stays flat and the first bytes leave at once however
     many contacts match. That is why a big export needs no background job and no file.
     """
+    if not policy.may_export_contacts(request.user):
+        raise PermissionDenied(EXPORT_REFUSED)
     filters = ContactFilterForm(request.GET, tags=list(Tag.objects.only("pk", "name")))
+    if not filters.valid:
+        messages.error(
+            request,
+            gettext("Nothing was exported: the filter is not valid. %(errors)s")
+            % {"errors": filters.error_text()},
+        )
+        return redirect(list_url(filters.params()))
     response = StreamingHttpResponse(
         export_rows(filters.contacts(), bom=True), content_type="text/csv; charset=utf-8"
     )

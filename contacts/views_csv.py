@@ -88,9 +88,13 @@ def stage_upload(request: HttpRequest, upload) -> str:
     remove_stale_uploads(folder)
     token = secrets.token_hex(16)
     descriptor = os.open(folder / f"{token}.csv", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
+    try:
+        with os.fdopen(descriptor, "wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+    except BaseException:  # a disk full, a client gone: no half file left behind
+        discard_upload_file(token)
+        raise
     uploads = dict(request.session.get(SESSION_KEY, {}))
     uploads[token] = Path(upload.name or "upload.csv").name
     for old in list(uploads)[:-MAX_STAGED_PER_SESSION]:
@@ -221,9 +225,12 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         token = stage_upload(request, form.cleaned_data["file"])
         try:
             csv_import.read_headers(staging_dir() / f"{token}.csv")
-        except ImportFileError as error:  # empty, not UTF-8: no use going on
+        except ImportFileError as error:  # empty, not UTF-8, too wide: no use going on
             discard_upload(request, token)
             form.add_error("file", str(error))
+        except BaseException:
+            discard_upload(request, token)  # personal data: never left behind by a failure
+            raise
         else:
             return redirect("contacts-import-map", token=token)
     return render(request, "contacts/import_upload.html", {"form": form})
@@ -258,8 +265,17 @@ def preview_table(rows: list[csv_import.PreviewRow], mapping: dict) -> PreviewTa
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def import_map(request: HttpRequest, token: str) -> HttpResponse:
-    """Step 2: map the columns, choose the options, preview; then step 3: import."""
+    """Step 2: map the columns, choose the options, preview; then step 3: import. A
+    failure nobody foresaw deletes the staged upload (personal data) before the 500."""
     path, file_name = staged_path(request, token)
+    try:
+        return _import_map(request, token, path, file_name)
+    except BaseException:
+        discard_upload(request, token)
+        raise
+
+
+def _import_map(request: HttpRequest, token: str, path: Path, file_name: str) -> HttpResponse:
     try:
         headers = csv_import.read_headers(path)
     except ImportFileError as error:

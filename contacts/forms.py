@@ -145,20 +145,42 @@ class SearchInput(forms.TextInput):
     input_type = "search"
 
 
-class ContactFilterForm(PageForm):
-    """The list's search, filters and sort, read from GET (list) or POST (bulk actions).
+SEARCH_MAX = 200
+PARAM_ECHO_MAX = 1000  # characters of an invalid value put back in a link
 
-    A bad value (an unknown sort, a deleted tag) is ignored rather than shown as an error:
-    these come from links and selects, not from typing.
+
+class ContactFilterForm(PageForm):
+    """The list's search, filters and sort, read from GET (list, export) or POST (bulk
+    actions).
+
+    A bad value (a search too long, a tag deleted meanwhile, an unknown choice) is a field
+    error shown next to its field, and the form then matches NO contact: an export or a
+    bulk action "on all matching" must never widen to every contact because a filter
+    was dropped (issue 15).
     """
 
     q = forms.CharField(
         required=False,
         label=_("Search"),
-        max_length=200,
+        max_length=SEARCH_MAX,
+        error_messages={
+            "max_length": _(
+                "A search can be at most %(limit_value)d characters (this one has "
+                "%(show_value)d); shorten it."
+            )
+        },
         widget=SearchInput(attrs={"placeholder": _("Name, number, email or reference")}),
     )
-    tag = forms.ChoiceField(required=False, label=_("Tag"))
+    tag = forms.ChoiceField(
+        required=False,
+        label=_("Tag"),
+        error_messages={
+            "invalid_choice": _(
+                "This tag no longer exists (it may have been deleted or renamed); choose "
+                "another tag or Any tag."
+            )
+        },
+    )
     allow_sms = forms.ChoiceField(required=False, label="AllowSMS", choices=ALLOW_SMS_CHOICES)
     sync = forms.ChoiceField(
         required=False,
@@ -178,23 +200,40 @@ class ContactFilterForm(PageForm):
     def __init__(self, data, *, tags: list[Tag]):
         super().__init__({k: data.get(k, "") for k in self.PARAMS})
         self.fields["tag"].choices = [("", _("Any tag")), *((str(t.pk), t.name) for t in tags)]
-        self.is_valid()  # fills cleaned_data with the valid values only
+        self.valid = self.is_valid()
 
     def value(self, name: str) -> str:
         return self.cleaned_data.get(name) or ""
 
     def params(self) -> dict[str, str]:
-        """The valid, non-empty parameters, to put back in links and redirects."""
-        return {name: self.value(name) for name in self.PARAMS if self.value(name)}
+        """The non-empty parameters, to put back in links and redirects: an invalid one
+        as it was given (shortened), so the page it leads to shows its error again."""
+        params = {}
+        for name in self.PARAMS:
+            if name in self.errors:
+                params[name] = str(self.data[name])[:PARAM_ECHO_MAX]
+            elif self.value(name):
+                params[name] = self.value(name)
+        return params
 
     def is_filtered(self) -> bool:
-        return any(self.value(name) for name in ("q", "tag", "allow_sms", "sync"))
+        return not self.valid or any(self.value(n) for n in ("q", "tag", "allow_sms", "sync"))
+
+    def error_text(self) -> str:
+        """The errors in one line, each after its field's label, for a message."""
+        return " ".join(
+            f"{self.fields[name].label}: {' '.join(errors)}"
+            for name, errors in self.errors.items()
+        )
 
     def ordering(self) -> list:
         return SORTS[self.value("sort") or "name"][1]
 
     def contacts(self) -> QuerySet[Contact]:
-        """Every contact matching the search and filters (not yet sorted or paged)."""
+        """Every contact matching the search and filters (not yet sorted or paged); none
+        when a filter is invalid."""
+        if not self.valid:
+            return Contact.objects.none()
         allow = self.value("allow_sms")
         return services.filtered(
             self.value("q"),

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.roles import admins_only
+from accounts import policy
+from accounts.models import TeamPolicy
+from accounts.roles import admins_only, is_admin
 from audit.log import contact_target, record
 from audit.models import Action
 from contacts import services
@@ -58,6 +61,10 @@ LIST_COLUMNS = [
 
 
 staff_required = admins_only(gettext_lazy("Only administrators manage tags and custom fields."))
+BULK_TAG_REFUSED = gettext_lazy(
+    "Your administrators have turned off bulk tagging for agents (Settings → Security); "
+    "tag contacts one at a time on their pages."
+)
 
 
 def grouped(count: int) -> str:
@@ -152,6 +159,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     contacts = filters.contacts().order_by(*filters.ordering())
     page = paginate(contacts, page_number(request.GET.get("page")), params)
     sort = filters.value("sort") or "name"
+    team = None if is_admin(request.user) else TeamPolicy.current()  # one query for both
     return render(
         request,
         "contacts/list.html",
@@ -162,6 +170,8 @@ def contact_list(request: HttpRequest) -> HttpResponse:
             "tags": tags,
             "sort_column": sort.lstrip("-"),
             "sort_direction": "descending" if sort.startswith("-") else "ascending",
+            "may_export": policy.may_export_contacts(request.user, team),
+            "may_bulk_tag": policy.may_bulk_tag(request.user, team),
         },
     )
 
@@ -172,8 +182,11 @@ def bulk_tags(request: HttpRequest) -> HttpResponse:
     """Add or remove a tag on the page's selection or on everything matching the filter.
 
     "All matching" re-runs the filter from the submitted parameters, so it covers every
-    page, not only the rows that were on screen.
+    page, not only the rows that were on screen; with an invalid filter it changes
+    nothing (the list shows why).
     """
+    if not policy.may_bulk_tag(request.user):
+        raise PermissionDenied(BULK_TAG_REFUSED)
     filters = ContactFilterForm(request.POST, tags=list(Tag.objects.only("pk", "name")))
     back = list_url(filters.params(), page_number(request.POST.get("page")))
     form = BulkTagForm(request.POST)
@@ -183,6 +196,13 @@ def bulk_tags(request: HttpRequest) -> HttpResponse:
                 messages.error(request, error)
         return redirect(back)
     data = form.cleaned_data
+    if data["scope"] == "all" and not filters.valid:
+        messages.error(
+            request,
+            _("Nothing was changed: the filter is not valid. %(errors)s")
+            % {"errors": filters.error_text()},
+        )
+        return redirect(back)
     if data["scope"] == "all":
         contacts = filters.contacts()
     else:

@@ -78,6 +78,10 @@ class InboxPagination(pagination.BasePagination):
     pages do not count either. `next` is null on the last page."""
 
     max_page_size = Pagination.max_page_size
+    # The databases' OFFSET is a signed 64-bit integer: a page starting beyond it is
+    # past the end of any inbox, so a 404 as for any empty page (not the database's
+    # overflow error, a 500).
+    max_row = 2**63 - 1
 
     def paginate_queryset(self, queryset, request, view=None) -> list:
         self.request = request
@@ -91,10 +95,14 @@ class InboxPagination(pagination.BasePagination):
 
     @classmethod
     def page(cls, params) -> tuple[int, int]:
-        """(page number, page size) asked for; bad values get the defaults."""
+        """(page number, page size) asked for; bad values get the defaults. A page
+        beyond the last row a database can reach is not found."""
         number = cls._positive(params.get("page"), default=1)
         size = cls._positive(params.get("page_size"), default=settings.REST_FRAMEWORK["PAGE_SIZE"])
-        return number, min(size, cls.max_page_size)
+        size = min(size, cls.max_page_size)
+        if number * size + 1 > cls.max_row:
+            raise NotFound("Invalid page.")
+        return number, size
 
     @classmethod
     def page_end(cls, params) -> int:

@@ -7,17 +7,26 @@ exactly one beat. This makes a second one harmless: with CELERY_BEAT_LOCK_URL se
 by, checking every few seconds, and takes over within LOCK_TTL_SECONDS after the
 holder dies. The holder renews the lock on every tick (at least every TTL / 3).
 
-Without a lock URL (the embedded default: one worker with an embedded beat), this is
-Celery's PersistentScheduler unchanged.
+Without a lock URL (the embedded default: one worker with an embedded beat, `make run`)
+the lock is a file next to the schedule, `<schedule>.lock`, held (flock) for the beat's
+life and freed by the kernel when it dies: a beat left behind by an earlier run keeps
+a new one standing by, never sending twice. And an embedded beat (TXTCRM_EMBEDDED_BEAT
+in its environment, set by run_embedded) stops when its worker dies, rather than
+living on as an orphan that sends periodic tasks to the next run's worker.
 """
 
 import contextlib
+import fcntl
 import logging
+import os
 import secrets
+import time
 
 import redis
 from celery.beat import PersistentScheduler
 from django.conf import settings
+
+from txtcrm.process_tree import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +71,48 @@ class BeatLock:
         self._release(keys=[self.key], args=[self.token])
 
 
+class FileBeatLock:
+    """An exclusive flock on `path`, held by this process until release() or death."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._file = None
+
+    def hold(self) -> bool:
+        if self._file is not None:
+            return True
+        file = open(self.path, "a")  # noqa: SIM115 (kept open: the lock lives with it)
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            file.close()
+            return False
+        self._file = file
+        return True
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()  # closing the file frees the lock
+            self._file = None
+
+
+def wait_for(lock: FileBeatLock, stop_waiting=lambda: False) -> bool:
+    """Hold `lock`, standing by while another beat has it; False if told to stop."""
+    if lock.hold():
+        return True
+    log.warning(
+        "Beat lock %s is held by another beat (one left running by an earlier start?): "
+        "standing by",
+        lock.path,
+    )
+    while not lock.hold():
+        if stop_waiting():
+            return False
+        time.sleep(STANDBY_POLL_SECONDS)
+    log.info("Beat lock %s taken: this beat sends the periodic tasks", lock.path)
+    return True
+
+
 class LockedScheduler(PersistentScheduler):
     """PersistentScheduler that sends nothing unless it holds the beat lock."""
 
@@ -71,9 +122,29 @@ class LockedScheduler(PersistentScheduler):
             BeatLock(redis.Redis.from_url(url), settings.CELERY_BEAT_LOCK_KEY) if url else None
         )
         self._holding = None  # unknown until the first tick
+        self.parent = os.getppid()
+        self.embedded = os.environ.get("TXTCRM_EMBEDDED_BEAT") == "1"
+        if self.embedded:
+            die_with_parent()  # the worker's death (even a SIGKILL) ends this beat too
+        self.file_lock = None
+        schedule = kwargs.get("schedule_filename")
+        if self.lock is None and schedule:
+            # Before the schedule file is opened: two beats must not share it either.
+            self.file_lock = FileBeatLock(f"{schedule}.lock")
+            if not wait_for(self.file_lock, self._orphaned):
+                raise SystemExit(0)
         super().__init__(*args, **kwargs)
 
+    def _orphaned(self) -> bool:
+        """An embedded beat whose worker is gone (the check where prctl is not)."""
+        if self.embedded and os.getppid() != self.parent:
+            log.warning("The worker that started this beat is gone: beat stops")
+            return True
+        return False
+
     def tick(self, *args, **kwargs) -> float:
+        if self._orphaned():
+            raise SystemExit(0)
         if self.lock is None:
             return super().tick(*args, **kwargs)
         if not self._check_lock():
@@ -99,6 +170,8 @@ class LockedScheduler(PersistentScheduler):
 
     def close(self) -> None:
         super().close()
+        if self.file_lock is not None:
+            self.file_lock.release()
         if self.lock is not None and self._holding:
             # The standby takes over at once, not after the TTL; failing that, it lapses.
             with contextlib.suppress(redis.RedisError):

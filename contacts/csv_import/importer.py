@@ -18,7 +18,7 @@ from contacts.csv_import.mapping import resolve_columns
 from contacts.csv_import.planning import BatchOutcome, Planner
 from contacts.csv_import.reading import count_lines, data_rows, inspect_file, records
 from contacts.csv_import.report import ImportFileError, ImportReport
-from contacts.csv_import.row_checks import CleanRow, clean_row
+from contacts.csv_import.row_checks import CleanRow, checked_rows
 from contacts.csv_import.writer import write_batch
 from contacts.models import Contact
 
@@ -166,13 +166,11 @@ def import_contacts(
     report.total_rows = data_rows(layout, lines)
     batch: list[CleanRow] = []
     try:
-        for number, cells in records(path, layout):
-            row = clean_row(number, cells, columns, layout.headers)
-            report.processed = number - 1
-            if row is None:
-                report.blank += 1
-            else:
-                batch.append(row)
+        for record in records(path, layout):
+            rows = checked_rows(record, columns, layout.headers)
+            report.processed = record.last_row - 1
+            report.blank += rows.count(None)
+            batch.extend(row for row in rows if row is not None)
             if len(batch) >= batch_size:
                 importer.run_batch(batch)
                 batch = []
@@ -221,14 +219,14 @@ def preview(
     )
     cleaned: list[CleanRow] = []
     try:
-        for number, cells in records(path, layout):
+        for record in records(path, layout):
             if len(cleaned) >= rows:
                 break
-            row = clean_row(number, cells, columns, layout.headers)
-            if row is not None:
-                cleaned.append(row)
+            checked = checked_rows(record, columns, layout.headers)
+            cleaned += [row for row in checked if row is not None]
     except (csv.Error, UnicodeDecodeError) as error:
         raise ImportFileError(f"The file cannot be read as CSV: {error}.") from error
+    cleaned = cleaned[:rows]
     outcome = planner.plan([row for row in cleaned if not row.errors], lock=False)
     errors = {row.row: [str(e) for e in row.errors] for row in cleaned}
     for error in outcome.errors:

@@ -10,6 +10,7 @@ from django.core.validators import validate_email
 
 from contacts import services
 from contacts.csv_import.mapping import header_key
+from contacts.csv_import.reading import Record
 from contacts.csv_import.report import RowError
 from contacts.models import TXTSYNC_FIELDS, Contact, Tag
 
@@ -56,6 +57,42 @@ def clean_row(
         header = headers[columns.index("mobile_number")]
         row.fail(header, "is empty; every contact needs a mobile number")
     return row
+
+
+def checked_rows(
+    record: Record, columns: list[str | None], headers: list[str]
+) -> list[CleanRow | None]:
+    """The rows of one record, each checked (None for a blank one): the record itself,
+    or, when an unclosed quote read the lines after it into one of its cells, the record
+    and each of those lines as a failed row under its own number."""
+    if not record.swallowed:
+        return [clean_row(record.row, record.cells, columns, headers)]
+    column = record.column or 0
+    header = headers[column] if column < len(headers) else f"column {column + 1}"
+    first, last = record.row + 1, record.last_row
+    where = f"row {first}" if first == last else f"rows {first} to {last}"
+    broken = CleanRow(record.row)
+    broken.fail(
+        header,
+        f"a quote in this cell is not closed, so the lines after it ({where}) were read "
+        "into the cell; close the quote (or remove it) and import these rows again",
+    )
+    rows: list[CleanRow | None] = [broken]
+    for number, line in enumerate(record.swallowed, start=first):
+        if not line.strip():
+            rows.append(None)
+            continue
+        swallowed = CleanRow(number)
+        swallowed.errors.append(
+            RowError(
+                number,
+                None,
+                f"not imported: the unclosed quote in row {record.row} ({header}) read this "
+                "row into that cell",
+            )
+        )
+        rows.append(swallowed)
+    return rows
 
 
 def unescape(value: str) -> str:

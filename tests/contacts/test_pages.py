@@ -184,7 +184,8 @@ def test_filter_by_tag(ann_client):
     vip = Tag.objects.get(name="VIP")
 
     assert names_on(list_page(ann_client, tag=vip.pk)) == ["Ann"]
-    assert names_on(list_page(ann_client, tag="999999")) == ["Ann", "Ben"]  # unknown: ignored
+    # An unknown tag (deleted meanwhile) is a field error and matches nobody (issue 15).
+    assert names_on(list_page(ann_client, tag="999999")) == []
 
 
 def test_filter_by_allow_sms(ann_client):
@@ -318,7 +319,7 @@ def test_the_list_costs_the_same_queries_for_5_or_50_contacts(ann_client):
 
     assert len(list_page(ann_client).context["page"].rows) == 50
     assert few == many
-    assert many <= 7
+    assert many <= 8  # 7, and the team policy (may Ann export and bulk-tag?)
 
 
 # --- Bulk tags --------------------------------------------------------------------------------

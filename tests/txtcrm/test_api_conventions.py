@@ -162,6 +162,33 @@ def test_a_page_size_over_the_cap_is_capped_not_refused(api, db):
         assert response.status_code == 200, (url, response.content)
 
 
+# Issue 15 (fixes): a page number beyond any database's reach is a 404 on every list,
+# not a 500 (the inbox's own pagination once overflowed the database's OFFSET).
+HUGE_PAGE = "99999999999999999999"
+
+
+def test_a_page_beyond_the_last_is_404_on_every_paginated_list(api, admin_api, db):
+    conversation_with("+447911123456", "Ann", minutes_ago=1)
+    conversation = Conversation.objects.get()
+    campaign = Campaign.objects.create(
+        name="Spring", sender="Acme", template="Hi", status=CampaignStatus.FINISHED,
+        audience={"numbers": []},
+    )  # fmt: skip
+    lists = [
+        (api, "/api/contacts/"),
+        (api, "/api/conversations/"),
+        (api, f"/api/conversations/{conversation.pk}/messages/"),
+        (admin_api, "/api/campaigns/"),
+        (admin_api, f"/api/campaigns/{campaign.pk}/recipients/"),
+    ]
+    for client, url in lists:
+        for page in (HUGE_PAGE, str(2**62), "999"):
+            response = client.get(url, {"page": page})
+            assert response.status_code == 404, (url, page, response.content)
+    searched = api.get("/api/conversations/", {"page": HUGE_PAGE, "q": "hello"})
+    assert searched.status_code == 404, searched.content
+
+
 # --- the schema and its docs -------------------------------------------------------------
 
 

@@ -1,124 +1,12 @@
 """`make run` end to end: one process tree, a working system, Ctrl-C stops it all; the
 address from ADDR, and a banner that is the last thing printed and stays so."""
 
-import os
-import re
 import shlex
-import signal
-import subprocess
-import sys
-import threading
 import time
 
 import requests
 
-from tests.support.processes import ROOT, free_port
-
-# Unset for `make run`: its defaults are the embedded system (PUBLIC_BASE_URL from ADDR).
-EMBEDDED_ONLY = ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "TXTSYNC_BASE_URL")
-EMBEDDED_ONLY += ("PUBLIC_BASE_URL", "TXTSYNC_CLIENT_KEY", "TXTSYNC_CLIENT_SECRET")
-BANNER_END = "  Stop        Ctrl-C\n"
-
-
-def make_run(*variables: str) -> str:
-    """The command `make run` runs (make --dry-run: no install step is taken)."""
-    dry_run = subprocess.run(
-        ["make", "--dry-run", "--no-print-directory", "run", *variables],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=30,
-    ).stdout  # fmt: skip
-    return next(line for line in dry_run.splitlines() if "run_embedded" in line)
-
-
-class EmbeddedRun:
-    """`make run ADDR=127.0.0.1:<port>` in its own process group, its output collected."""
-
-    def __init__(self, var_dir, port: int):
-        env = {k: v for k, v in os.environ.items() if k not in EMBEDDED_ONLY}
-        env |= {"TXTCRM_VAR_DIR": str(var_dir), "DEBUG": "1"}
-        env |= {"DJANGO_SETTINGS_MODULE": "txtcrm.settings"}  # the product's, not the tests'
-        env |= {"PYTHONUNBUFFERED": "1"}
-        self.url = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen(
-            ["sh", "-c", make_run(f"ADDR=127.0.0.1:{port}")],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,  # its own process group, as a terminal would give it
-        )
-        self.env = env | {"PUBLIC_BASE_URL": self.url}  # for manage(), as make run sets it
-        self.output: list[str] = []
-        threading.Thread(target=self._collect, daemon=True).start()
-
-    def _collect(self) -> None:
-        for line in self.process.stdout:
-            self.output.append(line)
-
-    def wait_for(self, pattern: str, timeout: float = 90) -> re.Match:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            match = re.search(pattern, "".join(self.output), re.MULTILINE)
-            if match:
-                return match
-            assert self.process.poll() is None, "".join(self.output)
-            time.sleep(0.2)
-        raise AssertionError(f"{pattern!r} not seen in:\n{''.join(self.output)}")
-
-    def manage(self, *args: str) -> str:
-        """Another manage.py command against the same installation."""
-        return subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True,
-            capture_output=True, text=True, timeout=60,
-        ).stdout  # fmt: skip
-
-    def interrupt(self) -> None:
-        """Ctrl-C: SIGINT to the whole process group; everything in it must exit."""
-        group = os.getpgid(self.process.pid)
-        os.killpg(group, signal.SIGINT)
-        try:
-            self.process.wait(timeout=45)  # the worker finishes the task in hand first
-        except subprocess.TimeoutExpired:
-            table = subprocess.run(["ps", "-eo", "pgid,pid,stat,etime,args"],
-                                   capture_output=True, text=True).stdout  # fmt: skip
-            still = [line for line in table.splitlines() if line.split()[0] == str(group)]
-            os.killpg(group, signal.SIGKILL)
-            left = "\n".join(still)
-            raise AssertionError(f"Ctrl-C left:\n{left}\n{''.join(self.output)}") from None
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(group, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.2)
-        os.killpg(group, signal.SIGKILL)
-        raise AssertionError("processes were left running after Ctrl-C")
-
-
-def sign_in(url: str, username: str, password: str, session=None) -> requests.Response:
-    session = session or requests.Session()
-    session.get(f"{url}/login/", timeout=10)
-    return session.post(
-        f"{url}/login/",
-        data={
-            "username": username,
-            "password": password,
-            "csrfmiddlewaretoken": session.cookies["csrftoken"],
-        },
-        headers={"Referer": f"{url}/login/"},
-        timeout=10,
-    )
-
-
-def start(var_dir) -> tuple[EmbeddedRun, dict[str, str]]:
-    """`make run`, once its banner (printed when everything is up) is out."""
-    run = EmbeddedRun(var_dir, free_port())
-    run.wait_for(re.escape(BANNER_END))
-    login = run.wait_for(r"Sign in\s+(\S+) / (\S+)")
-    key = run.wait_for(r"TXTSYNC_CLIENT_KEY=(\S+)")[1]
-    secret = run.wait_for(r"TXTSYNC_CLIENT_SECRET=(\S+)")[1]
-    return run, {"user": login[1], "password": login[2], "key": key, "secret": secret}
+from tests.support.embedded import BANNER_END, make_run, sign_in, start
 
 
 def test_make_run_sets_the_address_and_the_public_url_together():

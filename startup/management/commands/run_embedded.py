@@ -4,6 +4,14 @@ Migrates, creates the admin user and sandbox credentials on first run, then
 starts a Celery worker with beat (filesystem broker) and the development web
 server. Ctrl-C stops all of it.
 
+The worker and its beat child run in a process group of their own, which is stopped as
+a whole (SIGTERM, then SIGKILL) however this command ends: Ctrl-C, SIGTERM, SIGHUP, an
+error. If the worker dies, what is left of its group is stopped too and so is this
+command, with a message. If this command is killed outright, the kernel stops the
+worker (txtcrm.process_tree.die_with_parent), and the worker's death its beat
+(txtcrm/beat.py); a beat left over all the same holds the schedule's lock file, so a
+new one stands by rather than sending every periodic task twice.
+
 The banner (where to open it, how to sign in) is printed last, once the worker is
 ready, the server answers and the webhooks are subscribed, so that it is not scrolled
 away by start-up lines.
@@ -24,12 +32,14 @@ import uuid
 from django.conf import settings
 from django.contrib.staticfiles.management.commands import runserver
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from messaging.tasks import subscribe_webhooks
 from startup import bootstrap
+from txtcrm.process_tree import die_with_parent, group_members
 
 STARTUP_SECONDS = 60  # after this, the banner is printed whatever is still starting
+STOP_SECONDS = 15  # the worker's warm shutdown (the task in hand) before SIGKILL
 # Celery warns about root on every start; `make run` as root (a container, a VM) is
 # a developer's choice, not news. Production images run as a user of their own.
 ROOT_WARNING = "ignore:You're running the worker with superuser privileges"
@@ -47,23 +57,30 @@ def worker_command() -> list[str]:
 
 
 class Worker:
-    """The worker process, its output passed on line by line, so that we see when it
-    is ready and when a given task has finished."""
+    """The worker process, in a process group of its own (it and its beat child), its
+    output passed on line by line, so that we see when it is ready and when a given task
+    has finished; `on_death` is called if it exits before stop()."""
 
-    def __init__(self, out):
+    def __init__(self, out, on_death=lambda returncode: None):
         self._awaited: list[tuple[re.Pattern, threading.Event]] = []
+        self._stopping = threading.Event()
         warnings = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), ROOT_WARNING]))
         self.process = subprocess.Popen(  # noqa: S603
             worker_command(),
             cwd=settings.BASE_DIR,
-            env=os.environ | {"PYTHONUNBUFFERED": "1", "PYTHONWARNINGS": warnings},
+            env=os.environ
+            | {"PYTHONUNBUFFERED": "1", "PYTHONWARNINGS": warnings, "TXTCRM_EMBEDDED_BEAT": "1"},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             errors="replace",
+            process_group=0,  # its own group: stopped as a whole, beat with it
+            preexec_fn=die_with_parent,
         )
+        self.group = self.process.pid
         self.ready = self.seen(r"celery@\S+ ready\.")
         threading.Thread(target=self._pass_on, args=(out,), daemon=True).start()
+        threading.Thread(target=self._watch, args=(on_death,), daemon=True).start()
 
     def seen(self, pattern: str) -> threading.Event:
         """Set once a line of the worker's output matches `pattern`."""
@@ -82,12 +99,30 @@ class Worker:
                 if pattern.search(line):
                     event.set()
 
+    def _watch(self, on_death) -> None:
+        returncode = self.process.wait()
+        if not self._stopping.is_set():
+            self.stop_group()  # its beat child, or anything else left of it
+            on_death(returncode)
+
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        self._stopping.set()
+        self.stop_group()
+
+    def stop_group(self) -> None:
+        """SIGTERM to the worker's whole group (a warm shutdown: the worker finishes the
+        task in hand and stops beat), then SIGKILL to whatever is left."""
+        self._signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_SECONDS
+        while group_members(self.group) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self._signal(signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+
+    def _signal(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):  # the group is gone already
+            os.killpg(self.group, signum)
 
 
 class Runserver(runserver.Command):
@@ -128,17 +163,23 @@ class Command(BaseCommand):
 
     def handle(self, *args, addrport, no_worker, **options):
         if os.environ.get("RUN_MAIN") == "true":
-            # The autoreloader's child process: everything else is already running.
+            # The autoreloader's child process: everything else is already running. It
+            # ends with its parent, even one killed outright, as the worker does.
+            die_with_parent()
             call_command(Runserver(), addrport)
             return
         # Ctrl-C must stop everything even when started from a shell that ignores SIGINT
         # (a background job): Python leaves an inherited "ignore" in place, and so would
         # the web server's process, which inherits it from this one.
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        # A closed terminal stops everything as Ctrl-C does. (SIGTERM: the autoreloader's
+        # handler raises SystemExit, which the `finally` below sees too.)
+        signal.signal(signal.SIGHUP, signal.default_int_handler)
         call_command("migrate", interactive=False, verbosity=0)
         admin = bootstrap.ensure_admin()
         sandbox_pairs = bootstrap.ensure_sandbox_credentials() if self._sandbox() else {}
-        worker = None if no_worker else Worker(self.stdout)
+        self.worker_died: int | None = None
+        worker = None if no_worker else Worker(self.stdout, on_death=self._worker_died)
         announce = (addrport, admin, sandbox_pairs, worker)
         threading.Thread(target=self._announce, args=announce, daemon=True).start()
         try:
@@ -148,6 +189,18 @@ class Command(BaseCommand):
         finally:
             if worker:
                 worker.stop()
+        if self.worker_died is not None:
+            raise CommandError(
+                f"The Celery worker stopped unexpectedly (exit status {self.worker_died}), "
+                "so txtcrm stopped too: periodic tasks and sending need it. Run `make run` "
+                "again."
+            )
+
+    def _worker_died(self, returncode: int) -> None:
+        """Stop the web server too (as Ctrl-C would): a txtcrm without its worker would
+        take replies it never sends."""
+        self.worker_died = returncode
+        os.kill(os.getpid(), signal.SIGINT)
 
     def _sandbox(self) -> bool:
         return settings.SANDBOX_ENABLED and bootstrap.uses_builtin_sandbox()

@@ -14,6 +14,7 @@ urlpatterns = [
     path("inbox/", include("messaging.inbox_urls")),
     path("contacts/", include("contacts.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("reports/", include("reports.urls")),  # the team report (docs/reports.md)
     path("settings/automations/", include("automations.urls")),  # admins (docs/automations.md)
     # The TxtSync settings pages (settings/txtsync/...) and the webhook receiver
     # (hooks/txtsync/<token>/inbound|outbound).

@@ -188,15 +188,16 @@ def _counted(messages: QuerySet, *group: str) -> QuerySet:
 
 def _by_agent(period: Period, agent) -> list[Row]:
     openings = openings_in(period, agent)
+    # Both times are the first responder's: who took the conversation on, whoever closed
+    # it, so an agent's row here matches her own report.
     answered = _durations(openings, FIRST_RESPONSE, "first_responder")
-    closed_by = openings.filter(closed_by__isnull=False) if agent is None else openings
-    resolved = _durations(closed_by, RESOLUTION, "closed_by")
+    resolved = _durations(openings, RESOLUTION, "first_responder")
     typed = messages_in(period, agent).filter(
         direction=Direction.OUTBOUND, author__isnull=False, automatic=False
     )
     per_author = typed.values("author").order_by().annotate(n=Count("pk"))
     sent = dict(per_author.values_list("author", "n"))
-    people = get_user_model().objects.filter(pk__in=set(answered) | set(resolved) | set(sent))
+    people = get_user_model().objects.filter(pk__in=(set(answered) | set(sent)) - {None})
     rows = [
         Row(
             person.pk, display_name(person),

@@ -152,6 +152,11 @@ row("notifications/<int:pk>/open/", *PAGE_FOR_AGENTS, method="POST")
 row("notifications/read/", *PAGE_FOR_AGENTS, method="POST")
 row("notifications/conversation/<int:pk>/read/", *PAGE_FOR_AGENTS, method="POST")
 row("notifications/badge.json", 401, OK, OK)
+# Issue 15, the team report (docs/reports.md): everyone, agents seeing only their own
+# figures (tests/reports/test_pages.py); the goals are admins'.
+row("reports/", *PAGE_FOR_AGENTS)
+row("reports/report.csv", *PAGE_FOR_AGENTS)
+row("reports/goals/", *STAFF_PAGE, method="POST")
 # The installable web app: nothing secret, and browsers fetch them without a session.
 for _pattern in ("manifest.webmanifest", "sw.js", "favicon.ico"):
     row(_pattern, OK, OK, OK)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 WIDTH = 640
 HEIGHT = 180
 LABEL_SPACE = 20  # under the bars, for the axis labels
+MARGIN = 16  # either side, so the first and last labels are not cut
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Chart:
 
     @property
     def view_box(self) -> str:
-        return f"0 0 {self.width} {self.height}"
+        return f"-{MARGIN} 0 {self.width + 2 * MARGIN} {self.height}"  # room for end labels
 
     @property
     def is_empty(self) -> bool:

@@ -254,6 +254,11 @@ class Opening(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
     )  # fmt: skip
+    # When the team's goals (ResponseGoal) want the first response and the close by (None:
+    # no goal): set when it opens, again when the goals change, so that "overdue" is a
+    # plain comparison in any query, with nothing to read first.
+    answer_due = models.DateTimeField(null=True, blank=True)
+    resolve_due = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

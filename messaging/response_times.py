@@ -7,29 +7,45 @@ first text, or one after a close); its first response is the first outbound SMS 
 by a person (a reply, sent now or released later: not an automation's, not a
 campaign's); it ends when someone closes the conversation. Written in the caller's
 transaction, by the writer (inbound SMS), the sending use cases and the inbox's close.
+Each Opening carries when the goals want it answered and closed (answer_due,
+resolve_due), so "overdue" needs no goal read and costs no query of its own.
 """
 
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from messaging.models import Conversation, ConversationStatus, Opening, ResponseGoal
 
-__all__ = ["closed", "is_overdue", "opened", "overdue", "responded", "set_goals", "with_overdue"]
+__all__ = ["closed", "opened", "overdue", "responded", "set_goals", "with_overdue"]
+
+
+def _allowance(goal: ResponseGoal) -> tuple[timedelta | None, timedelta | None]:
+    """How long the goals give to answer and to close (None: no goal)."""
+    minutes, hours = goal.first_response_minutes, goal.resolution_hours
+    return (
+        timedelta(minutes=minutes) if minutes is not None else None,
+        timedelta(hours=hours) if hours is not None else None,
+    )
 
 
 def opened(conversation_ids: Collection[int], at: datetime) -> None:
     """A customer's SMS dated `at` landed in these conversations: each one without an open
-    Opening gets one (the unique constraint keeps a race to one)."""
-    have = set(
-        Opening.objects.filter(conversation_id__in=conversation_ids, closed_at=None).values_list(
-            "conversation_id", flat=True
-        )
-    )
+    Opening gets one (the one-open-per-conversation constraint skips the others, and
+    keeps a race to one)."""
+    answer, resolve = _allowance(ResponseGoal.current())
     Opening.objects.bulk_create(
-        [Opening(conversation_id=pk, opened_at=at) for pk in conversation_ids if pk not in have],
+        [
+            Opening(
+                conversation_id=pk,
+                opened_at=at,
+                answer_due=at + answer if answer else None,
+                resolve_due=at + resolve if resolve else None,
+            )
+            for pk in conversation_ids
+        ],
         ignore_conflicts=True,
     )
 
@@ -51,48 +67,9 @@ def closed(conversation_id: int, by_id: int | None, at: datetime) -> None:
     )
 
 
-def overdue_openings(goal: ResponseGoal | None = None, now: datetime | None = None) -> Q | None:
-    """The rule, on Opening: open, and past a goal (no first response N minutes after it
-    opened, or not closed H hours after). None when no goal is set."""
-    goal = goal or ResponseGoal.current()
-    now = now or timezone.now()
-    late = Q()
-    if goal.first_response_minutes is not None:
-        wait = timedelta(minutes=goal.first_response_minutes)
-        late |= Q(first_response_at=None, opened_at__lte=now - wait)
-    if goal.resolution_hours is not None:
-        late |= Q(opened_at__lte=now - timedelta(hours=goal.resolution_hours))
-    if not late:
-        return None
-    return Q(closed_at=None) & late
-
-
-def overdue(goal: ResponseGoal | None = None, now: datetime | None = None) -> Q:
-    """Conversations overdue against the team's goals (none when no goal is set): open,
-    with an open Opening past a goal. Snoozing does not stop the clock."""
-    late = overdue_openings(goal, now)
-    if late is None:
-        return Q(pk__in=[])
-    late_openings = Opening.objects.filter(late, conversation=OuterRef("pk"))
-    return Q(status=ConversationStatus.OPEN) & Q(Exists(late_openings))
-
-
-def with_overdue(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
-    """Each conversation with `overdue` (True / False), in the same query."""
-    goal = ResponseGoal.current()
-    late = overdue_openings(goal)
-    if late is None:
-        return conversations.annotate(overdue=Value(False))
-    late_openings = Opening.objects.filter(late, conversation=OuterRef("pk"))
-    return conversations.annotate(overdue=Exists(late_openings))
-
-
-def is_overdue(conversation: Conversation) -> bool:
-    return Conversation.objects.filter(overdue(), pk=conversation.pk).exists()
-
-
 def set_goals(first_response_minutes: int | None, resolution_hours: int | None) -> ResponseGoal:
-    """Change the team's goals (None: no goal); the overdue marks follow at once."""
+    """Change the team's goals (None: no goal); the open Openings' due times, hence the
+    overdue marks, follow at once."""
     goal, _ = ResponseGoal.objects.update_or_create(
         pk=1,
         defaults={
@@ -100,6 +77,35 @@ def set_goals(first_response_minutes: int | None, resolution_hours: int | None) 
             "resolution_hours": resolution_hours,
         },
     )
-    # Overdue marks are in list rows the live inbox re-renders when conversations change.
+    answer, resolve = _allowance(goal)
+    still_open = Opening.objects.filter(closed_at=None)
+    still_open.update(
+        answer_due=F("opened_at") + answer if answer else None,
+        resolve_due=F("opened_at") + resolve if resolve else None,
+    )
+    # The marks are in list rows the live inbox re-renders when conversations change.
     Conversation.objects.filter(openings__closed_at=None).update(changed_at=timezone.now())
     return goal
+
+
+def late(now: datetime | None = None) -> Q:
+    """The rule, on Opening: still open, and unanswered past its answer_due or unclosed
+    past its resolve_due."""
+    now = now or timezone.now()
+    unanswered = Q(first_response_at=None, answer_due__lte=now)
+    return Q(closed_at=None) & (unanswered | Q(resolve_due__lte=now))
+
+
+def _late_exists(now: datetime | None = None) -> Exists:
+    return Exists(Opening.objects.filter(late(now), conversation=OuterRef("pk")))
+
+
+def overdue(now: datetime | None = None) -> Q:
+    """Conversations overdue against the team's goals: open, with a late Opening (none
+    when no goal is set). Snoozing does not stop the clock."""
+    return Q(status=ConversationStatus.OPEN) & Q(_late_exists(now))
+
+
+def with_overdue(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """Each conversation with `overdue` (True / False), in the same query."""
+    return conversations.annotate(overdue=_late_exists())

@@ -242,7 +242,9 @@ def _status_context(conversation: Conversation) -> dict:
         "conversation": conversation,
         "is_closed": conversation.status == ConversationStatus.CLOSED,
         "snoozed_until": snoozed if snoozed and snoozed > timezone.now() else None,
-        "overdue": response_times.is_overdue(conversation),
+        # As loaded with the page (_conversation); a close just made ends it.
+        "overdue": getattr(conversation, "overdue", False)
+        and conversation.status == ConversationStatus.OPEN,
     }
 
 
@@ -305,7 +307,9 @@ def _render_inbox(
 
 
 def _conversation(pk: int) -> Conversation:
-    return get_object_or_404(Conversation.objects.select_related("contact", "assignee"), pk=pk)
+    """The conversation, and whether it is overdue (messaging.response_times)."""
+    found = Conversation.objects.select_related("contact", "assignee")
+    return get_object_or_404(response_times.with_overdue(found), pk=pk)
 
 
 def _back_to_thread(request: HttpRequest, conversation: Conversation) -> HttpResponse:
@@ -359,7 +363,7 @@ def poll(request: HttpRequest) -> HttpResponse:
         return _presence_only(request, present)
 
     conversation = (
-        Conversation.objects.select_related("contact", "assignee")
+        response_times.with_overdue(Conversation.objects.select_related("contact", "assignee"))
         .filter(pk=conversation_id)
         .first()
         if conversation_id

@@ -247,7 +247,7 @@ class Opening(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     first_responder = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
+        related_name="+", db_index=False,  # opening_responder below leads with it
     )  # fmt: skip
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(

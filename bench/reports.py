@@ -1,6 +1,6 @@
 """Benchmark: the team report's queries on 100k contacts / 1M messages on PostgreSQL.
 
-    .venv/bin/python bench/reports.py [--contacts 100000] [--messages 1000000] [--runs 15]
+    .venv/bin/python bench/reports.py [--contacts 100000] [--messages 1000000] [--runs 10]
                                       [--regenerate]
 
 Fills DATABASE_URL (default postgres://postgres@127.0.0.1:5432/txtcrm_bench_reports,
@@ -92,21 +92,19 @@ def timed(fetch, runs: int) -> dict:
 
 
 def report_queries(period, agent) -> dict:
-    """Each query reports.figures.team_report makes, on its own."""
+    """Each query reports.figures.team_report makes, on its own, then the whole report."""
     from reports import figures as f
 
     openings = f.openings_in(period, agent)
+    counts = f.MessageCounts(hours=[f.Row(h, "") for h in range(24)],
+                             days=[f.Row(d, "") for d in range(1, 8)])  # fmt: skip
     return {
-        "first response median/p90": lambda: f._durations(openings, f.FIRST_RESPONSE),
-        "resolution median/p90": lambda: f._durations(openings, f.RESOLUTION),
-        "conversations, messages (totals)": lambda: (
-            openings.count(),
-            f.messages_in(period, agent).aggregate(n=f.Count("pk")),
-        ),
-        "by agent": lambda: f._by_agent(period, agent),
-        "by tag": lambda: f._by_tag(period, agent),
-        "by hour and weekday": lambda: f._by_time(period, agent),
-        "whole report (team_report)": lambda: f.team_report(period, agent),
+        "stretches: count, response and resolution times": lambda: f._times(openings),
+        "stretches by agent (times per agent)": lambda: f._times(openings, "first_responder"),
+        "stretches by hour and weekday": lambda: f._conversations_by_time(period, agent, counts),
+        "messages by weekday, hour, direction, typist": lambda: f._message_counts(period, agent),
+        "stretches and messages by tag": lambda: f._by_tag(period, agent),
+        "whole report (team_report, all of the above)": lambda: f.team_report(period, agent),
     }
 
 
@@ -114,7 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--regenerate", action="store_true")
     args = parser.parse_args()
 
@@ -138,7 +136,7 @@ def main() -> None:
     ensure_openings(args.regenerate)
     response_times.set_goals(30, 24)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")  # what autovacuum does in time: index-only scans
 
     users = get_user_model().objects
     agent = users.get(username="bench-agent0")

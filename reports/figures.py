@@ -1,10 +1,12 @@
 """The team report's figures (docs/reports.md): response times, conversations and messages
 by agent, tag, hour of day and weekday, over a period in the site's time zone.
 
-Every figure is one aggregate query (GROUP BY in the database). Percentiles are
-PostgreSQL's percentile_cont; SQLite has none, so there the durations are read as
-values and the same interpolation is done in Python (`_durations`, the one place that
-knows both backends).
+Every figure comes from an aggregate query (GROUP BY in the database), and each query
+gives several figures, so a report reads the period's messages twice (once grouped by
+weekday, hour, direction and typist; once by tag) and its stretches four times (team,
+agents, hours, tags). Percentiles are PostgreSQL's percentile_cont; SQLite has none, so
+there the durations are read as values and the same interpolation is done in Python
+(`_times`, the one place that knows both backends).
 """
 
 from collections import defaultdict
@@ -14,7 +16,7 @@ from math import floor
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet
+from django.db.models import Aggregate, Case, Count, F, FloatField, Func, Q, QuerySet, When
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 from django.utils import timezone
 
@@ -23,8 +25,6 @@ from messaging import response_times
 from messaging.models import Conversation, Direction, Message, Opening, SendState
 
 NOT_SENT = [SendState.SCHEDULED, SendState.CANCELLED]  # send later's, not (yet) sent
-FIRST_RESPONSE = ("opened_at", "first_response_at")
-RESOLUTION = ("opened_at", "closed_at")
 
 
 @dataclass(frozen=True)
@@ -128,30 +128,61 @@ def percentile_cont(ordered: list[float], fraction: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _durations(openings: QuerySet[Opening], span: tuple[str, str], by: str | None = None) -> dict:
-    """{group: Durations} of the openings whose `span` (start field, end field) ended; one
-    group (None) unless `by` names the field to group by."""
-    begin, end = span
-    done = openings.filter(**{f"{end}__isnull": False})
+@dataclass(frozen=True)
+class Times:
+    """A group of stretches: how many opened, their first-response and resolution times."""
+
+    conversations: int = 0
+    first_response: Durations = field(default_factory=Durations)
+    resolution: Durations = field(default_factory=Durations)
+
+
+def _times(openings: QuerySet[Opening], by: str | None = None) -> dict:
+    """{group: Times} of these stretches, in one query; one group (None) unless `by`
+    names the field to group by. A stretch not answered (or not closed) yet has no
+    first-response (resolution) time: NULL, which counts and percentiles skip."""
     if connection.vendor == "postgresql":
-        seconds = SecondsBetween(F(end), F(begin))
+        answer = SecondsBetween(F("first_response_at"), F("opened_at"))
+        close = SecondsBetween(F("closed_at"), F("opened_at"))
         figures = {
             "n": Count("pk"),
-            "p50": PercentileCont(seconds, 0.5),
-            "p90": PercentileCont(seconds, 0.9),
+            "answered": Count("first_response_at"),
+            "answer50": PercentileCont(answer, 0.5),
+            "answer90": PercentileCont(answer, 0.9),
+            "closed": Count("closed_at"),
+            "close50": PercentileCont(close, 0.5),
+            "close90": PercentileCont(close, 0.9),
         }
         if by:
-            rows = [(r[by], r) for r in done.values(by).order_by().annotate(**figures)]
+            rows = [(r[by], r) for r in openings.values(by).order_by().annotate(**figures)]
         else:
-            rows = [(None, done.aggregate(**figures))]
-        return {group: Durations(r["n"], r["p50"], r["p90"]) for group, r in rows if r["n"]}
-    found: dict = defaultdict(list)
-    for group, started, ended in done.values_list(by or begin, begin, end):
-        found[group if by else None].append((ended - started).total_seconds())
+            rows = [(None, openings.aggregate(**figures))]
+        return {
+            group: Times(
+                r["n"],
+                Durations(r["answered"], r["answer50"], r["answer90"]),
+                Durations(r["closed"], r["close50"], r["close90"]),
+            )
+            for group, r in rows
+        }
+    found: dict = defaultdict(lambda: ([], [], []))
+    fields = ("opened_at", "first_response_at", "closed_at")
+    for group, opened, answered, closed in openings.values_list(by or "pk", *fields):
+        counted, answers, closes = found[group if by else None]
+        counted.append(1)
+        if answered is not None:
+            answers.append((answered - opened).total_seconds())
+        if closed is not None:
+            closes.append((closed - opened).total_seconds())
     return {
-        group: Durations(len(values), percentile_cont(values, 0.5), percentile_cont(values, 0.9))
-        for group, values in ((g, sorted(v)) for g, v in found.items())
-    }
+        group: Times(len(counted), _durations(answers), _durations(closes))
+        for group, (counted, answers, closes) in found.items()
+    } or ({} if by else {None: Times()})
+
+
+def _durations(seconds: list[float]) -> Durations:
+    ordered = sorted(seconds)
+    return Durations(len(ordered), percentile_cont(ordered, 0.5), percentile_cont(ordered, 0.9))
 
 
 # --- The report ------------------------------------------------------------------------------
@@ -174,39 +205,71 @@ def messages_in(period: Period, agent=None) -> QuerySet[Message]:
     return found
 
 
-def _counted(messages: QuerySet, *group: str) -> QuerySet:
-    """Received and sent, grouped by `group`."""
-    return (
-        messages.values(*group)
+@dataclass
+class MessageCounts:
+    """The period's messages, from one query: totals, by hour, by weekday, the
+    weekday x hour grid, and the SMS each person typed."""
+
+    received: int = 0
+    sent: int = 0
+    hours: list[Row] = field(default_factory=list)
+    days: list[Row] = field(default_factory=list)
+    grid: dict = field(default_factory=dict)
+    typed: dict = field(default_factory=dict)  # user id: SMS typed
+
+
+def _local(moment: str) -> dict:
+    zone = timezone.get_current_timezone()
+    return {
+        "day": ExtractIsoWeekDay(moment, tzinfo=zone),
+        "hour": ExtractHour(moment, tzinfo=zone),
+    }
+
+
+def _message_counts(period: Period, agent) -> MessageCounts:
+    typist = Case(
+        When(direction=Direction.OUTBOUND, automatic=False, then=F("author")), default=None
+    )
+    grouped = (
+        messages_in(period, agent)
+        .annotate(**_local("message_date"), typist=typist)
+        .values("day", "hour", "direction", "typist")
         .order_by()
-        .annotate(
-            received=Count("pk", filter=Q(direction=Direction.INBOUND)),
-            sent=Count("pk", filter=Q(direction=Direction.OUTBOUND)),
-        )
+        .annotate(n=Count("pk"))
     )
+    counts = MessageCounts(
+        hours=[Row(hour, f"{hour:02d}:00") for hour in range(24)],
+        days=[Row(day, _weekday_name(day)) for day in range(1, 8)],
+    )
+    for r in grouped:
+        inbound = r["direction"] == Direction.INBOUND
+        for row in (counts.hours[r["hour"]], counts.days[r["day"] - 1], counts):
+            if inbound:
+                row.received += r["n"]
+            else:
+                row.sent += r["n"]
+        cell = (r["day"], r["hour"])
+        counts.grid[cell] = counts.grid.get(cell, 0) + r["n"]
+        if r["typist"] is not None:
+            counts.typed[r["typist"]] = counts.typed.get(r["typist"], 0) + r["n"]
+    return counts
 
 
-def _by_agent(period: Period, agent) -> list[Row]:
-    openings = openings_in(period, agent)
-    # Both times are the first responder's: who took the conversation on, whoever closed
-    # it, so an agent's row here matches her own report.
-    answered = _durations(openings, FIRST_RESPONSE, "first_responder")
-    resolved = _durations(openings, RESOLUTION, "first_responder")
-    typed = messages_in(period, agent).filter(
-        direction=Direction.OUTBOUND, author__isnull=False, automatic=False
-    )
-    per_author = typed.values("author").order_by().annotate(n=Count("pk"))
-    sent = dict(per_author.values_list("author", "n"))
-    people = get_user_model().objects.filter(pk__in=(set(answered) | set(sent)) - {None})
-    rows = [
-        Row(
-            person.pk, display_name(person),
-            conversations=answered.get(person.pk, Durations()).count, sent=sent.get(person.pk, 0),
-            first_response=answered.get(person.pk, Durations()),
-            resolution=resolved.get(person.pk, Durations()),
-        )
-        for person in people
-    ]  # fmt: skip
+def _by_agent(period: Period, agent, typed: dict[int, int]) -> list[Row]:
+    """Both times are the first responder's: who took the conversation on, whoever
+    closed it, so an agent's row here matches her own report."""
+    times = _times(openings_in(period, agent), "first_responder")
+    people = get_user_model().objects.filter(pk__in=(set(times) | set(typed)) - {None})
+    rows = []
+    for person in people:
+        found = times.get(person.pk, Times())
+        rows.append(
+            Row(
+                person.pk, display_name(person), conversations=found.conversations,
+                sent=typed.get(person.pk, 0), first_response=found.first_response,
+                resolution=found.resolution,
+            )
+        )  # fmt: skip
     return sorted(rows, key=lambda row: (-row.conversations, -row.sent, row.label.casefold()))
 
 
@@ -217,37 +280,29 @@ def _by_tag(period: Period, agent) -> list[Row]:
     opened = openings_in(period, agent).filter(**{f"{tag}__isnull": False})
     counts = opened.values(tag, name).order_by().annotate(n=Count("pk"))
     rows = {r[tag]: Row(r[tag], r[name], conversations=r["n"]) for r in counts}
-    said = messages_in(period, agent).filter(contact__tags__isnull=False)
-    for r in _counted(said, "contact__tags", "contact__tags__name"):
+    said = (
+        messages_in(period, agent)
+        .filter(contact__tags__isnull=False)
+        .values("contact__tags", "contact__tags__name")
+        .order_by()
+        .annotate(
+            received=Count("pk", filter=Q(direction=Direction.INBOUND)),
+            sent=Count("pk", filter=Q(direction=Direction.OUTBOUND)),
+        )
+    )
+    for r in said:
         key = r["contact__tags"]
         row = rows.setdefault(key, Row(key, r["contact__tags__name"]))
         row.received, row.sent = r["received"], r["sent"]
     return sorted(rows.values(), key=lambda row: (-row.messages, -row.conversations, row.label))
 
 
-def _by_time(period: Period, agent) -> tuple[list[Row], list[Row], dict]:
-    """By hour of day and by weekday (site time zone): one query each for messages
-    (grouped by weekday and hour, summed both ways here) and conversations."""
-    zone = timezone.get_current_timezone()
-    hours = [Row(hour, f"{hour:02d}:00") for hour in range(24)]
-    days = [Row(day, _weekday_name(day)) for day in range(1, 8)]
-    grid: dict[tuple[int, int], int] = {}
-    messages = messages_in(period, agent).annotate(
-        day=ExtractIsoWeekDay("message_date", tzinfo=zone),
-        hour=ExtractHour("message_date", tzinfo=zone),
-    )
-    for r in _counted(messages, "day", "hour"):
-        for row in (hours[r["hour"]], days[r["day"] - 1]):
-            row.received += r["received"]
-            row.sent += r["sent"]
-        grid[(r["day"], r["hour"])] = r["received"] + r["sent"]
-    openings = openings_in(period, agent).annotate(
-        day=ExtractIsoWeekDay("opened_at", tzinfo=zone), hour=ExtractHour("opened_at", tzinfo=zone)
-    )
-    for r in openings.values("day", "hour").order_by().annotate(n=Count("pk")):
-        hours[r["hour"]].conversations += r["n"]
-        days[r["day"] - 1].conversations += r["n"]
-    return hours, days, grid
+def _conversations_by_time(period: Period, agent, counts: MessageCounts) -> None:
+    """Stretches by the local hour and weekday they opened, into the messages' rows."""
+    opened = openings_in(period, agent).annotate(**_local("opened_at"))
+    for r in opened.values("day", "hour").order_by().annotate(n=Count("pk")):
+        counts.hours[r["hour"]].conversations += r["n"]
+        counts.days[r["day"] - 1].conversations += r["n"]
 
 
 def _weekday_name(iso_day: int) -> str:
@@ -258,27 +313,24 @@ def _weekday_name(iso_day: int) -> str:
 
 def team_report(period: Period, agent=None) -> Report:
     """The report over `period`: the whole team's, or only `agent`'s figures."""
-    openings = openings_in(period, agent)
-    totals = messages_in(period, agent).aggregate(
-        received=Count("pk", filter=Q(direction=Direction.INBOUND)),
-        sent=Count("pk", filter=Q(direction=Direction.OUTBOUND)),
-    )
+    team = _times(openings_in(period, agent))[None]
+    counts = _message_counts(period, agent)
+    _conversations_by_time(period, agent, counts)
     late = Conversation.objects.filter(response_times.overdue())
     if agent is not None:
         late = late.filter(assignee=agent)
-    hours, days, grid = _by_time(period, agent)
     return Report(
         period=period,
         agent=agent,
-        first_response=_durations(openings, FIRST_RESPONSE).get(None, Durations()),
-        resolution=_durations(openings, RESOLUTION).get(None, Durations()),
-        conversations=openings.count(),
-        received=totals["received"],
-        sent=totals["sent"],
+        first_response=team.first_response,
+        resolution=team.resolution,
+        conversations=team.conversations,
+        received=counts.received,
+        sent=counts.sent,
         overdue_now=late.count(),
-        by_agent=_by_agent(period, agent),
+        by_agent=_by_agent(period, agent, counts.typed),
         by_tag=_by_tag(period, agent),
-        by_hour=hours,
-        by_weekday=days,
-        by_weekday_hour=grid,
+        by_hour=counts.hours,
+        by_weekday=counts.days,
+        by_weekday_hour=counts.grid,
     )

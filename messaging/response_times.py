@@ -109,3 +109,62 @@ def overdue(now: datetime | None = None) -> Q:
 def with_overdue(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
     """Each conversation with `overdue` (True / False), in the same query."""
     return conversations.annotate(overdue=_late_exists())
+
+
+# --- History -----------------------------------------------------------------------------------
+
+
+def rebuild(not_responses: Collection[int] = (), batch: int = 500) -> int:
+    """Derive every Opening again from the messages and close lines the database holds,
+    by the rules above (for an install that had messages before Openings were recorded):
+    replayed in time order per conversation, `batch` conversations at a time. Outbound
+    messages whose ids are in `not_responses` (a campaign's sends, which messaging cannot
+    tell from replies) are not first responses. Returns how many were made."""
+    from messaging.models import Activity, ActivityKind, Direction, Message, SendState
+
+    answer, resolve = _allowance(ResponseGoal.current())
+    skipped = set(not_responses)
+    Opening.objects.all().delete()
+    made = 0
+    ids = list(Conversation.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        said = Message.objects.filter(conversation_id__in=chunk, message_date__isnull=False)
+        said = said.exclude(send_state__in=[SendState.SCHEDULED, SendState.CANCELLED])
+        events = [
+            (cid, at, pk, "in" if direction == Direction.INBOUND else "out", author)
+            for cid, at, pk, direction, author, automatic in said.values_list(
+                "conversation_id", "message_date", "pk", "direction", "author_id", "automatic"
+            )
+            if direction == Direction.INBOUND or (author and not automatic and pk not in skipped)
+        ]
+        closes = Activity.objects.filter(conversation_id__in=chunk, kind=ActivityKind.CLOSED)
+        events += [
+            (cid, at, pk, "close", actor)
+            for cid, at, pk, actor in closes.values_list(
+                "conversation_id", "created_at", "pk", "actor_id"
+            )
+        ]
+        openings = _replay(sorted(events, key=lambda e: (e[0], e[1])))
+        for opening in openings:  # as opened() sets them; "overdue" also needs it open
+            opening.answer_due = opening.opened_at + answer if answer else None
+            opening.resolve_due = opening.opened_at + resolve if resolve else None
+        made += len(Opening.objects.bulk_create(openings))
+    return made
+
+
+def _replay(events: list[tuple]) -> list[Opening]:
+    """Openings from one batch's events (conversation, time, id, kind, who), in order."""
+    found: list[Opening] = []
+    current: dict[int, Opening] = {}  # conversation id: its open Opening
+    for cid, at, _pk, kind, who in events:
+        opening = current.get(cid)
+        if kind == "in" and opening is None:
+            current[cid] = Opening(conversation_id=cid, opened_at=at)
+            found.append(current[cid])
+        elif kind == "out" and opening is not None and opening.first_response_at is None:
+            opening.first_response_at, opening.first_responder_id = at, who
+        elif kind == "close" and opening is not None:
+            opening.closed_at, opening.closed_by_id = at, who
+            del current[cid]
+    return found

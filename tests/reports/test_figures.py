@@ -1,11 +1,12 @@
 """The team report's figures from a real day of the team (tests/reports/conftest.py),
 on SQLite (percentiles in Python) and PostgreSQL (percentile_cont) alike."""
 
+import io
 from datetime import date, timedelta
 
 import pytest
 
-from messaging import services
+from messaging import response_times, services
 from messaging.models import Opening
 from reports.figures import Durations, Period, percentile_cont, team_report
 from tests.support.reports import minutes, reply, text_in
@@ -118,3 +119,38 @@ def test_last_days_are_whole_days_ending_today():
 
     assert (period.first, period.last) == (date(2026, 3, 2), date(2026, 3, 8))
     assert period.end - period.start == timedelta(days=7)
+
+
+def test_the_history_rebuilds_the_same_stretches_as_were_recorded(team_day):
+    from django.core.management import call_command
+
+    def stretches():
+        return sorted(
+            Opening.objects.values_list(
+                "conversation_id", "opened_at", "first_response_at", "first_responder_id",
+                "closed_at", "closed_by_id", "answer_due",
+            )
+        )  # fmt: skip
+
+    recorded = stretches()
+    Opening.objects.all().delete()
+
+    said = io.StringIO()
+    call_command("rebuild_response_times", stdout=said)
+
+    assert stretches() == recorded
+    assert said.getvalue().startswith("4 response-time stretches")
+    assert len(recorded) == 4  # A twice, B, C
+    assert team_report(MARCH).first_response == Durations(3, 600, 1560)
+
+
+def test_a_rebuild_leaves_campaign_sends_out(db, clock, t0, agent_ann):
+    from tests.support.reports import customer
+
+    conversation = customer("+447911123011", "Fay")
+    text_in(clock, conversation, t0)
+    campaign_send = reply(clock, conversation, t0 + minutes(1), agent_ann)  # as if a campaign's
+
+    response_times.rebuild(not_responses={campaign_send.pk})
+
+    assert Opening.objects.get(conversation=conversation).first_response_at is None

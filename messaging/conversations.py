@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from accounts.people import display_name
 from contacts import services as contacts
 from contacts import suppression
-from messaging import activity, canned, services, signals, writer
+from messaging import activity, canned, response_times, services, signals, writer
 from messaging.models import (
     Activity,
     ActivityKind,
@@ -260,6 +260,7 @@ def assign(conversation: Conversation, user_id: int | None, by=None) -> Conversa
 @transaction.atomic
 def close(conversation: Conversation, by=None) -> Conversation:
     activity.record(conversation, ActivityKind.CLOSED, actor=by)
+    response_times.closed(conversation.pk, getattr(by, "pk", None), timezone.now())
     return _change(conversation, status=ConversationStatus.CLOSED, unread=False)
 
 

@@ -33,6 +33,8 @@ class ListFilters(forms.Form):
     )
     q = forms.CharField(required=False, max_length=100, label=_("Search"))
     tag = forms.IntegerField(required=False, min_value=1)
+    # Only those overdue against the team's response-time goals (messaging.response_times).
+    overdue = forms.BooleanField(required=False)
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000)
 
     @classmethod
@@ -54,6 +56,10 @@ class ListFilters(forms.Form):
         return self.cleaned_data.get("tag")
 
     @property
+    def overdue_only(self) -> bool:
+        return bool(self.cleaned_data.get("overdue"))
+
+    @property
     def page_number(self) -> int:
         return self.cleaned_data.get("page") or 1
 
@@ -63,6 +69,7 @@ class ListFilters(forms.Form):
             "folder": self.folder_name if self.folder_name != DEFAULT_FOLDER else "",
             "q": self.text,
             "tag": str(self.tag_id or ""),
+            "overdue": "1" if self.overdue_only else "",
             "page": str(self.page_number) if self.page_number > 1 else "",
         }
         values.update({name: str(value) for name, value in overrides.items()})

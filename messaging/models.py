@@ -164,6 +164,13 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["send_state", "next_attempt_at"]),
             models.Index(fields=["conversation", "message_date"]),
+            # The team report reads a period's messages from this index alone (PostgreSQL's
+            # index-only scan; SQLite ignores `include`): docs/reports.md, "Speed".
+            models.Index(
+                fields=["message_date"],
+                include=["direction", "automatic", "author", "send_state", "contact"],
+                name="message_report",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -231,6 +238,75 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on conversation {self.conversation_id}"
+
+
+class Opening(models.Model):
+    """A stretch of a conversation the team owes an answer (docs/reports.md): from a
+    customer's inbound SMS that opens or reopens it (one that arrives while no stretch is
+    open) to its close. Kept by messaging.response_times, read by the team report and the
+    overdue mark. At most one is open (closed_at None) per conversation."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="openings"
+    )
+    opened_at = models.DateTimeField()
+    # The first outbound SMS typed by a person since (automatic and campaign sends are not).
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    first_responder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", db_index=False,  # opening_responder below leads with it
+    )  # fmt: skip
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    # When the team's goals (ResponseGoal) want the first response and the close by (None:
+    # no goal): set when it opens, again when the goals change, so that "overdue" is a
+    # plain comparison in any query, with nothing to read first.
+    answer_due = models.DateTimeField(null=True, blank=True)
+    resolve_due = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation"],
+                condition=Q(closed_at__isnull=True),
+                name="opening_one_open_per_conversation",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["opened_at"], name="opening_opened_at"),
+            models.Index(fields=["first_responder", "opened_at"], name="opening_responder"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Opening of conversation {self.conversation_id} at {self.opened_at}"
+
+
+class ResponseGoal(models.Model):
+    """The team's response-time goals (a singleton, set by admins on the team report):
+    None means no goal. An open conversation past one is overdue
+    (messaging.response_times)."""
+
+    first_response_minutes = models.PositiveIntegerField(
+        _("first response within (minutes)"), null=True, blank=True
+    )
+    resolution_hours = models.PositiveIntegerField(
+        _("resolved within (hours)"), null=True, blank=True
+    )
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return "Response-time goals"
+
+    @classmethod
+    def current(cls) -> "ResponseGoal":
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+    @property
+    def is_set(self) -> bool:
+        return self.first_response_minutes is not None or self.resolution_hours is not None
 
 
 def new_token() -> str:

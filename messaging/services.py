@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from messaging import reconcile, signals, writer
+from messaging import reconcile, response_times, signals, writer
 from messaging.models import Message, SendState
 from txtcrm import txtsync_gateway as gateway
 from txtsync import SMS, TxtSyncError
@@ -57,6 +57,8 @@ def queue_outbound(
         author_id=author.pk if author else None,
         automatic=automatic,
     )
+    if not automatic:  # typed by a person: a first response (docs/reports.md)
+        response_times.responded(conversation.pk, message.author_id, message.message_date)
     transaction.on_commit(lambda: send_message.delay(message.pk))
     return message
 
@@ -273,6 +275,8 @@ def release(message_id: int, now: datetime | None = None) -> SendState | None:
         ):
             message.refresh_from_db()
             writer.land_released(message, now)
+            if not message.automatic:  # a person's reply goes now: a first response
+                response_times.responded(message.conversation_id, message.author_id, now)
             transaction.on_commit(lambda: send_message.delay(message_id))
             return SendState.QUEUED
         if due.update(send_state=SendState.FAILED, last_error=OPTED_OUT_AT_RELEASE, **moved):

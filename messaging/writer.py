@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from contacts import services as contacts
 from contacts.models import Contact
+from messaging import response_times
 from messaging.models import (
     Activity,
     Conversation,
@@ -169,7 +170,8 @@ def touch(
     newest message by its own date (a late notification does not move it), the preview
     the newest message from this landing on (so a reply stored meanwhile stays last); a
     new inbound SMS (`unread`) makes the conversation unread, reopens it and wakes it
-    from a snooze (a time, or "until they reply"). Every one
+    from a snooze (a time, or "until they reply"), and the team owes an answer
+    (response_times.opened). Every one
     of them moves in the live inbox (changed_at). An UPDATE per 900 conversations."""
     newer = Q(last_activity_at__isnull=True) | Q(last_activity_at__lte=at)
     landed = ~Q(send_state__in=[SendState.SCHEDULED, SendState.CANCELLED])  # not send later's
@@ -195,6 +197,8 @@ def touch(
     # see these conversations move.
     for chunk in _chunks(sorted(conversation_ids)):
         Conversation.objects.filter(pk__in=chunk).update(**changes)
+        if unread:  # a customer's text: the team owes an answer (docs/reports.md)
+            response_times.opened(chunk, at)
 
 
 def land_released(message: Message, at: datetime) -> None:

@@ -16,6 +16,7 @@ urlpatterns = [
     # A contact's GDPR pages: personal data export, erasure (docs/privacy.md).
     path("contacts/", include("privacy.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("reports/", include("reports.urls")),  # the team report (docs/reports.md)
     path("settings/automations/", include("automations.urls")),  # admins (docs/automations.md)
     path("settings/audit/", include("audit.urls")),  # admins: the audit log (docs/audit.md)
     # The TxtSync settings pages (settings/txtsync/...) and the webhook receiver

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.people import display_name
 from contacts import services as contacts
 from contacts.models import Contact, Tag
-from messaging import activity, conversations, presence, send_guard
+from messaging import activity, conversations, presence, response_times, send_guard
 from messaging.contact_panel import counts as panel_counts
 from messaging.conversations import ReplyRefused
 from messaging.delivery_errors import not_delivered_reason
@@ -104,13 +104,16 @@ def _list_context(request: HttpRequest, filters: ListFilters, current: int | Non
     """The left pane: folders with unread counts, filters and one page of rows."""
     start = (filters.page_number - 1) * LIST_SIZE
     end = start + LIST_SIZE + 1  # one more: is there an older page?
+    folder = conversations.in_folder(filters.folder_name, request.user)
+    if filters.overdue_only:
+        folder = folder.filter(response_times.overdue())
     found = conversations.search(
-        conversations.in_folder(filters.folder_name, request.user),
+        folder,
         filters.text,
         filters.tag_id,
         page_end=end,
     )
-    rows = list(conversations.for_list(found)[start:end])
+    rows = list(response_times.with_overdue(conversations.for_list(found))[start:end])
     now = timezone.now()
     for row in rows:
         row.when = _when(row.last_activity_at, now)
@@ -239,6 +242,9 @@ def _status_context(conversation: Conversation) -> dict:
         "conversation": conversation,
         "is_closed": conversation.status == ConversationStatus.CLOSED,
         "snoozed_until": snoozed if snoozed and snoozed > timezone.now() else None,
+        # As loaded with the page (_conversation); a close just made ends it.
+        "overdue": getattr(conversation, "overdue", False)
+        and conversation.status == ConversationStatus.OPEN,
     }
 
 
@@ -301,7 +307,9 @@ def _render_inbox(
 
 
 def _conversation(pk: int) -> Conversation:
-    return get_object_or_404(Conversation.objects.select_related("contact", "assignee"), pk=pk)
+    """The conversation, and whether it is overdue (messaging.response_times)."""
+    found = Conversation.objects.select_related("contact", "assignee")
+    return get_object_or_404(response_times.with_overdue(found), pk=pk)
 
 
 def _back_to_thread(request: HttpRequest, conversation: Conversation) -> HttpResponse:
@@ -355,7 +363,7 @@ def poll(request: HttpRequest) -> HttpResponse:
         return _presence_only(request, present)
 
     conversation = (
-        Conversation.objects.select_related("contact", "assignee")
+        response_times.with_overdue(Conversation.objects.select_related("contact", "assignee"))
         .filter(pk=conversation_id)
         .first()
         if conversation_id

@@ -163,6 +163,11 @@ for _pattern in ("profile/two-factor/", "profile/two-factor/setup/", "profile/tw
 row("profile/two-factor/off/", *PAGE_FOR_AGENTS, method="POST")
 row("settings/security/", *STAFF_PAGE)
 row("settings/users/<int:pk>/reset-two-factor/", *STAFF_PAGE, method="POST")
+# Issue 15, the team report (docs/reports.md): everyone, agents seeing only their own
+# figures (tests/reports/test_pages.py); the goals are admins'.
+row("reports/", *PAGE_FOR_AGENTS)
+row("reports/report.csv", *PAGE_FOR_AGENTS)
+row("reports/goals/", *STAFF_PAGE, method="POST")
 # The installable web app: nothing secret, and browsers fetch them without a session.
 for _pattern in ("manifest.webmanifest", "sw.js", "favicon.ico"):
     row(_pattern, OK, OK, OK)

@@ -1,0 +1,342 @@
+"""The team report's figures (docs/reports.md): response times, conversations and messages
+by agent, tag, hour of day and weekday, over a period in the site's time zone.
+
+Every figure comes from an aggregate query (GROUP BY in the database), and each query
+gives several figures, so a report reads the period's messages twice (once grouped by
+weekday, hour, direction and typist; once by tag) and its stretches four times (team,
+agents, hours, tags). Percentiles are PostgreSQL's percentile_cont; SQLite has none, so
+there the durations are read as values and the same interpolation is done in Python
+(`_times`, the one place that knows both backends).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from math import floor
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Aggregate, Case, Count, F, FloatField, Func, Q, QuerySet, When
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
+from django.utils import timezone
+
+from accounts.people import display_name
+from messaging import response_times
+from messaging.models import Conversation, Direction, Message, Opening, SendState
+
+NOT_SENT = [SendState.SCHEDULED, SendState.CANCELLED]  # send later's, not (yet) sent
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end) in the site's time zone: whole days from `first` to `last`."""
+
+    first: date
+    last: date
+
+    @property
+    def start(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.first, time.min))
+
+    @property
+    def end(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.last + timedelta(days=1), time.min))
+
+    @classmethod
+    def last_days(cls, days: int, today: date | None = None) -> "Period":
+        today = today or timezone.localdate()
+        return cls(today - timedelta(days=days - 1), today)
+
+
+@dataclass(frozen=True)
+class Durations:
+    """How long something took, in seconds: how many, the median and the 90th percentile
+    (None when there are none)."""
+
+    count: int = 0
+    median: float | None = None
+    p90: float | None = None
+
+
+@dataclass
+class Row:
+    """One line of a breakdown (an agent, a tag, an hour, a weekday)."""
+
+    key: object
+    label: str
+    conversations: int = 0
+    received: int = 0
+    sent: int = 0
+    first_response: Durations = field(default_factory=Durations)
+    resolution: Durations = field(default_factory=Durations)
+
+    @property
+    def messages(self) -> int:
+        return self.received + self.sent
+
+
+@dataclass
+class Report:
+    period: Period
+    agent: object | None  # a user: only their figures; None: the whole team
+    first_response: Durations
+    resolution: Durations
+    conversations: int
+    received: int
+    sent: int
+    overdue_now: int
+    by_agent: list[Row]
+    by_tag: list[Row]
+    by_hour: list[Row]
+    by_weekday: list[Row]
+    by_weekday_hour: dict[tuple[int, int], int]  # (ISO weekday, hour): messages
+
+    @property
+    def messages(self) -> int:
+        return self.received + self.sent
+
+
+# --- Percentiles -----------------------------------------------------------------------------
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's percentile_cont(fraction) WITHIN GROUP (ORDER BY expression)."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+class SecondsBetween(Func):
+    """EXTRACT(EPOCH FROM (later - earlier)) on PostgreSQL."""
+
+    template = "EXTRACT(EPOCH FROM (%(expressions)s))"
+    arg_joiner = " - "
+    output_field = FloatField()
+
+
+def percentile_cont(ordered: list[float], fraction: float) -> float | None:
+    """percentile_cont as PostgreSQL computes it: linear between the two nearest ranks."""
+    if not ordered:
+        return None
+    position = fraction * (len(ordered) - 1)
+    low = floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+@dataclass(frozen=True)
+class Times:
+    """A group of stretches: how many opened, their first-response and resolution times."""
+
+    conversations: int = 0
+    first_response: Durations = field(default_factory=Durations)
+    resolution: Durations = field(default_factory=Durations)
+
+
+def _times(openings: QuerySet[Opening], by: str | None = None) -> dict:
+    """{group: Times} of these stretches, in one query; one group (None) unless `by`
+    names the field to group by. A stretch not answered (or not closed) yet has no
+    first-response (resolution) time: NULL, which counts and percentiles skip."""
+    if connection.vendor == "postgresql":
+        answer = SecondsBetween(F("first_response_at"), F("opened_at"))
+        close = SecondsBetween(F("closed_at"), F("opened_at"))
+        figures = {
+            "n": Count("pk"),
+            "answered": Count("first_response_at"),
+            "answer50": PercentileCont(answer, 0.5),
+            "answer90": PercentileCont(answer, 0.9),
+            "closed": Count("closed_at"),
+            "close50": PercentileCont(close, 0.5),
+            "close90": PercentileCont(close, 0.9),
+        }
+        if by:
+            rows = [(r[by], r) for r in openings.values(by).order_by().annotate(**figures)]
+        else:
+            rows = [(None, openings.aggregate(**figures))]
+        return {
+            group: Times(
+                r["n"],
+                Durations(r["answered"], r["answer50"], r["answer90"]),
+                Durations(r["closed"], r["close50"], r["close90"]),
+            )
+            for group, r in rows
+        }
+    found: dict = defaultdict(lambda: ([], [], []))
+    fields = ("opened_at", "first_response_at", "closed_at")
+    for group, opened, answered, closed in openings.values_list(by or "pk", *fields):
+        counted, answers, closes = found[group if by else None]
+        counted.append(1)
+        if answered is not None:
+            answers.append((answered - opened).total_seconds())
+        if closed is not None:
+            closes.append((closed - opened).total_seconds())
+    return {
+        group: Times(len(counted), _durations(answers), _durations(closes))
+        for group, (counted, answers, closes) in found.items()
+    } or ({} if by else {None: Times()})
+
+
+def _durations(seconds: list[float]) -> Durations:
+    ordered = sorted(seconds)
+    return Durations(len(ordered), percentile_cont(ordered, 0.5), percentile_cont(ordered, 0.9))
+
+
+# --- The report ------------------------------------------------------------------------------
+
+
+def openings_in(period: Period, agent=None) -> QuerySet[Opening]:
+    """The conversations of the period: Openings that opened in it (those the agent gave
+    the first response to, for an agent)."""
+    found = Opening.objects.filter(opened_at__gte=period.start, opened_at__lt=period.end)
+    return found.filter(first_responder=agent) if agent is not None else found
+
+
+def messages_in(period: Period, agent=None) -> QuerySet[Message]:
+    """The SMS of the period, both ways (the replies the agent typed, for an agent)."""
+    found = Message.objects.filter(
+        message_date__gte=period.start, message_date__lt=period.end
+    ).exclude(send_state__in=NOT_SENT)
+    if agent is not None:
+        found = found.filter(direction=Direction.OUTBOUND, author=agent, automatic=False)
+    return found
+
+
+@dataclass
+class MessageCounts:
+    """The period's messages, from one query: totals, by hour, by weekday, the
+    weekday x hour grid, and the SMS each person typed."""
+
+    received: int = 0
+    sent: int = 0
+    hours: list[Row] = field(default_factory=list)
+    days: list[Row] = field(default_factory=list)
+    grid: dict = field(default_factory=dict)
+    typed: dict = field(default_factory=dict)  # user id: SMS typed
+
+
+def _local_slot(moment: str):
+    """The local hour of the week, weekday x 24 + hour (Monday 00:00 is 24), one
+    expression: PostgreSQL then guesses the number of groups well enough to count them
+    in memory rather than sorting them on disk (docs/benchmarks.md)."""
+    zone = timezone.get_current_timezone()
+    return ExtractIsoWeekDay(moment, tzinfo=zone) * 24 + ExtractHour(moment, tzinfo=zone)
+
+
+def _day_hour(slot) -> tuple[int, int]:
+    """(ISO weekday, hour) of a _local_slot."""
+    return divmod(int(slot), 24)
+
+
+def _message_counts(period: Period, agent) -> MessageCounts:
+    typist = Case(
+        When(direction=Direction.OUTBOUND, automatic=False, then=F("author")), default=None
+    )
+    grouped = (
+        messages_in(period, agent)
+        .annotate(slot=_local_slot("message_date"), typist=typist)
+        .values("slot", "direction", "typist")
+        .order_by()
+        .annotate(n=Count("pk"))
+    )
+    counts = MessageCounts(
+        hours=[Row(hour, f"{hour:02d}:00") for hour in range(24)],
+        days=[Row(day, _weekday_name(day)) for day in range(1, 8)],
+    )
+    for r in grouped:
+        inbound = r["direction"] == Direction.INBOUND
+        day, hour = _day_hour(r["slot"])
+        for row in (counts.hours[hour], counts.days[day - 1], counts):
+            if inbound:
+                row.received += r["n"]
+            else:
+                row.sent += r["n"]
+        counts.grid[(day, hour)] = counts.grid.get((day, hour), 0) + r["n"]
+        if r["typist"] is not None:
+            counts.typed[r["typist"]] = counts.typed.get(r["typist"], 0) + r["n"]
+    return counts
+
+
+def _by_agent(period: Period, agent, typed: dict[int, int]) -> list[Row]:
+    """Both times are the first responder's: who took the conversation on, whoever
+    closed it, so an agent's row here matches her own report."""
+    times = _times(openings_in(period, agent), "first_responder")
+    people = get_user_model().objects.filter(pk__in=(set(times) | set(typed)) - {None})
+    rows = []
+    for person in people:
+        found = times.get(person.pk, Times())
+        rows.append(
+            Row(
+                person.pk, display_name(person), conversations=found.conversations,
+                sent=typed.get(person.pk, 0), first_response=found.first_response,
+                resolution=found.resolution,
+            )
+        )  # fmt: skip
+    return sorted(rows, key=lambda row: (-row.conversations, -row.sent, row.label.casefold()))
+
+
+def _by_tag(period: Period, agent) -> list[Row]:
+    """Conversations and messages by the contact's tags (today's tags; a contact with
+    two tags counts under both)."""
+    tag, name = "conversation__contact__tags", "conversation__contact__tags__name"
+    opened = openings_in(period, agent).filter(**{f"{tag}__isnull": False})
+    counts = opened.values(tag, name).order_by().annotate(n=Count("pk"))
+    rows = {r[tag]: Row(r[tag], r[name], conversations=r["n"]) for r in counts}
+    said = (
+        messages_in(period, agent)
+        .filter(contact__tags__isnull=False)
+        .values("contact__tags", "contact__tags__name")
+        .order_by()
+        .annotate(
+            received=Count("pk", filter=Q(direction=Direction.INBOUND)),
+            sent=Count("pk", filter=Q(direction=Direction.OUTBOUND)),
+        )
+    )
+    for r in said:
+        key = r["contact__tags"]
+        row = rows.setdefault(key, Row(key, r["contact__tags__name"]))
+        row.received, row.sent = r["received"], r["sent"]
+    return sorted(rows.values(), key=lambda row: (-row.messages, -row.conversations, row.label))
+
+
+def _conversations_by_time(period: Period, agent, counts: MessageCounts) -> None:
+    """Stretches by the local hour and weekday they opened, into the messages' rows."""
+    opened = openings_in(period, agent).annotate(slot=_local_slot("opened_at"))
+    for r in opened.values("slot").order_by().annotate(n=Count("pk")):
+        day, hour = _day_hour(r["slot"])
+        counts.hours[hour].conversations += r["n"]
+        counts.days[day - 1].conversations += r["n"]
+
+
+def _weekday_name(iso_day: int) -> str:
+    from django.utils.dates import WEEKDAYS
+
+    return str(WEEKDAYS[iso_day - 1])
+
+
+def team_report(period: Period, agent=None) -> Report:
+    """The report over `period`: the whole team's, or only `agent`'s figures."""
+    team = _times(openings_in(period, agent))[None]
+    counts = _message_counts(period, agent)
+    _conversations_by_time(period, agent, counts)
+    late = Conversation.objects.filter(response_times.overdue())
+    if agent is not None:
+        late = late.filter(assignee=agent)
+    return Report(
+        period=period,
+        agent=agent,
+        first_response=team.first_response,
+        resolution=team.resolution,
+        conversations=team.conversations,
+        received=counts.received,
+        sent=counts.sent,
+        overdue_now=late.count(),
+        by_agent=_by_agent(period, agent, counts.typed),
+        by_tag=_by_tag(period, agent),
+        by_hour=counts.hours,
+        by_weekday=counts.days,
+        by_weekday_hour=counts.grid,
+    )

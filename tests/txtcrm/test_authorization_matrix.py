@@ -172,6 +172,8 @@ row("api/^campaigns/(?P<pk>[^/.]+)/$", 401, 403, OK)
 row("api/^campaigns/(?P<pk>[^/.]+)/recipients/$", 401, 403, OK)
 for _action in ("launch", "pause", "resume", "cancel"):
     row(f"api/^campaigns/(?P<pk>[^/.]+)/{_action}/$", 401, 403, OK, method="POST")
+# Issue 15, the API's schema (item 7): any other URL under api/ is the API's JSON 404.
+row("api/<path:path>/", 404, 404, 404)
 # Webhook receivers: the token in the URL is the secret; a wrong one is a 404 for all.
 row("^hooks/txtsync/(?P<token>[\\w-]+)/(?P<kind>inbound|outbound)$", 404, 404, 404, "POST")
 # The sandbox (an offline TxtSync): its API answers to its own Basic auth only, so a

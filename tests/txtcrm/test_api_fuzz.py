@@ -19,11 +19,13 @@ import re
 
 import pytest
 import schemathesis
+from django.conf import settings as django_settings
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from schemathesis.config import SchemathesisConfig
@@ -32,6 +34,12 @@ from campaigns.models import Campaign
 from contacts import services as contacts
 from messaging.models import Direction
 from tests.support.inbox import converse, said_in, said_out
+
+# In `make test` (and CI) like any test; `-m "not fuzz"` leaves it out of a quick local run.
+pytestmark = pytest.mark.fuzz
+# Hypothesis's files (its cache of the code's constants) in this run's folder, removed
+# at the end (tests/conftest.py), not in the working tree.
+set_hypothesis_home_dir(str(django_settings.VAR_DIR / "hypothesis"))
 
 CHECKS = [
     "not_a_server_error",

@@ -11,7 +11,8 @@ so the operation's own logic answers too (a reply queued, a campaign launched, a
 renamed...). Nothing leaves: the test database's transaction never commits, so the send
 and push tasks queued on commit are never dispatched (as in tests/messaging/test_api.py).
 
-Its cost: about a minute per pass of `make test` (docs/api.md).
+Its cost: about 90 s of CPU per pass of `make test` (SQLite or PostgreSQL), so some 45 s
+with its two processes (docs/api.md); an operation takes up to 20 s on a busy machine.
 """
 
 import json
@@ -36,7 +37,7 @@ from messaging.models import Direction
 from tests.support.inbox import converse, said_in, said_out
 
 # In `make test` (and CI) like any test; `-m "not fuzz"` leaves it out of a quick local run.
-pytestmark = pytest.mark.fuzz
+pytestmark = [pytest.mark.fuzz, pytest.mark.timeout(300)]  # 120 s is tight on a busy box
 # Hypothesis's files (its cache of the code's constants) in this run's folder, removed
 # at the end (tests/conftest.py), not in the working tree.
 set_hypothesis_home_dir(str(django_settings.VAR_DIR / "hypothesis"))

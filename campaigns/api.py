@@ -76,7 +76,7 @@ from campaigns.serializers import (
     CampaignRowSerializer,
     RecipientSerializer,
 )
-from txtcrm.api import Pagination, ordering_parameter, parse_ordering
+from txtcrm.api import CONFLICT, IdsInRange, Pagination, ordering_parameter, parse_ordering
 
 LIST_PARAMETERS = {"status", "ordering", "page", "page_size", "format"}  # format: DRF's
 RECIPIENT_PARAMETERS = {"state", "ordering", "page", "page_size", "format"}
@@ -133,7 +133,10 @@ def filter_campaigns(params) -> QuerySet[Campaign]:
     return campaigns.order_by(*ordering, "-created_at", "-pk")
 
 
-ACTION_SCHEMA = extend_schema(request=None, responses=CampaignDetailSerializer)
+# Each action, and a change (PATCH), is a 409 when the campaign's state does not allow it.
+ACTION_SCHEMA = extend_schema(
+    request=None, responses={200: CampaignDetailSerializer, 409: CONFLICT}
+)
 
 
 @extend_schema_view(
@@ -144,6 +147,7 @@ ACTION_SCHEMA = extend_schema(request=None, responses=CampaignDetailSerializer)
         ],
         description="Campaigns, paginated. An unknown query parameter is a 400.",
     ),
+    partial_update=extend_schema(responses={200: CampaignDetailSerializer, 409: CONFLICT}),
     launch=ACTION_SCHEMA,
     pause=ACTION_SCHEMA,
     resume=ACTION_SCHEMA,
@@ -157,6 +161,7 @@ ACTION_SCHEMA = extend_schema(request=None, responses=CampaignDetailSerializer)
     ),
 )
 class CampaignViewSet(
+    IdsInRange,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

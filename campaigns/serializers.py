@@ -27,7 +27,7 @@ from messaging.conversations import MAX_SEGMENTS
 from messaging.merge import FIELDS as MERGE_FIELDS
 from messaging.merge import unknown_fields
 from messaging.serializers import PersonSerializer
-from txtcrm.api import READ_ONLY_FIELD, StrictSerializerMixin
+from txtcrm.api import READ_ONLY_FIELD, IdField, StrictSerializerMixin
 from txtsync.segments import count_segments
 
 # TxtSync's `From`: an E.164 number, or an alphanumeric sender id of 1-11 characters
@@ -66,7 +66,7 @@ class AudienceSerializer(StrictSerializerMixin, serializers.Serializer):
     excluded_tags = serializers.ListField(
         child=serializers.CharField(max_length=100), default=list
     )
-    contacts = serializers.ListField(child=serializers.IntegerField(min_value=1), default=list)
+    contacts = serializers.ListField(child=IdField(), default=list)
     numbers = serializers.ListField(child=serializers.CharField(max_length=40), default=list)
 
     def validate(self, attrs: dict) -> dict:

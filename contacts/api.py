@@ -41,7 +41,7 @@ from audit.models import Action
 from contacts import services
 from contacts.models import TXTSYNC_FIELDS, Contact, OptOutEvent, OptOutSource, SyncState, Tag
 from contacts.serializers import ContactDetailSerializer, ContactSerializer, TagSerializer
-from txtcrm.api import Pagination, ordering_parameter, parse_ordering
+from txtcrm.api import IdsInRange, Pagination, ordering_parameter, parse_ordering
 
 LIST_PARAMETERS = {"search", "tag", "allow_sms", "sync_state", "ordering", "page", "page_size"}
 LIST_PARAMETERS |= {"format"}  # DRF's renderer choice
@@ -121,7 +121,7 @@ def filter_contacts(params) -> QuerySet[Contact]:
         description="Contacts, paginated. An unknown query parameter is a 400.",
     )
 )
-class ContactViewSet(viewsets.ModelViewSet):
+class ContactViewSet(IdsInRange, viewsets.ModelViewSet):
     pagination_class = Pagination
 
     def get_serializer_class(self):
@@ -206,7 +206,7 @@ class AdminsRenameAndDelete(permissions.IsAuthenticated):
         description="Every tag (not paginated: tags are few), with its contact count.",
     )
 )
-class TagViewSet(viewsets.ModelViewSet):
+class TagViewSet(IdsInRange, viewsets.ModelViewSet):
     """Tags are few, so the list is not paginated: all of them in one query."""
 
     serializer_class = TagSerializer

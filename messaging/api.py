@@ -49,8 +49,9 @@ from messaging.serializers import (
     MessagePageSerializer,
     MessageSerializer,
     ReplySerializer,
+    SendGuardConflictSerializer,
 )
-from txtcrm.api import Pagination, ordering_parameter, parse_ordering
+from txtcrm.api import MAX_ID, IdsInRange, Pagination, ordering_parameter, parse_ordering
 
 # format: DRF's
 LIST_PARAMETERS = {"folder", "q", "tag", "ordering", "page", "page_size", "format"}
@@ -87,6 +88,8 @@ class InboxPagination(pagination.BasePagination):
         self.request = request
         self.number, size = self.page(request.query_params)
         start = (self.number - 1) * size
+        if start + size + 1 > MAX_ID:  # past any inbox, and past what SQL's OFFSET takes
+            raise NotFound("Invalid page.")
         rows = list(queryset[start : start + size + 1])  # one more: is there a next page?
         self.has_next = len(rows) > size
         if not rows and self.number > 1:
@@ -199,7 +202,7 @@ def thread_ordering(params) -> list:
     close=extend_schema(request=None, responses=ConversationSerializer),
     reopen=extend_schema(request=None, responses=ConversationSerializer),
 )
-class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
+class ConversationViewSet(IdsInRange, viewsets.ReadOnlyModelViewSet):
     serializer_class = ConversationSerializer
     pagination_class = InboxPagination
 
@@ -245,7 +248,7 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         methods=["POST"],
         request=ReplySerializer,
-        responses={201: MessageSerializer},
+        responses={201: MessageSerializer, 409: SendGuardConflictSerializer},
         description='Queue a reply; 400 {"body": [reason]} when it must not be sent.',
     )
     @action(detail=True, methods=["get", "post"], serializer_class=ReplySerializer)
@@ -306,6 +309,6 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(body, status=status.HTTP_409_CONFLICT)
 
 
-class MessageViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class MessageViewSet(IdsInRange, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = MessageSerializer
     queryset = Message.objects.select_related("author")

@@ -12,8 +12,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from messaging import conversations
-from messaging.models import Conversation, Delivery, Direction, Message
-from txtcrm.api import StrictSerializerMixin
+from messaging.models import Conversation, Delivery, Direction, Message, SendState
+from txtcrm.api import IdField, StrictSerializerMixin
 
 
 class PersonSerializer(serializers.Serializer):
@@ -42,10 +42,22 @@ class DirectionField(serializers.Field):
         return Direction(value).label
 
 
+class SendStateField(serializers.ChoiceField):
+    """txtcrm's own send state, null for a message it did not send (inbound, or sent
+    elsewhere), as the outgoing webhooks show it (integrations/payloads.py)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(SendState.choices, read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value: str) -> str | None:
+        return value or None
+
+
 class LastMessageSerializer(serializers.ModelSerializer):
     """The newest message, as an inbox row previews it."""
 
     direction = DirectionField(read_only=True)
+    send_state = SendStateField()
 
     class Meta:
         model = Message
@@ -80,6 +92,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
     direction = DirectionField(read_only=True)
     author = PersonSerializer(read_only=True, allow_null=True)
+    send_state = SendStateField()
     delivery = serializers.ChoiceField(
         choices=Delivery.choices, read_only=True, allow_null=True,
         help_text="Where an outbound SMS stands (null for inbound): accepted (TxtSync "
@@ -118,7 +131,7 @@ class MessageSerializer(serializers.ModelSerializer):
 class AssignSerializer(StrictSerializerMixin, serializers.Serializer):
     """`{"user": <id>}` assigns, `{"user": null}` unassigns."""
 
-    user = serializers.IntegerField(allow_null=True)
+    user = IdField(allow_null=True)
 
     def validate_user(self, value: int | None) -> int | None:
         if (
@@ -137,7 +150,7 @@ class ReplySerializer(StrictSerializerMixin, serializers.Serializer):
 
     body = serializers.CharField(allow_blank=True, trim_whitespace=False)
     sender = serializers.CharField(required=False, allow_blank=True)
-    seen_up_to = serializers.IntegerField(
+    seen_up_to = IdField(
         required=False, min_value=0,
         help_text="The id of the newest message of the thread you read. Given, the reply "
         "is refused (409, with what is new) when a text came in or someone else replied "
@@ -151,6 +164,14 @@ class ReplySerializer(StrictSerializerMixin, serializers.Serializer):
                 f"{value!r} is not one of your sender ids; use one of: {', '.join(choices)}."
             )
         return value
+
+
+class SendGuardConflictSerializer(serializers.Serializer):
+    """The send guard's 409 (messaging/send_guard.py): nothing was sent; what is new."""
+
+    detail = serializers.CharField()
+    seen_up_to = serializers.IntegerField(help_text="The newest message's id: send again with it.")
+    new_messages = MessageSerializer(many=True)
 
 
 class MessagePageSerializer(serializers.Serializer):

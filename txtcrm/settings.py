@@ -322,7 +322,8 @@ REST_FRAMEWORK = {
     # Page numbers; `page_size` may ask for up to 500 (see the class).
     "DEFAULT_PAGINATION_CLASS": "txtcrm.api.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, plus every operation's error responses (txtcrm/api_schema.py).
+    "DEFAULT_SCHEMA_CLASS": "txtcrm.api_schema.AutoSchema",
 }
 # The OpenAPI 3 schema (/api/schema/) and its docs (/api/docs/): signed-in users only
 # (admins and agents; txtcrm/api_docs.py). Swagger UI comes from drf-spectacular-sidecar

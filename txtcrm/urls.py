@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from txtcrm import api_docs, health
+from txtcrm import api, api_docs, health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),  # no login: load balancers, Docker
@@ -40,6 +40,7 @@ urlpatterns = [
     path("api/", include(("messaging.api_urls", "api-messaging"))),
     path("api/", include(("campaigns.api_urls", "api-campaigns"))),
     path("api/", include(("privacy.api_urls", "api-privacy"))),  # GDPR (docs/privacy.md)
+    path("api/<path:path>/", api.not_found),  # any other API URL: a JSON 404, not HTML
 ]
 
 if settings.SANDBOX_ENABLED:

@@ -657,7 +657,7 @@ def test_a_draft_page_shows_its_preview_and_how_to_launch(admin_client):
     assert f'href="{reverse("campaign-edit", args=[sale.pk])}"' in html
     assert f'href="{reverse("campaign-launch", args=[sale.pk])}"' in html
     assert "Hi Ann" in html and "Leaving out" in html
-    assert "Report" not in html
+    assert "campaign-report" not in html
 
 
 def test_the_report_shows_outcomes_by_reason_engagement_calls_and_the_chart(admin_client):

@@ -196,6 +196,8 @@ row("contacts/<int:pk>/erase/", *STAFF_PAGE)
 row("api/^contacts/(?P<pk>[0-9]{1,18})/export/$", 401, 403, OK)
 row("api/^contacts/(?P<pk>[0-9]{1,18})/erase/$", 401, 403, OK, method="POST")
 # --- end of GDPR
+# Issue 15, the API's schema (item 7): any other URL under api/ is the API's JSON 404.
+row("api/<path:path>/", 404, 404, 404)
 # Webhook receivers: the token in the URL is the secret; a wrong one is a 404 for all.
 row("^hooks/txtsync/(?P<token>[\\w-]+)/(?P<kind>inbound|outbound)$", 404, 404, 404, "POST")
 # The sandbox (an offline TxtSync): its API answers to its own Basic auth only, so a

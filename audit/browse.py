@@ -17,11 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import Action, AuditEntry
+from txtcrm.spreadsheet import formula_safe
 
 PER_PAGE = 50
 COUNT_CAP = 10_000
 CSV_CHUNK = 2000
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # as contacts.csv_import's: CSV injection
 
 
 class FilterForm(forms.Form):
@@ -163,10 +163,6 @@ def page(entries: QuerySet[AuditEntry], before: str = "", after: str = "") -> Pa
 CSV_HEADERS = ["when", "who", "action", "target", "from", "details"]
 
 
-def _safe(value: str) -> str:
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
-
-
 def _row(entry: AuditEntry) -> list[str]:
     cells = [
         entry.at.isoformat(),
@@ -176,7 +172,7 @@ def _row(entry: AuditEntry) -> list[str]:
         entry.ip or "",
         json.dumps(entry.detail, ensure_ascii=False, sort_keys=True),
     ]
-    return [_safe(cell) for cell in cells]
+    return [formula_safe(cell) for cell in cells]
 
 
 class _Line:

@@ -61,7 +61,7 @@ class AuditEntry(models.Model):
     )
     actor_name = models.CharField(_("who"), max_length=150, blank=True)
     action = models.CharField(_("what"), max_length=32, choices=Action.choices)
-    target = models.CharField(_("on"), max_length=300, blank=True)
+    target = models.CharField(_("target"), max_length=300, blank=True)
     detail = models.JSONField(_("details"), default=dict, blank=True)
     ip = models.GenericIPAddressField(_("from"), null=True, blank=True)
 

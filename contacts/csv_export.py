@@ -16,8 +16,8 @@ from collections.abc import Iterable, Iterator
 
 from django.db.models import Model, QuerySet
 
-from contacts.csv_import import FORMULA_STARTS
 from contacts.models import ENGAGEMENT_FIELDS, TXTSYNC_FIELDS, Contact
+from txtcrm.spreadsheet import formula_safe
 from txtsync.records import CONTACT_FIELDS
 
 CHUNK_SIZE = 2000
@@ -31,13 +31,6 @@ HEADERS = [
     "ExternalReference",
     *ENGAGEMENT_HEADERS.values(),
 ]
-
-
-def formula_safe(value: str) -> str:
-    """`value` as text a spreadsheet shows, never runs: a cell starting like a formula
-    would run (CSV injection), so it gets a leading apostrophe, which makes it text;
-    contacts.csv_import takes it off again."""
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
 def csv_lines(

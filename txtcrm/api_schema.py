@@ -9,7 +9,8 @@ from the operation itself, so a new endpoint is documented without a line of its
 - 401 `Error` when it needs credentials (every operation here);
 - 403 `Error` when a signed-in agent is refused (an admins-only permission), and on
   unsafe methods (a session's request without the CSRF token);
-- 404 `Error` with an id in its path (no such object) or a `page` (past the last one).
+- 404 `Error` with an id in its path (no such object) or a `page` (past the last one);
+- 415 `Error` when it reads a body: one whose Content-Type no parser reads (DRF's own).
 
 A 409 is the operation's own to declare (txtcrm.api.CONFLICT, or the send guard's body):
 whether a state conflict can happen is not something the schema can guess. Path ids are
@@ -43,6 +44,7 @@ DESCRIPTIONS = {
     "401": "No credentials, or a token that is not valid (WWW-Authenticate: Token).",
     "403": "Not allowed: admins only, or a session's request without its CSRF token.",
     "404": "No such object (or page).",
+    "415": "The body's Content-Type is not one the operation reads (JSON, form, multipart).",
 }
 
 
@@ -71,6 +73,8 @@ class AutoSchema(openapi.AutoSchema):
             codes.append("403")
         if in_path or paged:
             codes.append("404")
+        if "requestBody" in operation:
+            codes.append("415")
         return codes
 
     def _refuses_agents(self) -> bool:

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='when')),
                 ('actor_name', models.CharField(blank=True, max_length=150, verbose_name='who')),
                 ('action', models.CharField(choices=[('sign-in', 'Signed in'), ('sign-in-failed', 'Sign-in failed'), ('locked-out', 'Locked out'), ('sign-out', 'Signed out'), ('two-factor', 'Two-factor sign-in changed'), ('export', 'Exported'), ('import', 'Imported'), ('delete', 'Deleted'), ('erase', 'Erased (GDPR)'), ('role', 'Role or access changed'), ('permission', 'Permissions changed'), ('opt-out-override', 'Opt-out overridden'), ('settings', 'Settings changed'), ('webhook', 'Webhook changed'), ('api-token', 'API token rotated')], max_length=32, verbose_name='what')),
-                ('target', models.CharField(blank=True, max_length=300, verbose_name='on')),
+                ('target', models.CharField(blank=True, max_length=300, verbose_name='target')),
                 ('detail', models.JSONField(blank=True, default=dict, verbose_name='details')),
                 ('ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='from')),
                 ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),

@@ -46,7 +46,7 @@ from contacts.csv_import.mapping import IGNORE, IMPORT_FIELDS, detect_mapping, f
 from contacts.csv_import.planning import ON_DUPLICATE
 from contacts.csv_import.reading import read_headers
 from contacts.csv_import.report import ImportFileError, ImportReport, RowError
-from contacts.csv_import.row_checks import FORMULA_STARTS
+from txtcrm.spreadsheet import FORMULA_STARTS
 
 __all__ = [
     "FORMULA_STARTS",

@@ -13,6 +13,7 @@ from contacts.csv_import.mapping import header_key
 from contacts.csv_import.reading import Record
 from contacts.csv_import.report import RowError
 from contacts.models import TXTSYNC_FIELDS, Contact, Tag
+from txtcrm.spreadsheet import FORMULA_STARTS
 
 TEXT_FIELDS = [name for name in (*TXTSYNC_FIELDS, "external_reference") if name != "mobile_number"]
 MAX_LENGTHS = {name: Contact._meta.get_field(name).max_length for name in TEXT_FIELDS}
@@ -26,7 +27,6 @@ _YES = {"true", "yes", "y", "1", "t", "on", "x"}
 _NO = {"false", "no", "n", "0", "f", "off"}
 # A spreadsheet runs a cell starting with one of these as a formula; our export
 # writes such text with a leading apostrophe, which the import takes off again.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass

@@ -2,31 +2,15 @@
 (inline SVG, a bar per hour and per weekday, each with a title), nothing is requested
 from anywhere but txtcrm, and nothing is blocked or fails."""
 
-from django.test import Client
-
-from tests.support.browser import needs_chromium
+from tests.support.browser import needs_chromium, watched_page
 
 pytestmark = needs_chromium
 MARCH = "period=custom&start=2026-02-23&end=2026-03-08"
 
 
 def test_the_charts_render_with_no_outside_request(browser, live_server, admin_user, team_day):
-    signed_in = Client()
-    signed_in.force_login(admin_user)
-    context = browser.new_context()
-    context.add_cookies(
-        [{"name": "sessionid", "value": signed_in.cookies["sessionid"].value,
-          "url": live_server.url}]
-    )  # fmt: skip
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    outside: list[str] = []
-    page.on(
-        "request",
-        lambda r: None if r.url.startswith(live_server.url) else outside.append(r.url),
-    )
+    watched = watched_page(browser, live_server, admin_user)
+    page = watched.page
 
     response = page.goto(f"{live_server.url}/reports/?{MARCH}")
 
@@ -41,6 +25,6 @@ def test_the_charts_render_with_no_outside_request(browser, live_server, admin_u
     assert hours.nth(3).bounding_box()["height"] == 0  # nothing at 03:00
     page.get_by_text("The figures as tables").click()
     assert page.get_by_role("table").first.is_visible()
-    assert not problems, problems
-    assert not outside, outside
-    context.close()
+    assert not watched.problems, watched.problems
+    assert not watched.outside, watched.outside
+    page.context.close()

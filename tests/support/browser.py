@@ -2,6 +2,7 @@
 
 import os
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -31,3 +32,35 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+@dataclass
+class WatchedPage:
+    """A page signed in as someone, watched: `problems` collects console errors and
+    uncaught exceptions (a CSP block shows up there), `outside` every request that goes
+    anywhere but txtcrm (a CDN, a font, a tracker)."""
+
+    page: object
+    problems: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+
+
+def watched_page(browser, live_server, user) -> WatchedPage:
+    """A new browser context signed in as `user` (a session made by Django's test client)."""
+    from django.test import Client
+
+    signed_in = Client()
+    signed_in.force_login(user)
+    context = browser.new_context()
+    session = signed_in.cookies["sessionid"].value
+    context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+    watched = WatchedPage(context.new_page())
+    watched.page.on(
+        "console", lambda m: watched.problems.append(m.text) if m.type == "error" else None
+    )
+    watched.page.on("pageerror", lambda error: watched.problems.append(str(error)))
+    watched.page.on(
+        "request",
+        lambda r: None if r.url.startswith(live_server.url) else watched.outside.append(r.url),
+    )
+    return watched

@@ -9,20 +9,23 @@ there the durations are read as values and the same interpolation is done in Pyt
 (`_times`, the one place that knows both backends).
 """
 
+import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import reduce
 from math import floor
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Aggregate, Case, Count, F, FloatField, Func, Q, QuerySet, When
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.utils import timezone
 
 from accounts.people import display_name
 from messaging import response_times
 from messaging.models import Conversation, Direction, Message, Opening, SendState
+from reports.models import MessageTally, RolledDay
 
 NOT_SENT = [SendState.SCHEDULED, SendState.CANCELLED]  # send later's, not (yet) sent
 
@@ -231,22 +234,88 @@ def _day_hour(slot) -> tuple[int, int]:
     return divmod(int(slot), 24)
 
 
-def _message_counts(period: Period, agent) -> MessageCounts:
-    typist = Case(
+def _typist() -> Case:
+    """Who typed an SMS: its author if a person sent it (outbound, not automatic)."""
+    return Case(
         When(direction=Direction.OUTBOUND, automatic=False, then=F("author")), default=None
     )
-    grouped = (
-        messages_in(period, agent)
-        .annotate(slot=_local_slot("message_date"), typist=typist)
-        .values("slot", "direction", "typist")
-        .order_by()
-        .annotate(n=Count("pk"))
-    )
+
+
+def message_groups(messages: QuerySet[Message], by_day: bool = False) -> QuerySet:
+    """The messages counted (n) by hour of the week (slot), direction and typist, and by
+    local day too when `by_day` (how reports.rollup fills MessageTally)."""
+    if by_day:
+        zone = timezone.get_current_timezone()
+        messages = messages.annotate(day=TruncDate("message_date", tzinfo=zone))
+    messages = messages.annotate(slot=_local_slot("message_date"), typist=_typist())
+    keys = ("day",) if by_day else ()
+    return messages.values(*keys, "slot", "direction", "typist").order_by().annotate(n=Count("pk"))
+
+
+def changed_days(since: datetime) -> set[date]:
+    """The local days of the messages changed (written, sent, updated) at or after `since`."""
+    zone = timezone.get_current_timezone()
+    changed = Message.objects.filter(changed_at__gte=since, message_date__isnull=False)
+    days = changed.annotate(day=TruncDate("message_date", tzinfo=zone)).values_list("day")
+    return {day for (day,) in days.order_by().distinct()}
+
+
+def rolled_days(period: Period) -> set[date]:
+    """The period's days whose counts the rollup holds (reports.rollup), in this time
+    zone, and no message of which changed since the rollup last looked."""
+    zone = timezone.get_current_timezone_name()
+    marks = RolledDay.objects.filter(day__gte=period.first, day__lte=period.last, zone=zone)
+    checked = dict(marks.values_list("day", "checked_at"))
+    if not checked:
+        return set()
+    return set(checked) - changed_days(min(checked.values()))
+
+
+def day_ranges(days: list[date]) -> list[Period]:
+    """Sorted days as runs of consecutive days."""
+    runs: list[Period] = []
+    for day in days:
+        if runs and runs[-1].last == day - timedelta(days=1):
+            runs[-1] = Period(runs[-1].first, day)
+        else:
+            runs.append(Period(day, day))
+    return runs
+
+
+def _live_part(period: Period, rolled: set[date]) -> Q | None:
+    """Which of the period's messages to count live: those of the days not rolled up
+    (None: none)."""
+    if not rolled:
+        return Q()
+    days = (period.first + timedelta(days=n) for n in range((period.last - period.first).days + 1))
+    runs = day_ranges([day for day in days if day not in rolled])
+    spans = [Q(message_date__gte=run.start, message_date__lt=run.end) for run in runs]
+    return reduce(operator.or_, spans) if spans else None
+
+
+def _message_groups(period: Period, agent) -> list[dict]:
+    """{slot, direction, typist, n} of the period: the rolled-up days from MessageTally,
+    the others counted live."""
+    rolled = rolled_days(period)
+    found: list[dict] = []
+    if rolled:
+        tallies = MessageTally.objects.filter(day__in=rolled)
+        if agent is not None:
+            tallies = tallies.filter(direction=Direction.OUTBOUND, typist=agent)
+        keys = ("slot", "direction", "typist")
+        found += tallies.values(*keys).order_by().annotate(n=models.Sum("messages"))
+    live = _live_part(period, rolled)
+    if live is not None:
+        found += message_groups(messages_in(period, agent).filter(live))
+    return found
+
+
+def _message_counts(period: Period, agent) -> MessageCounts:
     counts = MessageCounts(
         hours=[Row(hour, f"{hour:02d}:00") for hour in range(24)],
         days=[Row(day, _weekday_name(day)) for day in range(1, 8)],
     )
-    for r in grouped:
+    for r in _message_groups(period, agent):
         inbound = r["direction"] == Direction.INBOUND
         day, hour = _day_hour(r["slot"])
         for row in (counts.hours[hour], counts.days[day - 1], counts):

@@ -23,9 +23,10 @@ from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.utils import timezone
 
 from accounts.people import display_name
+from contacts.models import Contact
 from messaging import response_times
 from messaging.models import Conversation, Direction, Message, Opening, SendState
-from reports.models import MessageTally, RolledDay
+from reports.models import MessageTally, RolledDay, TagTally
 
 NOT_SENT = [SendState.SCHEDULED, SendState.CANCELLED]  # send later's, not (yet) sent
 
@@ -260,11 +261,14 @@ def changed_days(since: datetime) -> set[date]:
     return {day for (day,) in days.order_by().distinct()}
 
 
-def rolled_days(period: Period) -> set[date]:
+def rolled_days(period: Period, tag_links: str | None = None) -> set[date]:
     """The period's days whose counts the rollup holds (reports.rollup), in this time
-    zone, and no message of which changed since the rollup last looked."""
+    zone, and no message of which changed since the rollup last looked; with
+    `tag_links`, only days whose TagTally was counted by those tags."""
     zone = timezone.get_current_timezone_name()
     marks = RolledDay.objects.filter(day__gte=period.first, day__lte=period.last, zone=zone)
+    if tag_links is not None:
+        marks = marks.filter(tag_links=tag_links)
     checked = dict(marks.values_list("day", "checked_at"))
     if not checked:
         return set()
@@ -354,21 +358,65 @@ def _by_tag(period: Period, agent) -> list[Row]:
     opened = openings_in(period, agent).filter(**{f"{tag}__isnull": False})
     counts = opened.values(tag, name).order_by().annotate(n=Count("pk"))
     rows = {r[tag]: Row(r[tag], r[name], conversations=r["n"]) for r in counts}
-    said = (
-        messages_in(period, agent)
-        .filter(contact__tags__isnull=False)
-        .values("contact__tags", "contact__tags__name")
-        .order_by()
-        .annotate(
-            received=Count("pk", filter=Q(direction=Direction.INBOUND)),
-            sent=Count("pk", filter=Q(direction=Direction.OUTBOUND)),
-        )
-    )
-    for r in said:
-        key = r["contact__tags"]
-        row = rows.setdefault(key, Row(key, r["contact__tags__name"]))
-        row.received, row.sent = r["received"], r["sent"]
+    for key, label, received, sent in _messages_by_tag(period, agent):
+        row = rows.setdefault(key, Row(key, label))
+        row.received += received or 0
+        row.sent += sent or 0
     return sorted(rows.values(), key=lambda row: (-row.messages, -row.conversations, row.label))
+
+
+def tag_groups(messages: QuerySet[Message], by_day: bool = False) -> QuerySet:
+    """The messages of tagged contacts counted (n) by tag, direction and typist, and by
+    local day too when `by_day` (how reports.rollup fills TagTally)."""
+    if by_day:
+        zone = timezone.get_current_timezone()
+        messages = messages.annotate(day=TruncDate("message_date", tzinfo=zone))
+    tagged = messages.filter(contact__tags__isnull=False).annotate(typist=_typist())
+    keys = ("day",) if by_day else ()
+    return (
+        tagged.values(*keys, "contact__tags", "direction", "typist")
+        .order_by()
+        .annotate(n=Count("pk"))
+    )
+
+
+def _messages_by_tag(period: Period, agent) -> list[tuple]:
+    """(tag id, name, received, sent) of the period: rolled-up days from TagTally (if
+    counted by today's tags), the others live."""
+    rolled = rolled_days(period, tag_links=tag_links_version())
+    inbound, outbound = Q(direction=Direction.INBOUND), Q(direction=Direction.OUTBOUND)
+    found: list[tuple] = []
+    if rolled:
+        tallies = TagTally.objects.filter(day__in=rolled)
+        if agent is not None:
+            tallies = tallies.filter(outbound, typist=agent)
+        found += (
+            tallies.values_list("tag", "tag__name")
+            .order_by()
+            .annotate(
+                received=models.Sum("messages", filter=inbound),
+                sent=models.Sum("messages", filter=outbound),
+            )
+        )
+    live = _live_part(period, rolled)
+    if live is not None:
+        said = messages_in(period, agent).filter(live).filter(contact__tags__isnull=False)
+        found += (
+            said.values_list("contact__tags", "contact__tags__name")
+            .order_by()
+            .annotate(received=Count("pk", filter=inbound), sent=Count("pk", filter=outbound))
+        )
+    return found
+
+
+def tag_links_version() -> str:
+    """Which contacts have which tags, in a few characters: the tag links' count, sum
+    and largest id. Links are only added (new, larger ids: ids are never reused, on
+    PostgreSQL or SQLite) or removed, so any change changes it."""
+    links = Contact.tags.through.objects.aggregate(
+        n=Count("pk"), total=models.Sum("pk"), last=models.Max("pk")
+    )
+    return f"{links['n']}:{links['total'] or 0}:{links['last'] or 0}"
 
 
 def _conversations_by_time(period: Period, agent, counts: MessageCounts) -> None:

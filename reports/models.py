@@ -8,11 +8,13 @@ from django.db import models
 
 
 class RolledDay(models.Model):
-    """A local day whose messages are in MessageTally, counted in `zone` at `made_at`,
-    and known unchanged up to `checked_at` (reports.rollup.fill moves it on)."""
+    """A local day whose messages are in MessageTally and TagTally, counted in `zone` at
+    `made_at`, and known unchanged up to `checked_at` (reports.rollup.fill moves it on);
+    TagTally by the contacts' tags as they were when tag_links said so."""
 
     day = models.DateField(primary_key=True)
     zone = models.CharField(max_length=64)
+    tag_links = models.CharField(max_length=64)  # reports.figures.tag_links_version
     made_at = models.DateTimeField()
     checked_at = models.DateTimeField()
 
@@ -38,3 +40,22 @@ class MessageTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} slot {self.slot}: {self.messages}"
+
+
+class TagTally(models.Model):
+    """How many SMS of one local day to or from contacts with one tag went one direction,
+    typed by one person (as MessageTally). A contact with two tags counts under both."""
+
+    day = models.DateField()
+    tag = models.ForeignKey("contacts.Tag", on_delete=models.CASCADE, related_name="+")
+    direction = models.PositiveSmallIntegerField()
+    typist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    messages = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="tag_tally_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} tag {self.tag_id}: {self.messages}"

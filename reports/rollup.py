@@ -1,6 +1,6 @@
-"""The message rollup's one writer (docs/reports.md, "Speed"): MessageTally holds the
-report's message counts of every whole local day before today, RolledDay says which
-days and when they were last known right. Filled by the periodic task reports.rollup
+"""The message rollup's one writer (docs/reports.md, "Speed"): MessageTally and TagTally
+hold the report's message counts of every whole local day before today, RolledDay says
+which days and when they were last known right. Filled by the periodic task reports.rollup
 (reports/tasks.py), never by a page: the report counts live whatever is not rolled up.
 
 The rule for late and changed messages: every message carries changed_at (set when it
@@ -8,18 +8,20 @@ is written, sent, cancelled or purged). A day counts as rolled up only if no mes
 that day changed since its RolledDay.checked_at; the report counts such days live, and
 the next fill counts them again. Deleted messages (an erasure, a deleted contact) take
 their day's RolledDay with them (forget_deleted). checked_at lags the fill by
-CHANGE_MARGIN, so a change committed late by a slow transaction is still seen.
+CHANGE_MARGIN, so a change committed late by a slow transaction is still seen. By-tag
+counts follow the contacts' tags of today: TagTally is used only while the tag links are
+as they were when it was counted (figures.tag_links_version), and counted again after.
 """
 
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Min
+from django.db.models import Min, QuerySet
 from django.utils import timezone
 
 from messaging.models import Message
 from reports import figures
-from reports.models import MessageTally, RolledDay
+from reports.models import MessageTally, RolledDay, TagTally
 
 CHANGE_MARGIN = timedelta(minutes=5)
 
@@ -38,14 +40,22 @@ def fill(now: datetime | None = None) -> int:
         if since is not None:
             forget(figures.changed_days(since))
         missing = _missing_days(set(marks.values_list("day", flat=True)), now)
+        links = figures.tag_links_version()
+        retag = sorted(marks.exclude(tag_links=links).values_list("day", flat=True))
         MessageTally.objects.filter(day__in=missing).delete()
+        TagTally.objects.filter(day__in=[*missing, *retag]).delete()
         for run in figures.day_ranges(missing):
-            _count(run)
-        marks.update(checked_at=checked)
+            _count(MessageTally, figures.message_groups(figures.messages_in(run), by_day=True))
+        for run in figures.day_ranges(sorted([*missing, *retag])):
+            _count(TagTally, figures.tag_groups(figures.messages_in(run), by_day=True))
+        marks.update(checked_at=checked, tag_links=links)
         RolledDay.objects.bulk_create(
-            [RolledDay(day=day, zone=zone, made_at=now, checked_at=checked) for day in missing]
+            [
+                RolledDay(day=day, zone=zone, made_at=now, checked_at=checked, tag_links=links)
+                for day in missing
+            ]
         )
-    return len(missing)
+    return len(missing) + len(retag)
 
 
 def forget(days: set[date]) -> None:
@@ -75,14 +85,13 @@ def _missing_days(have: set[date], now: datetime) -> list[date]:
     return missing
 
 
-def _count(period: figures.Period) -> None:
-    """MessageTally rows of these days, straight from the messages in the database."""
-    groups = figures.message_groups(figures.messages_in(period), by_day=True)
+def _count(tally: type[MessageTally | TagTally], groups: QuerySet) -> None:
+    """Rows of `tally` straight from the messages in the database: INSERT ... SELECT."""
     compiler = groups.query.get_compiler(connection=connection)
     sql, params = compiler.as_sql()
-    names = {"typist": "typist_id", "n": "messages"}
+    names = {"contact__tags": "tag_id", "typist": "typist_id", "n": "messages"}
     columns = [names.get(alias, alias) for _expression, _sql, alias in compiler.select]
-    table = connection.ops.quote_name(MessageTally._meta.db_table)
+    table = connection.ops.quote_name(tally._meta.db_table)
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} ({quoted}) {sql}", params)

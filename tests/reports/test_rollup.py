@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from contacts.models import Tag
 from messaging import writer
 from messaging.models import Direction, Message
 from reports import figures, rollup, tasks
@@ -23,7 +24,7 @@ WEEKS = Period(date(2026, 2, 9), date(2026, 3, 4))  # the team's day (a Monday) 
 def live(period, agent=None):
     """The report counted from the messages alone, as if nothing were rolled up."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(figures, "rolled_days", lambda period: set())
+        patch.setattr(figures, "rolled_days", lambda period, tag_links=None: set())
         return team_report(period, agent)
 
 
@@ -67,6 +68,7 @@ def test_the_report_reads_the_rollup_not_the_messages(history):
     )
 
     assert team_report(WEEKS).received == before.received
+    assert team_report(WEEKS).by_tag == before.by_tag
     assert live(WEEKS).received > before.received
 
 
@@ -101,6 +103,22 @@ def test_an_erased_contacts_messages_leave_the_rolled_up_days(history, agent_bob
     assert_same_as_live(WEEKS, agent_bob)
     rollup.fill()
     assert_same_as_live(WEEKS, agent_bob)
+
+
+def test_by_tag_follows_todays_tags_at_once(history, agent_ann):
+    rollup.fill()
+    dan, ben = history["d"].contact, history["b"].contact
+    dan.tags.clear()  # Dan's past texts leave VIP
+    ben.tags.add(Tag.objects.create(name="Late payer"))  # Ben's join a new tag
+
+    assert figures.rolled_days(WEEKS, figures.tag_links_version()) == set()
+    assert_same_as_live(WEEKS, agent_ann)
+    rows = {row.label: row.messages for row in team_report(WEEKS).by_tag}
+    assert rows["Late payer"] == 2
+
+    assert rollup.fill() > 0  # every day's TagTally, counted again
+    assert figures.rolled_days(WEEKS, figures.tag_links_version())
+    assert_same_as_live(WEEKS, agent_ann)
 
 
 @pytest.mark.parametrize("zone", ["Europe/London", "America/New_York", "Asia/Kolkata"])

@@ -104,8 +104,9 @@ def report_queries(period, agent) -> dict:
     counts = f.MessageCounts(hours=[f.Row(h, "") for h in range(24)],
                              days=[f.Row(d, "") for d in range(1, 8)])  # fmt: skip
     return {
-        "stretches: count, response and resolution times": lambda: f._times(openings),
-        "stretches by agent (times per agent)": lambda: f._times(openings, "first_responder"),
+        "stretches: count and times, all and by agent (one query)": lambda: f._team_and_responders(
+            openings
+        ),
         "stretches by hour and weekday": lambda: f._conversations_by_time(period, agent, counts),
         "rolled-up days (rollup read, changed-days check)": lambda: f.rolled_days(period),
         "messages by weekday, hour, direction, typist": lambda: f._message_counts(period, agent),

@@ -184,6 +184,39 @@ def _times(openings: QuerySet[Opening], by: str | None = None) -> dict:
     } or ({} if by else {None: Times()})
 
 
+_BY_RESPONDER_AND_ALL = """
+SELECT first_responder, GROUPING(first_responder), COUNT(*),
+       COUNT(first_response_at), {pct}(0.5) {answer}, {pct}(0.9) {answer},
+       COUNT(closed_at), {pct}(0.5) {close}, {pct}(0.9) {close}
+FROM ({stretches}) AS stretches GROUP BY ROLLUP (first_responder)
+""".format(
+    pct="PERCENTILE_CONT",
+    answer="WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (first_response_at - opened_at)))",
+    close="WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (closed_at - opened_at)))",
+    stretches="{stretches}",
+)
+
+
+def _team_and_responders(openings: QuerySet[Opening]) -> tuple[Times, dict]:
+    """(all the stretches' Times, {first responder id: Times}): on PostgreSQL in one
+    query (GROUP BY ROLLUP: one read of the period's stretches instead of two)."""
+    if connection.vendor != "postgresql":
+        return _times(openings)[None], _times(openings, "first_responder")
+    columns = ("first_responder", "opened_at", "first_response_at", "closed_at")
+    stretches, params = openings.values_list(*columns).order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(_BY_RESPONDER_AND_ALL.format(stretches=stretches), params)
+        rows = cursor.fetchall()
+    team, responders = Times(), {}
+    for responder, is_all, n, answered, a50, a90, closed, c50, c90 in rows:
+        times = Times(n, Durations(answered, a50, a90), Durations(closed, c50, c90))
+        if is_all:
+            team = times
+        else:
+            responders[responder] = times
+    return team, responders
+
+
 def _durations(seconds: list[float]) -> Durations:
     ordered = sorted(seconds)
     return Durations(len(ordered), percentile_cont(ordered, 0.5), percentile_cont(ordered, 0.9))
@@ -333,10 +366,9 @@ def _message_counts(period: Period, agent) -> MessageCounts:
     return counts
 
 
-def _by_agent(period: Period, agent, typed: dict[int, int]) -> list[Row]:
+def _by_agent(times: dict, typed: dict[int, int]) -> list[Row]:
     """Both times are the first responder's: who took the conversation on, whoever
     closed it, so an agent's row here matches her own report."""
-    times = _times(openings_in(period, agent), "first_responder")
     people = get_user_model().objects.filter(pk__in=(set(times) | set(typed)) - {None})
     rows = []
     for person in people:
@@ -436,7 +468,7 @@ def _weekday_name(iso_day: int) -> str:
 
 def team_report(period: Period, agent=None) -> Report:
     """The report over `period`: the whole team's, or only `agent`'s figures."""
-    team = _times(openings_in(period, agent))[None]
+    team, responders = _team_and_responders(openings_in(period, agent))
     counts = _message_counts(period, agent)
     _conversations_by_time(period, agent, counts)
     late = Conversation.objects.filter(response_times.overdue())
@@ -451,7 +483,7 @@ def team_report(period: Period, agent=None) -> Report:
         received=counts.received,
         sent=counts.sent,
         overdue_now=late.count(),
-        by_agent=_by_agent(period, agent, counts.typed),
+        by_agent=_by_agent(responders, counts.typed),
         by_tag=_by_tag(period, agent),
         by_hour=counts.hours,
         by_weekday=counts.days,

@@ -2,11 +2,12 @@
 by agent, tag, hour of day and weekday, over a period in the site's time zone.
 
 Every figure comes from an aggregate query (GROUP BY in the database), and each query
-gives several figures, so a report reads the period's messages twice (once grouped by
-weekday, hour, direction and typist; once by tag) and its stretches four times (team,
-agents, hours, tags). Percentiles are PostgreSQL's percentile_cont; SQLite has none, so
-there the durations are read as values and the same interpolation is done in Python
-(`_times`, the one place that knows both backends).
+gives several figures: the period's messages grouped by weekday, hour, direction and
+typist, and by tag (both from the rollup of past days, reports.rollup, plus the days not
+rolled up counted live), and its stretches three times (team and agents, hours, tags).
+Percentiles are PostgreSQL's percentile_cont; SQLite has none, so there the durations
+are read as values and the same interpolation is done in Python (`_times`, the one
+place that knows both backends).
 """
 
 import operator

@@ -2,27 +2,32 @@
 by agent, tag, hour of day and weekday, over a period in the site's time zone.
 
 Every figure comes from an aggregate query (GROUP BY in the database), and each query
-gives several figures, so a report reads the period's messages twice (once grouped by
-weekday, hour, direction and typist; once by tag) and its stretches four times (team,
-agents, hours, tags). Percentiles are PostgreSQL's percentile_cont; SQLite has none, so
-there the durations are read as values and the same interpolation is done in Python
-(`_times`, the one place that knows both backends).
+gives several figures: the period's messages grouped by weekday, hour, direction and
+typist, and by tag (both from the rollup of past days, reports.rollup, plus the days not
+rolled up counted live), and its stretches three times (team and agents, hours, tags).
+Percentiles are PostgreSQL's percentile_cont; SQLite has none, so there the durations
+are read as values and the same interpolation is done in Python (`_times`, the one
+place that knows both backends).
 """
 
+import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import reduce
 from math import floor
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Aggregate, Case, Count, F, FloatField, Func, Q, QuerySet, When
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.utils import timezone
 
 from accounts.people import display_name
+from contacts.models import Contact
 from messaging import response_times
 from messaging.models import Conversation, Direction, Message, Opening, SendState
+from reports.models import MessageTally, RolledDay, TagTally
 
 NOT_SENT = [SendState.SCHEDULED, SendState.CANCELLED]  # send later's, not (yet) sent
 
@@ -180,6 +185,39 @@ def _times(openings: QuerySet[Opening], by: str | None = None) -> dict:
     } or ({} if by else {None: Times()})
 
 
+_BY_RESPONDER_AND_ALL = """
+SELECT first_responder, GROUPING(first_responder), COUNT(*),
+       COUNT(first_response_at), {pct}(0.5) {answer}, {pct}(0.9) {answer},
+       COUNT(closed_at), {pct}(0.5) {close}, {pct}(0.9) {close}
+FROM ({stretches}) AS stretches GROUP BY ROLLUP (first_responder)
+""".format(
+    pct="PERCENTILE_CONT",
+    answer="WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (first_response_at - opened_at)))",
+    close="WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (closed_at - opened_at)))",
+    stretches="{stretches}",
+)
+
+
+def _team_and_responders(openings: QuerySet[Opening]) -> tuple[Times, dict]:
+    """(all the stretches' Times, {first responder id: Times}): on PostgreSQL in one
+    query (GROUP BY ROLLUP: one read of the period's stretches instead of two)."""
+    if connection.vendor != "postgresql":
+        return _times(openings)[None], _times(openings, "first_responder")
+    columns = ("first_responder", "opened_at", "first_response_at", "closed_at")
+    stretches, params = openings.values_list(*columns).order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(_BY_RESPONDER_AND_ALL.format(stretches=stretches), params)
+        rows = cursor.fetchall()
+    team, responders = Times(), {}
+    for responder, is_all, n, answered, a50, a90, closed, c50, c90 in rows:
+        times = Times(n, Durations(answered, a50, a90), Durations(closed, c50, c90))
+        if is_all:
+            team = times
+        else:
+            responders[responder] = times
+    return team, responders
+
+
 def _durations(seconds: list[float]) -> Durations:
     ordered = sorted(seconds)
     return Durations(len(ordered), percentile_cont(ordered, 0.5), percentile_cont(ordered, 0.9))
@@ -231,22 +269,91 @@ def _day_hour(slot) -> tuple[int, int]:
     return divmod(int(slot), 24)
 
 
-def _message_counts(period: Period, agent) -> MessageCounts:
-    typist = Case(
+def _typist() -> Case:
+    """Who typed an SMS: its author if a person sent it (outbound, not automatic)."""
+    return Case(
         When(direction=Direction.OUTBOUND, automatic=False, then=F("author")), default=None
     )
-    grouped = (
-        messages_in(period, agent)
-        .annotate(slot=_local_slot("message_date"), typist=typist)
-        .values("slot", "direction", "typist")
-        .order_by()
-        .annotate(n=Count("pk"))
-    )
+
+
+def message_groups(messages: QuerySet[Message], by_day: bool = False) -> QuerySet:
+    """The messages counted (n) by hour of the week (slot), direction and typist, and by
+    local day too when `by_day` (how reports.rollup fills MessageTally)."""
+    if by_day:
+        zone = timezone.get_current_timezone()
+        messages = messages.annotate(day=TruncDate("message_date", tzinfo=zone))
+    messages = messages.annotate(slot=_local_slot("message_date"), typist=_typist())
+    keys = ("day",) if by_day else ()
+    return messages.values(*keys, "slot", "direction", "typist").order_by().annotate(n=Count("pk"))
+
+
+def changed_days(since: datetime) -> set[date]:
+    """The local days of the messages changed (written, sent, updated) at or after `since`."""
+    zone = timezone.get_current_timezone()
+    changed = Message.objects.filter(changed_at__gte=since, message_date__isnull=False)
+    days = changed.annotate(day=TruncDate("message_date", tzinfo=zone)).values_list("day")
+    return {day for (day,) in days.order_by().distinct()}
+
+
+def rolled_days(period: Period, tag_links: str | None = None) -> set[date]:
+    """The period's days whose counts the rollup holds (reports.rollup), in this time
+    zone, and no message of which changed since the rollup last looked; with
+    `tag_links`, only days whose TagTally was counted by those tags."""
+    zone = timezone.get_current_timezone_name()
+    marks = RolledDay.objects.filter(day__gte=period.first, day__lte=period.last, zone=zone)
+    if tag_links is not None:
+        marks = marks.filter(tag_links=tag_links)
+    checked = dict(marks.values_list("day", "checked_at"))
+    if not checked:
+        return set()
+    return set(checked) - changed_days(min(checked.values()))
+
+
+def day_ranges(days: list[date]) -> list[Period]:
+    """Sorted days as runs of consecutive days."""
+    runs: list[Period] = []
+    for day in days:
+        if runs and runs[-1].last == day - timedelta(days=1):
+            runs[-1] = Period(runs[-1].first, day)
+        else:
+            runs.append(Period(day, day))
+    return runs
+
+
+def _live_part(period: Period, rolled: set[date]) -> Q | None:
+    """Which of the period's messages to count live: those of the days not rolled up
+    (None: none)."""
+    if not rolled:
+        return Q()
+    days = (period.first + timedelta(days=n) for n in range((period.last - period.first).days + 1))
+    runs = day_ranges([day for day in days if day not in rolled])
+    spans = [Q(message_date__gte=run.start, message_date__lt=run.end) for run in runs]
+    return reduce(operator.or_, spans) if spans else None
+
+
+def _message_groups(period: Period, agent) -> list[dict]:
+    """{slot, direction, typist, n} of the period: the rolled-up days from MessageTally,
+    the others counted live."""
+    rolled = rolled_days(period)
+    found: list[dict] = []
+    if rolled:
+        tallies = MessageTally.objects.filter(day__in=rolled)
+        if agent is not None:
+            tallies = tallies.filter(direction=Direction.OUTBOUND, typist=agent)
+        keys = ("slot", "direction", "typist")
+        found += tallies.values(*keys).order_by().annotate(n=models.Sum("messages"))
+    live = _live_part(period, rolled)
+    if live is not None:
+        found += message_groups(messages_in(period, agent).filter(live))
+    return found
+
+
+def _message_counts(period: Period, agent) -> MessageCounts:
     counts = MessageCounts(
         hours=[Row(hour, f"{hour:02d}:00") for hour in range(24)],
         days=[Row(day, _weekday_name(day)) for day in range(1, 8)],
     )
-    for r in grouped:
+    for r in _message_groups(period, agent):
         inbound = r["direction"] == Direction.INBOUND
         day, hour = _day_hour(r["slot"])
         for row in (counts.hours[hour], counts.days[day - 1], counts):
@@ -260,10 +367,9 @@ def _message_counts(period: Period, agent) -> MessageCounts:
     return counts
 
 
-def _by_agent(period: Period, agent, typed: dict[int, int]) -> list[Row]:
+def _by_agent(times: dict, typed: dict[int, int]) -> list[Row]:
     """Both times are the first responder's: who took the conversation on, whoever
     closed it, so an agent's row here matches her own report."""
-    times = _times(openings_in(period, agent), "first_responder")
     people = get_user_model().objects.filter(pk__in=(set(times) | set(typed)) - {None})
     rows = []
     for person in people:
@@ -285,21 +391,65 @@ def _by_tag(period: Period, agent) -> list[Row]:
     opened = openings_in(period, agent).filter(**{f"{tag}__isnull": False})
     counts = opened.values(tag, name).order_by().annotate(n=Count("pk"))
     rows = {r[tag]: Row(r[tag], r[name], conversations=r["n"]) for r in counts}
-    said = (
-        messages_in(period, agent)
-        .filter(contact__tags__isnull=False)
-        .values("contact__tags", "contact__tags__name")
-        .order_by()
-        .annotate(
-            received=Count("pk", filter=Q(direction=Direction.INBOUND)),
-            sent=Count("pk", filter=Q(direction=Direction.OUTBOUND)),
-        )
-    )
-    for r in said:
-        key = r["contact__tags"]
-        row = rows.setdefault(key, Row(key, r["contact__tags__name"]))
-        row.received, row.sent = r["received"], r["sent"]
+    for key, label, received, sent in _messages_by_tag(period, agent):
+        row = rows.setdefault(key, Row(key, label))
+        row.received += received or 0
+        row.sent += sent or 0
     return sorted(rows.values(), key=lambda row: (-row.messages, -row.conversations, row.label))
+
+
+def tag_groups(messages: QuerySet[Message], by_day: bool = False) -> QuerySet:
+    """The messages of tagged contacts counted (n) by tag, direction and typist, and by
+    local day too when `by_day` (how reports.rollup fills TagTally)."""
+    if by_day:
+        zone = timezone.get_current_timezone()
+        messages = messages.annotate(day=TruncDate("message_date", tzinfo=zone))
+    tagged = messages.filter(contact__tags__isnull=False).annotate(typist=_typist())
+    keys = ("day",) if by_day else ()
+    return (
+        tagged.values(*keys, "contact__tags", "direction", "typist")
+        .order_by()
+        .annotate(n=Count("pk"))
+    )
+
+
+def _messages_by_tag(period: Period, agent) -> list[tuple]:
+    """(tag id, name, received, sent) of the period: rolled-up days from TagTally (if
+    counted by today's tags), the others live."""
+    rolled = rolled_days(period, tag_links=tag_links_version())
+    inbound, outbound = Q(direction=Direction.INBOUND), Q(direction=Direction.OUTBOUND)
+    found: list[tuple] = []
+    if rolled:
+        tallies = TagTally.objects.filter(day__in=rolled)
+        if agent is not None:
+            tallies = tallies.filter(outbound, typist=agent)
+        found += (
+            tallies.values_list("tag", "tag__name")
+            .order_by()
+            .annotate(
+                received=models.Sum("messages", filter=inbound),
+                sent=models.Sum("messages", filter=outbound),
+            )
+        )
+    live = _live_part(period, rolled)
+    if live is not None:
+        said = messages_in(period, agent).filter(live).filter(contact__tags__isnull=False)
+        found += (
+            said.values_list("contact__tags", "contact__tags__name")
+            .order_by()
+            .annotate(received=Count("pk", filter=inbound), sent=Count("pk", filter=outbound))
+        )
+    return found
+
+
+def tag_links_version() -> str:
+    """Which contacts have which tags, in a few characters: the tag links' count, sum
+    and largest id. Links are only added (new, larger ids: ids are never reused, on
+    PostgreSQL or SQLite) or removed, so any change changes it."""
+    links = Contact.tags.through.objects.aggregate(
+        n=Count("pk"), total=models.Sum("pk"), last=models.Max("pk")
+    )
+    return f"{links['n']}:{links['total'] or 0}:{links['last'] or 0}"
 
 
 def _conversations_by_time(period: Period, agent, counts: MessageCounts) -> None:
@@ -319,7 +469,7 @@ def _weekday_name(iso_day: int) -> str:
 
 def team_report(period: Period, agent=None) -> Report:
     """The report over `period`: the whole team's, or only `agent`'s figures."""
-    team = _times(openings_in(period, agent))[None]
+    team, responders = _team_and_responders(openings_in(period, agent))
     counts = _message_counts(period, agent)
     _conversations_by_time(period, agent, counts)
     late = Conversation.objects.filter(response_times.overdue())
@@ -334,7 +484,7 @@ def team_report(period: Period, agent=None) -> Report:
         received=counts.received,
         sent=counts.sent,
         overdue_now=late.count(),
-        by_agent=_by_agent(period, agent, counts.typed),
+        by_agent=_by_agent(responders, counts.typed),
         by_tag=_by_tag(period, agent),
         by_hour=counts.hours,
         by_weekday=counts.days,

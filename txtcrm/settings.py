@@ -398,6 +398,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "audit-expire": {"task": "audit.expire", "schedule": 3600.0},
     # The retention policy (MESSAGE_RETENTION_DAYS; does nothing when 0): docs/privacy.md.
     "messaging-purge-old-bodies": {"task": "messaging.purge_old_bodies", "schedule": 3600.0},
+    # The team report's rollup of past days' message counts (docs/reports.md, "Speed").
+    "reports-rollup": {"task": "reports.rollup", "schedule": 600.0},
 }
 # The audit log (docs/audit.md) keeps entries this many days; the hourly audit.expire
 # deletes older ones, AUDIT_EXPIRE_BATCH per statement.

@@ -74,6 +74,12 @@ ENGAGEMENT_FIELDS = [
 CUSTOM_FIELDS = [f"custom0{n}" for n in range(1, 6)]
 
 
+class MarketingConsent(models.TextChoices):
+    UNKNOWN = "unknown", _("unknown")
+    GIVEN = "given", _("given")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+
+
 class Contact(models.Model):
     # txtcrm's stable id; sent as ExternalReference unless another system set one first.
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -95,6 +101,11 @@ class Contact(models.Model):
     custom04 = models.CharField(max_length=500, blank=True)
     custom05 = models.CharField(max_length=500, blank=True)
     allow_sms = models.BooleanField(default=True)
+    # Consent to marketing texts (PECR), kept apart from AllowSMS: STOP alone is not
+    # consent. Only contacts.services changes it, with a ConsentEvent (docs/consent.md).
+    marketing_consent = models.CharField(
+        max_length=9, choices=MarketingConsent.choices, default=MarketingConsent.UNKNOWN
+    )
     tags = models.ManyToManyField(Tag, blank=True, related_name="contacts")
     # NULL when unset, so the uniqueness constraint ignores it.
     external_reference = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
@@ -187,6 +198,35 @@ class OptOutEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{'opted in' if self.allow_sms else 'opted out'} by {self.source} at {self.at}"
+
+
+class ConsentSource(models.TextChoices):
+    KEYWORD = "keyword", _("keyword")
+    IMPORT = "import", _("import column")
+    FORM = "form", _("form")
+    AGENT = "agent", _("agent")
+    API = "api", "API"
+
+
+class ConsentEvent(models.Model):
+    """A change of a contact's marketing consent: to what, from where, by whom, when, and
+    the wording the person agreed to (or withdrew from). Never deleted with a change of
+    mind; removed only with the contact (erasure)."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consent_events")
+    consent = models.CharField(max_length=9, choices=MarketingConsent.choices)  # the new value
+    source = models.CharField(max_length=8, choices=ConsentSource.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    wording = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"marketing consent {self.consent} by {self.source} at {self.at}"
 
 
 class CustomFieldLabel(models.Model):

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "audit",  # who did what, when, from where (docs/audit.md)
     "contacts",
     "messaging",
+    "audiences",  # saved segments of contacts (docs/segments.md)
     "campaigns",
     "automations",  # away, welcome and keyword replies, auto-assignment (docs/automations.md)
     "notifications",  # in-app, browser and e-mail notifications (docs/notifications.md)

@@ -47,6 +47,15 @@ class Reason(StrEnum):
     EMPTY_MESSAGE = "empty message"  # merge fields left nothing to send (campaigns.services)
     # An erased person's number, on the suppression list (campaigns.services; GDPR).
     SUPPRESSED = "suppressed (erased)"
+    # The account's campaign rules (campaigns.services, campaigns.models.CampaignSettings).
+    NO_CONSENT = "no marketing consent"
+    RECENTLY_SENT = "sent a campaign recently"
+    OPEN_CONVERSATION = "in an open conversation"
+
+
+# Left out by the account's rules rather than by the audience itself: when any applies, a
+# tag audience cannot go by tag (TxtSync would reach them), see campaigns.services._plan.
+RULE_REASONS = frozenset({Reason.NO_CONSENT, Reason.RECENTLY_SENT, Reason.OPEN_CONVERSATION})
 
 
 class ContactLike(Protocol):

@@ -40,6 +40,13 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     launched_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Marketing (PECR): only to contacts with consent when CampaignSettings requires it,
+    # and the account's opt-out footer is appended to the text.
+    marketing = models.BooleanField(default=False)
+    # Skip contacts sent a campaign in the last N days. None: the account's default
+    # (CampaignSettings.frequency_cap_days); 0: no cap for this campaign.
+    frequency_cap_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    skip_open_conversations = models.BooleanField(default=False)
     planned_calls = models.PositiveIntegerField(default=0)
     used_calls = models.PositiveIntegerField(default=0)  # calls that reached TxtSync
     changed_at = models.DateTimeField(auto_now=True)
@@ -53,6 +60,39 @@ class Campaign(models.Model):
     @property
     def quiet_hours(self) -> bool:
         return bool(self.quiet_start and self.quiet_end and self.quiet_start != self.quiet_end)
+
+
+DEFAULT_FOOTER = "Reply STOP to opt out"
+
+
+class CampaignSettings(models.Model):
+    """One row (pk 1): the account's campaign rules. Read without creating it (a page's
+    GET writes nothing): `current()`."""
+
+    # On by default: in the UK (PECR reg. 22) marketing texts to individuals need their
+    # prior consent; an account relying on the soft opt-in turns it off knowingly.
+    marketing_needs_consent = models.BooleanField(
+        _("marketing campaigns go only to contacts with marketing consent"), default=True
+    )
+    # 0: no cap. Off by default so existing campaigns behave as before.
+    frequency_cap_days = models.PositiveSmallIntegerField(
+        _("skip contacts sent a campaign within this many days (0: no cap)"), default=0
+    )
+    opt_out_footer = models.CharField(
+        _("opt-out footer of marketing campaigns"), max_length=100, default=DEFAULT_FOOTER
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("campaign settings")
+        verbose_name_plural = _("campaign settings")
+
+    def __str__(self) -> str:
+        return "Campaign settings"
+
+    @classmethod
+    def current(cls) -> "CampaignSettings":
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
 
 
 class CallState(models.TextChoices):
@@ -129,7 +169,10 @@ class Recipient(models.Model):
                 name="campaign_recipient_once",
             )
         ]
-        indexes = [models.Index(fields=["campaign", "state"])]
+        indexes = [
+            models.Index(fields=["campaign", "state"]),
+            models.Index(fields=["sent_at"]),  # the frequency cap's "sent in the last N days"
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} ({self.state})"

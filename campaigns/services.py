@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from campaigns.audience import (
+    RULE_REASONS,
     Audience,
     AudienceSpec,
     ContactRecord,
@@ -32,6 +33,7 @@ from campaigns.models import (
     CallState,
     Campaign,
     CampaignCall,
+    CampaignSettings,
     CampaignStatus,
     Recipient,
     RecipientState,
@@ -39,9 +41,11 @@ from campaigns.models import (
 from campaigns.planning import Plan, RenderedMessage, duration, plan_sends
 from campaigns.quiet_hours import release_waves
 from contacts import suppression
-from contacts.models import Contact, SyncState, Tag
+from contacts.models import Contact, MarketingConsent, SyncState, Tag
 from messaging import reconcile
 from messaging.merge import render, unknown_fields
+from messaging.models import Conversation, ConversationStatus
+from messaging.services import queue_outbound
 from txtcrm.budget import Policy
 from txtsync import pricing, segments
 
@@ -98,7 +102,7 @@ def audience_of(campaign: Campaign) -> Audience:
     if not (spec.any_tags or spec.all_tags or spec.contact_keys or spec.numbers):
         return Audience((), ())
     audience = resolve(_candidates(spec), spec, region=settings.TXTCRM_DEFAULT_REGION)
-    return _without_suppressed(audience)
+    return _by_account_rules(campaign, _without_suppressed(audience))
 
 
 def _without_suppressed(audience: Audience) -> Audience:
@@ -113,17 +117,97 @@ def _without_suppressed(audience: Audience) -> Audience:
     return Audience(kept, (*audience.excluded, *dropped))
 
 
+# --- The account's rules: consent, frequency cap, open conversations -------------------------
+
+
+def cap_days(campaign: Campaign, rules: CampaignSettings | None = None) -> int:
+    """The campaign's frequency cap in days (0: none): its own, else the account's."""
+    if campaign.frequency_cap_days is not None:
+        return campaign.frequency_cap_days
+    return (rules or CampaignSettings.current()).frequency_cap_days
+
+
+def _by_account_rules(campaign: Campaign, audience: Audience) -> Audience:
+    """Recipients the account's rules leave out become exclusions, the first rule that
+    applies giving the reason: no marketing consent, then the frequency cap, then an
+    open conversation. One set-based query per rule in force, whatever the audience."""
+    if not audience.recipients:
+        return audience
+    rules = CampaignSettings.current()
+    checks = []
+    if campaign.marketing and rules.marketing_needs_consent:
+        given = _ids(Contact.objects.filter(marketing_consent=MarketingConsent.GIVEN))
+        # A typed number of no contact has no recorded consent either.
+        checks.append((Reason.NO_CONSENT, lambda r: r.contact_key not in given))
+    days = cap_days(campaign, rules)
+    if days:
+        recent = _recently_sent_numbers(campaign, days)
+        checks.append((Reason.RECENTLY_SENT, lambda r: r.number in recent))
+    if campaign.skip_open_conversations:
+        busy = set(
+            Conversation.objects.filter(status=ConversationStatus.OPEN).values_list(
+                "contact_id", flat=True
+            )
+        )
+        checks.append((Reason.OPEN_CONVERSATION, lambda r: r.contact_key in busy))
+    if not checks:
+        return audience
+    kept, dropped = [], []
+    for recipient in audience.recipients:
+        reason = next((reason for reason, applies in checks if applies(recipient)), None)
+        if reason is None:
+            kept.append(recipient)
+        else:
+            dropped.append(Exclusion(reason, recipient.number, recipient.contact_key))
+    return Audience(tuple(kept), (*audience.excluded, *dropped))
+
+
+def _ids(contacts) -> set[int]:
+    return set(contacts.values_list("pk", flat=True))
+
+
+def _recently_sent_numbers(campaign: Campaign, days: int) -> set[str]:
+    """Numbers another campaign texted in the last `days` days, or is about to (a pending
+    or sending recipient of a campaign not over). Test sends are no recipients."""
+    since = timezone.now() - timedelta(days=days)
+    active = [CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED]
+    rows = Recipient.objects.filter(
+        Q(sent_at__gte=since)
+        | Q(
+            state__in=[RecipientState.PENDING, RecipientState.SENDING],
+            campaign__status__in=active,
+        )
+    ).exclude(campaign_id=campaign.pk)
+    return set(rows.values_list("number", flat=True))
+
+
+def footer_of(campaign: Campaign, rules: CampaignSettings | None = None) -> str:
+    """The opt-out footer a marketing campaign's texts end with ("" for other campaigns)."""
+    if not campaign.marketing:
+        return ""
+    return (rules or CampaignSettings.current()).opt_out_footer.strip()
+
+
+def with_footer(text: str, footer: str) -> str:
+    """`text` ending with `footer` on its own line, unless it says it already (any case)."""
+    if not footer or not text.strip() or footer.casefold() in text.casefold():
+        return text
+    return f"{text.rstrip()}\n{footer}"
+
+
 def rendered(campaign: Campaign, audience: Audience) -> tuple[Audience, list[Rendered]]:
     """(contact, number, text) per recipient, merge fields filled in; a recipient whose
     text comes out empty (e.g. just `{FirstName}` and no first name) is excluded."""
     ids = [r.contact_key for r in audience.recipients if r.contact_key is not None]
     contacts = Contact.objects.in_bulk(ids)
     stranger = Contact()  # no fields: every merge field takes its fallback
+    footer = footer_of(campaign)
     texts, empty = [], []
     for recipient in audience.recipients:
         contact = contacts.get(recipient.contact_key)
         text = render(campaign.template, contact or stranger)
         if text.strip():
+            text = with_footer(text, footer)
             texts.append((contact, recipient.number, text))
         else:
             empty.append(Exclusion(Reason.EMPTY_MESSAGE, recipient.number, recipient.contact_key))
@@ -147,6 +231,8 @@ class Preview:
     plan: Plan | None = None
     duration: timedelta = timedelta(0)
     tag_send: bool = False
+    # A whole-tag audience sent by numbers, because the account's rules left some out.
+    tag_send_blocked: bool = False
     samples: list[tuple[str, str]] = field(default_factory=list)  # (who, text)
     unknown_fields: list[str] = field(default_factory=list)
 
@@ -178,9 +264,23 @@ def preview(campaign: Campaign) -> Preview:
     waves = _waves(campaign, texts, timezone.now())
     result.plan = _plan(campaign, audience, texts, waves)
     result.tag_send = any(call.kind == "bulk_tag" for call in result.plan.calls)
+    result.tag_send_blocked = not result.tag_send and _would_go_by_tag(
+        campaign, audience, texts, waves
+    )
     result.duration = _duration(result.plan.call_count)
     result.samples = [(_who(c, number), text) for c, number, text in texts[:SAMPLE_SIZE]]
     return result
+
+
+def _would_go_by_tag(campaign: Campaign, audience: Audience, texts, waves) -> bool:
+    """Would have been one send by tag, were it not for the account's rules."""
+    return (
+        len(waves) == 1
+        and len(texts) > 1
+        and len({text for _, _, text in texts}) == 1
+        and left_out_by_rules(audience)
+        and _tag_audience(campaign) is not None
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -216,7 +316,18 @@ def _waves(campaign: Campaign, texts, start: datetime) -> list[tuple[datetime, l
 
 def _whole_tags(campaign: Campaign, audience: Audience) -> list[str] | None:
     """The tag names when the audience is exactly those tags as TxtSync has them: chosen
-    by `any_tags` alone and every contact of the tags pushed (nothing local pending)."""
+    by `any_tags` alone, every contact of the tags pushed (nothing local pending) and
+    nobody left out by the account's rules (a send by tag would reach them)."""
+    if left_out_by_rules(audience):
+        return None
+    return _tag_audience(campaign)
+
+
+def left_out_by_rules(audience: Audience) -> bool:
+    return any(e.reason in RULE_REASONS for e in audience.excluded)
+
+
+def _tag_audience(campaign: Campaign) -> list[str] | None:
     spec = spec_of(campaign)
     if not spec.any_tags or spec.all_tags or spec.contact_keys or spec.numbers:
         return None
@@ -364,7 +475,8 @@ def _move(campaign: Campaign, allowed: set[str], to: str) -> Campaign:
 # --- Drafts (what the API creates and changes) -----------------------------------------------
 
 DRAFT_FIELDS = ("name", "sender", "template", "audience", "scheduled_at", "quiet_start",
-                "quiet_end")  # fmt: skip
+                "quiet_end", "marketing", "frequency_cap_days",
+                "skip_open_conversations")  # fmt: skip
 
 
 def create_draft(fields: dict, created_by=None) -> Campaign:
@@ -394,6 +506,55 @@ def update_draft(campaign: Campaign, fields: dict) -> Campaign:
             % {"status": campaign.get_status_display()}
         )
     return campaign
+
+
+def duplicate(campaign: Campaign, created_by=None) -> Campaign:
+    """A new draft with the campaign's text, audience and settings (not its recipients,
+    calls or schedule: a copy is launched when someone decides to)."""
+    fields = {name: getattr(campaign, name) for name in DRAFT_FIELDS}
+    fields["scheduled_at"] = None
+    copy_name = gettext("Copy of %(name)s") % {"name": campaign.name}
+    fields["name"] = copy_name[: Campaign._meta.get_field("name").max_length]
+    return create_draft(fields, created_by=created_by)
+
+
+# --- A test send before launch ---------------------------------------------------------------
+
+# Merge-field values for a test send without a chosen contact.
+SAMPLE_VALUES = {
+    "first_name": "Alex",
+    "last_name": "Sample",
+    "full_name": "Alex Sample",
+    "company_name": "Sample Ltd",
+}
+
+
+def sample_text(campaign: Campaign, contact: Contact | None = None) -> str:
+    """The campaign's text as `contact` (or a sample person) would read it, footer included."""
+    person = contact or Contact(**SAMPLE_VALUES)
+    text = render(campaign.template, person)
+    return with_footer(text, footer_of(campaign))
+
+
+def send_test(campaign: Campaign, number: str, contact: Contact | None = None, author=None):
+    """Send the campaign's text once to `number` through the inbox's normal send path
+    (queued, then sent within the call budget). It is no recipient of the campaign, so it
+    counts neither in its report nor against the frequency cap. Refused for an invalid,
+    opted-out or suppressed number. Returns the queued messaging.Message."""
+    to = normalise_number(number, settings.TXTCRM_DEFAULT_REGION)
+    if to is None:
+        raise CampaignError(gettext("“%(number)s” is not a valid number.") % {"number": number})
+    if suppression.is_suppressed(to):
+        raise CampaignError(gettext("That number is on the suppression list (erased)."))
+    if Contact.objects.filter(mobile_number=to, allow_sms=False).exists():
+        raise CampaignError(gettext("That number has opted out (STOP); it is not texted."))
+    unknown = unknown_fields(campaign.template)
+    if not campaign.template.strip() or unknown:
+        raise CampaignError(gettext("Fix the message first: it is empty or has unknown fields."))
+    text = sample_text(campaign, contact)
+    if not text.strip():
+        raise CampaignError(gettext("The merge fields leave nothing to send for that contact."))
+    return queue_outbound(to, text, author=author, sender=campaign.sender)
 
 
 # --- GDPR ------------------------------------------------------------------------------

@@ -16,6 +16,9 @@ LABELS = {
     Reason.DUPLICATE: pgettext_lazy("recipients", "duplicate"),
     Reason.EMPTY_MESSAGE: pgettext_lazy("recipients", "empty message"),
     Reason.SUPPRESSED: pgettext_lazy("recipients", "erased and suppressed (GDPR)"),
+    Reason.NO_CONSENT: pgettext_lazy("recipients", "no marketing consent"),
+    Reason.RECENTLY_SENT: pgettext_lazy("recipients", "sent a campaign recently (frequency cap)"),
+    Reason.OPEN_CONVERSATION: pgettext_lazy("recipients", "in an open conversation"),
     "skipped": pgettext_lazy("recipients", "skipped"),
 }
 

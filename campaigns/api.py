@@ -15,7 +15,8 @@ calls, duration, cost) first and change it with PATCH.
           progress (percent). An unknown query parameter is a 400.
   POST    create a draft -> 201 with the campaign (as GET <id>/) and a Location header.
           {"name", "template", "audience", "sender"?, "scheduled_at"?,
-           "quiet_start"?, "quiet_end"?}
+           "quiet_start"?, "quiet_end"?, "marketing"?, "frequency_cap_days"?,
+           "skip_open_conversations"?}
           - sender: an E.164 number or a sender id of 1-11 letters, digits or spaces,
             as TxtSync's `From`; default settings.TXTSYNC_FROM.
           - template: the message, merge fields {FirstName} {LastName} {FullName}
@@ -30,6 +31,12 @@ calls, duration, cost) first and change it with PATCH.
             null or left out: start when launched.
           - quiet_start / quiet_end: "HH:MM" in each recipient's own time zone, both or
             neither, e.g. "21:00" / "08:00".
+          - marketing: true for marketing texts (default false): only contacts with
+            marketing consent when the account requires it (the preview counts the
+            rest as "no marketing consent"), and the account's opt-out footer is added.
+          - frequency_cap_days: skip contacts sent a campaign in the last N days; null
+            (default): the account's setting; 0: no cap.
+          - skip_open_conversations: skip contacts whose conversation is open.
 /api/campaigns/<id>/
   GET     the campaign, `stats` (reports.summary: recipients, progress, done, pending,
           sending, sent, delivered, failed and skipped by reason with totals, unknown,
@@ -44,6 +51,13 @@ calls, duration, cost) first and change it with PATCH.
           launch a draft (-> scheduled or running); pause scheduled or running;
           resume paused; cancel anything not finished or cancelled (stops what has
           not been sent). A launch with nobody to send to is a 409 too.
+  POST    <id>/test-send/ {"number", "contact"?: id} -> 202 {"message", "to", "text"}:
+          the text (merge fields from the contact, else sample values; footer
+          included) queued once to the number through the inbox's send path. It is no
+          recipient and does not count for the frequency cap. An invalid, opted-out or
+          suppressed number, or a message that cannot be sent, is a 409.
+  POST    <id>/duplicate/ -> 201 with a new draft: text, audience and settings copied;
+          no recipients, no schedule.
 /api/campaigns/<id>/recipients/
   GET     its recipients in launch order (those skipped, with the reason, after),
           paginated; filter `state` (pending | sending | sent | failed | skipped |
@@ -75,6 +89,8 @@ from campaigns.serializers import (
     CampaignDetailSerializer,
     CampaignRowSerializer,
     RecipientSerializer,
+    SendTestSerializer,
+    SentTestSerializer,
 )
 from txtcrm.api import CONFLICT, IdsInRange, Pagination, ordering_parameter, parse_ordering
 
@@ -152,6 +168,10 @@ ACTION_SCHEMA = extend_schema(
     pause=ACTION_SCHEMA,
     resume=ACTION_SCHEMA,
     cancel=ACTION_SCHEMA,
+    test_send=extend_schema(
+        request=SendTestSerializer, responses={202: SentTestSerializer, 409: CONFLICT}
+    ),
+    duplicate=extend_schema(request=None, responses={201: CampaignDetailSerializer}),
     recipients=extend_schema(
         parameters=[
             OpenApiParameter("state", str, enum=RecipientState.values),
@@ -238,6 +258,29 @@ class CampaignViewSet(
         with campaign_errors():
             campaign = services.cancel(self.get_object())
         return self._render(campaign)
+
+    @action(
+        detail=True, methods=["post"], url_path="test-send", serializer_class=SendTestSerializer
+    )
+    def test_send(self, request: Request, pk=None) -> Response:
+        campaign = self.get_object()
+        serializer = SendTestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with campaign_errors():
+            message = services.send_test(
+                campaign, data["number"], contact=data.get("contact"), author=request.user
+            )
+        return Response(SentTestSerializer(message).data, status=status.HTTP_202_ACCEPTED)
+
+    @action(detail=True, methods=["post"])
+    def duplicate(self, request: Request, pk=None) -> Response:
+        copy = services.duplicate(self.get_object(), created_by=request.user)
+        response = self._render(copy, status.HTTP_201_CREATED)
+        response["Location"] = reverse(
+            "api-campaigns:campaign-detail", args=[copy.pk], request=request
+        )
+        return response
 
     @action(detail=True, methods=["get"], serializer_class=RecipientSerializer)
     def recipients(self, request: Request, pk=None) -> Response:

@@ -43,6 +43,7 @@ STATUS_READ_ONLY = (
 TAG_KEYS = ("any_tags", "all_tags", "excluded_tags")
 SELECTING_KEYS = ("any_tags", "all_tags", "contacts", "numbers")
 HH_MM = "%H:%M"
+MAX_CAP_DAYS = 365
 HEADLINE_STATES = ("pending", "sending", "sent", "failed", "unknown", "skipped")
 # TxtSync's Status of an SMS (its documented table), as words.
 DELIVERY_STATUSES = {
@@ -130,6 +131,9 @@ class PreviewSerializer(serializers.Serializer):
     calls = serializers.IntegerField()
     naive_calls = serializers.IntegerField()
     tag_send = serializers.BooleanField()
+    # A whole-tag audience sent by numbers: the account's rules (consent, frequency cap,
+    # open conversations) left some of the tag out, and a send by tag would reach them.
+    tag_send_blocked = serializers.BooleanField()
     duration_seconds = serializers.SerializerMethodField()
     cost = serializers.DecimalField(max_digits=14, decimal_places=4)
     currency = serializers.CharField()
@@ -167,6 +171,11 @@ class CampaignSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         format=HH_MM, input_formats=[HH_MM], required=False, allow_null=True
     )
     created_by = PersonSerializer(read_only=True, allow_null=True)
+    marketing = serializers.BooleanField(required=False)
+    frequency_cap_days = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=MAX_CAP_DAYS
+    )
+    skip_open_conversations = serializers.BooleanField(required=False)
 
     class Meta:
         model = Campaign
@@ -180,6 +189,9 @@ class CampaignSerializer(StrictSerializerMixin, serializers.ModelSerializer):
             "scheduled_at",
             "quiet_start",
             "quiet_end",
+            "marketing",
+            "frequency_cap_days",
+            "skip_open_conversations",
             "created_by",
             "created_at",
             "launched_at",
@@ -311,6 +323,29 @@ class CampaignRowSerializer(CampaignSerializer):
         done = row["sent"] + row["failed"] + row["unknown"]
         row["progress"] = round(100 * done / row["recipients"]) if row["recipients"] else 100
         return row
+
+
+class SendTestSerializer(StrictSerializerMixin, serializers.Serializer):
+    """POST <id>/test-send/: the number to text once, and whose merge fields to use."""
+
+    number = serializers.CharField(max_length=40)
+    contact = IdField(required=False, allow_null=True)
+
+    def validate_contact(self, value: int | None) -> Contact | None:
+        if value is None:
+            return None
+        contact = Contact.objects.filter(pk=value, deleted_at=None).first()
+        if contact is None:
+            raise serializers.ValidationError(f"No contact with id {value}.")
+        return contact
+
+
+class SentTestSerializer(serializers.Serializer):
+    """The queued test message: its id (GET /api/messages/<id>/), number and text."""
+
+    message = serializers.IntegerField(source="pk")
+    to = serializers.CharField(source="to_number")
+    text = serializers.CharField(source="body")
 
 
 @extend_schema_field(

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CampaignSettings
 from contacts.models import Contact, Tag
 from messaging.conversations import senders
 from messaging.merge import FIELDS as MERGE_FIELDS
@@ -122,6 +122,27 @@ class CampaignForm(forms.Form):
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
 
+    marketing = forms.BooleanField(
+        label=_("Marketing campaign"),
+        required=False,
+        help_text=_(
+            "Promotions and offers. The opt-out footer is added and, if the account asks "
+            "for it, only contacts who gave marketing consent get it."
+        ),
+    )
+    frequency_cap_days = forms.IntegerField(
+        label=_("Skip contacts sent a campaign within (days)"),
+        required=False,
+        min_value=0,
+        max_value=365,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    skip_open_conversations = forms.BooleanField(
+        label=_("Skip contacts in an open conversation"),
+        required=False,
+        help_text=_("Someone your team is talking to does not get a campaign mid-conversation."),
+    )
+
     def __init__(self, *args, campaign: Campaign | None = None, **kwargs):
         kwargs.setdefault("label_suffix", "")
         if campaign is not None and "initial" not in kwargs:
@@ -149,9 +170,16 @@ class CampaignForm(forms.Form):
             "A number of a contact counts as that contact, so their opt-out holds."
         ) % {"region": region}
         self.fields["send_date"].help_text = _("In %(zone)s.") % {"zone": self.zone_name}
+        rules = CampaignSettings.current()
+        self.fields["frequency_cap_days"].help_text = _(
+            "Empty: the account's setting (%(days)s). 0: no cap for this campaign."
+        ) % {"days": _("%(n)s days") % {"n": rules.frequency_cap_days}
+             if rules.frequency_cap_days else _("no cap")}  # fmt: skip
+        # static/js/campaigns.js counts the footer in while "Marketing campaign" is ticked.
         self.fields["template"].widget.attrs.update(
-            {"data-counter": "campaign-counter", "maxlength": MESSAGE_MAX}
-        )
+            {"data-counter": "campaign-counter", "maxlength": MESSAGE_MAX,
+             "data-footer": rules.opt_out_footer.strip()}
+        )  # fmt: skip
 
     @property
     def merge_fields(self) -> list[str]:
@@ -176,6 +204,9 @@ class CampaignForm(forms.Form):
             "schedule": "later" if campaign.scheduled_at else "now",
             "quiet_start": campaign.quiet_start,
             "quiet_end": campaign.quiet_end,
+            "marketing": campaign.marketing,
+            "frequency_cap_days": campaign.frequency_cap_days,
+            "skip_open_conversations": campaign.skip_open_conversations,
         }
         if campaign.scheduled_at:
             local = campaign.scheduled_at.astimezone(account_zone())
@@ -293,6 +324,9 @@ class CampaignForm(forms.Form):
             "scheduled_at": self.scheduled_at(),
             "quiet_start": quiet[0],
             "quiet_end": quiet[1],
+            "marketing": bool(data.get("marketing")),
+            "frequency_cap_days": data.get("frequency_cap_days"),
+            "skip_open_conversations": bool(data.get("skip_open_conversations")),
         }
 
     def unsaved_campaign(self) -> Campaign:

@@ -17,5 +17,8 @@ urlpatterns = [
     path("<int:pk>/pause/", views.campaign_control, {"action": "pause"}, name="campaign-pause"),
     path("<int:pk>/resume/", views.campaign_control, {"action": "resume"}, name="campaign-resume"),
     path("<int:pk>/cancel/", views.campaign_control, {"action": "cancel"}, name="campaign-cancel"),
+    # Issue 16: a test send before launch, and a copy as a new draft.
+    path("<int:pk>/test-send/", views.campaign_test_send, name="campaign-test-send"),
+    path("<int:pk>/duplicate/", views.campaign_duplicate, name="campaign-duplicate"),
     path("<int:pk>/recipients.csv", views.recipients_csv, name="campaign-recipients-csv"),
 ]

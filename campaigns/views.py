@@ -402,3 +402,29 @@ def recipients_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+# --- Issue 16: a test send, a duplicate -----------------------------------------------------
+
+
+@admin_required
+@require_POST
+def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
+    """The draft's text once to the number typed, through the inbox's send path."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    number = request.POST.get("number", "").strip()
+    try:
+        message = services.send_test(campaign, number, author=request.user)
+    except services.CampaignError as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, _("Test queued to %(number)s.") % {"number": message.to_number})
+    return redirect("campaign", pk=campaign.pk)
+
+
+@admin_required
+@require_POST
+def campaign_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
+    copy = services.duplicate(get_object_or_404(Campaign, pk=pk), created_by=request.user)
+    messages.success(request, _("Copied as the draft “%(name)s”.") % {"name": copy.name})
+    return redirect("campaign-edit", pk=copy.pk)

@@ -36,10 +36,21 @@
     };
   }
 
+  // A marketing campaign's texts end with the account's opt-out footer (unless they say it
+  // already), as campaigns.services.with_footer adds it: count it in.
+  function withFooter(textarea) {
+    var footer = (textarea.dataset.footer || "").trim();
+    var marketing = textarea.form && textarea.form.querySelector("input[name=marketing]");
+    var value = textarea.value;
+    if (!footer || !marketing || !marketing.checked || !value.trim()) return value;
+    if (value.toLowerCase().indexOf(footer.toLowerCase()) !== -1) return value;
+    return value.replace(/\s+$/, "") + "\n" + footer;
+  }
+
   function updateCounter(textarea) {
     var counter = document.getElementById(textarea.dataset.counter);
     if (!counter || !window.TxtSyncSegments) return;
-    var text = describe(window.TxtSyncSegments.countSegments(textarea.value));
+    var text = describe(window.TxtSyncSegments.countSegments(withFooter(textarea)));
     counter.querySelector("[data-counter-summary]").textContent = text.summary;
     counter.querySelector("[data-counter-why]").textContent = text.why;
     counter.classList.toggle("campaigns-counter-ucs2", text.why !== "");
@@ -48,6 +59,13 @@
   document.addEventListener("input", function (event) {
     if (event.target.matches && event.target.matches("textarea[data-counter]")) {
       updateCounter(event.target);
+    }
+  });
+
+  document.addEventListener("change", function (event) {
+    if (event.target.name === "marketing" && event.target.form) {
+      var textarea = event.target.form.querySelector("textarea[data-counter]");
+      if (textarea) updateCounter(textarea);
     }
   });
 

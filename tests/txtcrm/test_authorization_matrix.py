@@ -196,6 +196,13 @@ row("contacts/<int:pk>/erase/", *STAFF_PAGE)
 row("api/^contacts/(?P<pk>[0-9]{1,18})/export/$", 401, 403, OK)
 row("api/^contacts/(?P<pk>[0-9]{1,18})/erase/$", 401, 403, OK, method="POST")
 # --- end of GDPR
+# --- Issue 16, campaigns (campaigns16): a test send and a duplicate, admins only (pages and
+# API). An empty test send is refused with a message (the page: OK) or a 400 (the API: OK).
+for _pattern in ("campaigns/<int:pk>/test-send/", "campaigns/<int:pk>/duplicate/"):
+    row(_pattern, *STAFF_PAGE, method="POST")
+for _action in ("test-send", "duplicate"):
+    row(f"api/^campaigns/(?P<pk>[^/.]+)/{_action}/$", 401, 403, OK, method="POST")
+# --- end of issue 16, campaigns
 # Issue 15, the API's schema (item 7): any other URL under api/ is the API's JSON 404.
 row("api/<path:path>/", 404, 404, 404)
 # Webhook receivers: the token in the URL is the secret; a wrong one is a 404 for all.

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
@@ -337,3 +338,42 @@ class CampaignForm(forms.Form):
         fields = self.campaign_fields()
         fields["template"] = self.data.get("template", "")
         return Campaign(**fields)
+
+
+class CampaignSettingsForm(forms.ModelForm):
+    """The account's campaign rules (campaigns.models.CampaignSettings)."""
+
+    class Meta:
+        model = CampaignSettings
+        fields = ["marketing_needs_consent", "frequency_cap_days", "opt_out_footer"]
+        labels = {
+            "marketing_needs_consent": _(
+                "Marketing campaigns go only to contacts with marketing consent"
+            ),
+            "frequency_cap_days": _("Skip contacts sent a campaign within (days)"),
+            "opt_out_footer": _("Opt-out footer of marketing campaigns"),
+        }
+        help_texts = {
+            "marketing_needs_consent": _(
+                "Recommended in the UK (PECR): marketing texts need the person's consent. "
+                "Turn off only if you rely on the soft opt-in for existing customers."
+            ),
+            "frequency_cap_days": _("The default of every campaign; 0: no cap."),
+            "opt_out_footer": _(
+                "Added on its own line to every marketing text that does not say it already."
+            ),
+        }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["frequency_cap_days"].max_value = 365
+        self.fields["frequency_cap_days"].validators.append(MaxValueValidator(365))
+
+    def clean_opt_out_footer(self) -> str:
+        footer = self.cleaned_data["opt_out_footer"].strip()
+        if "stop" not in footer.casefold():
+            raise forms.ValidationError(
+                _("Say how to opt out with STOP, e.g. “Reply STOP to opt out”.")
+            )
+        return footer

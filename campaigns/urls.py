@@ -8,6 +8,7 @@ from campaigns import views
 urlpatterns = [
     path("", views.campaign_list, name="campaigns"),
     path("new/", views.campaign_create, name="campaign-create"),
+    path("settings/", views.campaign_settings, name="campaign-settings"),
     path("preview/", views.campaign_preview, name="campaign-preview"),
     path("<int:pk>/", views.campaign_detail, name="campaign"),
     path("<int:pk>/edit/", views.campaign_edit, name="campaign-edit"),

@@ -21,8 +21,8 @@ from audit.log import record
 from audit.models import Action
 from campaigns import reports, services
 from campaigns.csv_export import recipient_rows
-from campaigns.forms import CampaignForm
-from campaigns.models import Campaign, CampaignStatus, RecipientState
+from campaigns.forms import CampaignForm, CampaignSettingsForm
+from campaigns.models import Campaign, CampaignSettings, CampaignStatus, RecipientState
 
 PER_PAGE = 50
 LISTED_RECIPIENTS = 100  # unknown / failed recipients shown on the page; the CSV has all
@@ -428,3 +428,17 @@ def campaign_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
     copy = services.duplicate(get_object_or_404(Campaign, pk=pk), created_by=request.user)
     messages.success(request, _("Copied as the draft “%(name)s”.") % {"name": copy.name})
     return redirect("campaign-edit", pk=copy.pk)
+
+
+@admin_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def campaign_settings(request: HttpRequest) -> HttpResponse:
+    """The account's campaign rules: consent for marketing, the frequency cap, the footer."""
+    form = CampaignSettingsForm(
+        request.POST if request.method == "POST" else None, instance=CampaignSettings.current()
+    )
+    if form.is_bound and form.is_valid():
+        form.save()
+        messages.success(request, _("Saved the campaign rules."))
+        return redirect("campaign-settings")
+    return render(request, "campaigns/settings.html", {"form": form})

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from campaigns.models import Campaign, CampaignStatus
+from campaigns.models import Campaign, CampaignSettings, CampaignStatus
 from contacts import services as contacts
 from contacts.models import Contact, MarketingConsent, SyncState
 from messaging.models import Message
@@ -93,3 +93,24 @@ def test_agents_may_not_test_send_or_duplicate(club, agent_ann):
                        {"number": BEN}).status_code == 403  # fmt: skip
     assert client.post(reverse("campaign-duplicate", args=[campaign.pk])).status_code == 403
     assert Campaign.objects.count() == 1 and not Message.objects.exists()
+
+
+def test_the_rules_page_saves_the_accounts_settings(admin):
+    page = admin.get(reverse("campaign-settings")).content.decode()
+    assert "Reply STOP to opt out" in page
+    response = admin.post(reverse("campaign-settings"), {
+        "frequency_cap_days": "5", "opt_out_footer": "Text STOP to end",
+    })  # fmt: skip
+    assert response.status_code == 302
+    rules = CampaignSettings.current()
+    assert (rules.marketing_needs_consent, rules.frequency_cap_days) == (False, 5)
+    assert rules.opt_out_footer == "Text STOP to end"
+
+
+def test_the_footer_must_say_stop(admin):
+    response = admin.post(reverse("campaign-settings"), {
+        "marketing_needs_consent": "on", "frequency_cap_days": "0", "opt_out_footer": "Bye",
+    })  # fmt: skip
+    assert response.status_code == 200
+    assert "STOP" in response.content.decode()
+    assert not CampaignSettings.objects.exists()

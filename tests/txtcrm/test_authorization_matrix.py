@@ -200,6 +200,7 @@ row("api/^contacts/(?P<pk>[0-9]{1,18})/erase/$", 401, 403, OK, method="POST")
 # API). An empty test send is refused with a message (the page: OK) or a 400 (the API: OK).
 for _pattern in ("campaigns/<int:pk>/test-send/", "campaigns/<int:pk>/duplicate/"):
     row(_pattern, *STAFF_PAGE, method="POST")
+row("campaigns/settings/", *STAFF_PAGE)  # the account's campaign rules
 for _action in ("test-send", "duplicate"):
     row(f"api/^campaigns/(?P<pk>[^/.]+)/{_action}/$", 401, 403, OK, method="POST")
 # --- end of issue 16, campaigns

@@ -301,11 +301,16 @@ def compile_q(document: dict) -> Q:
     return _combine(document["match"], document["conditions"])
 
 
-def _combine(match: str, conditions: list[dict]) -> Q:
-    parts = [
+def item_q(item: dict) -> Q:
+    """One top-level item (a condition or a group) alone: campaigns use it to say which
+    condition left a contact out."""
+    return (
         _combine(item["match"], item["conditions"]) if "conditions" in item else condition_q(item)
-        for item in conditions
-    ]
+    )
+
+
+def _combine(match: str, conditions: list[dict]) -> Q:
+    parts = [item_q(item) for item in conditions]
     combined = parts[0]
     for part in parts[1:]:
         combined = (combined | part) if match == "any" else (combined & part)

@@ -187,3 +187,24 @@ def test_the_segments_page_lists_them(people, agent_ann, agent_bob):
     page = signed_in(agent_ann).get(reverse("segments")).content.decode()
     assert "Ann&#x27;s &lt;b&gt;" in page
     assert page.count(">Edit</a>") == 1  # only her own
+
+
+def test_the_builder_renames_a_segment_with_groups_and_keeps_its_conditions(people, agent_ann):
+    group = {"match": "any", "conditions": [
+        {"field": "city", "op": "equals", "value": "York"},
+        {"field": "allow_sms", "op": "opted_out"},
+    ]}  # fmt: skip
+    segment = segments.save(
+        Segment(), name="Grouped", document={"conditions": [group]}, user=agent_ann
+    )
+    before = segment.conditions
+    client = signed_in(agent_ann)
+    assert (
+        "made through the API"
+        in client.get(reverse("segment-edit", args=[segment.pk])).content.decode()
+    )
+
+    client.post(reverse("segment-edit", args=[segment.pk]), builder_post(people, name="Renamed"))
+
+    segment.refresh_from_db()
+    assert (segment.name, segment.conditions) == ("Renamed", before)

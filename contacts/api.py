@@ -6,7 +6,8 @@ change is pushed to TxtSync and every AllowSMS change has its history), render.
 /api/contacts/
   GET     list, paginated (`page`, `page_size` <= 500); filters `search` (name, number
           in any format, email, external reference), `tag` (name, any case),
-          `allow_sms` (true/false), `sync_state`; `ordering` by `name`,
+          `allow_sms` (true/false), `sync_state`, `segment` (a saved segment's id,
+          docs/segments.md); `ordering` by `name`,
           `last_communication_date` or `overall_rating` (`-` for descending,
           comma-separated for several). An unknown query parameter is a 400.
   POST    create; `tags` are names (created when new), `allow_sms` defaults to true.
@@ -38,12 +39,19 @@ from rest_framework.response import Response
 
 from audit.log import contact_target, record
 from audit.models import Action
-from contacts import services
+from contacts import segment_hook, services
 from contacts.models import TXTSYNC_FIELDS, Contact, OptOutEvent, OptOutSource, SyncState, Tag
 from contacts.serializers import ContactDetailSerializer, ContactSerializer, TagSerializer
-from txtcrm.api import IdsInRange, Pagination, ordering_parameter, parse_ordering
+from txtcrm.api import (
+    IdsInRange,
+    Pagination,
+    id_out_of_range,
+    ordering_parameter,
+    parse_ordering,
+)
 
-LIST_PARAMETERS = {"search", "tag", "allow_sms", "sync_state", "ordering", "page", "page_size"}
+LIST_PARAMETERS = {"search", "tag", "allow_sms", "sync_state", "segment", "ordering", "page"}
+LIST_PARAMETERS |= {"page_size"}
 LIST_PARAMETERS |= {"format"}  # DRF's renderer choice
 ORDERINGS = {
     "name": "search_name",
@@ -63,6 +71,7 @@ CONTACT_FILTERS = [
     OpenApiParameter("tag", str, description="A tag name, any case."),
     OpenApiParameter("allow_sms", bool),
     OpenApiParameter("sync_state", str, enum=SyncState.values),
+    OpenApiParameter("segment", int, description="A saved segment's id (/api/segments/)."),
     ordering_parameter(ORDERINGS, "pk (oldest first)"),
 ]  # fmt: skip
 
@@ -76,6 +85,31 @@ def contact_errors() -> Iterator[None]:
         raise ValidationError(
             {name: [problem] for name, problem in error.errors.items()}
         ) from error
+
+
+def segment_q(raw: str) -> Q:
+    """`?segment=<id>` as a Q; SegmentProblem (a 400) if not a saved, valid segment."""
+    if not raw.strip().isdigit() or id_out_of_range(raw):
+        raise segment_hook.SegmentProblem("Must be a segment's id (see /api/segments/).")
+    return segment_hook.segment_q(int(raw))
+
+
+def list_ordering(raw: str, errors: dict[str, list[str]]) -> list:
+    """`?ordering=` as order_by expressions; a bad key is put in `errors`."""
+    order_by = []
+    for key in filter(None, (k.strip() for k in raw.split(","))):
+        field = ORDERINGS.get(key.removeprefix("-"))
+        if field is None:
+            errors["ordering"] = [f"Order by one of: {', '.join(ORDERINGS)} (- for descending)."]
+            break
+        expression = F(field)
+        # Contacts never messaged (NULL date) go last either way, on every database.
+        order_by.append(
+            expression.desc(nulls_last=True)
+            if key.startswith("-")
+            else expression.asc(nulls_last=True)
+        )
+    return order_by
 
 
 def filter_contacts(params) -> QuerySet[Contact]:
@@ -97,19 +131,12 @@ def filter_contacts(params) -> QuerySet[Contact]:
             errors["sync_state"] = [f"Must be one of: {', '.join(SyncState.values)}."]
         else:
             contacts = contacts.filter(sync_state=params["sync_state"])
-    order_by = []
-    for key in filter(None, (k.strip() for k in params.get("ordering", "").split(","))):
-        field = ORDERINGS.get(key.removeprefix("-"))
-        if field is None:
-            errors["ordering"] = [f"Order by one of: {', '.join(ORDERINGS)} (- for descending)."]
-            break
-        expression = F(field)
-        # Contacts never messaged (NULL date) go last either way, on every database.
-        order_by.append(
-            expression.desc(nulls_last=True)
-            if key.startswith("-")
-            else expression.asc(nulls_last=True)
-        )
+    if "segment" in params:
+        try:
+            contacts = contacts.filter(segment_q(params["segment"]))
+        except segment_hook.SegmentProblem as problem:
+            errors["segment"] = [str(problem)]
+    order_by = list_ordering(params.get("ordering", ""), errors)
     if errors:
         raise ValidationError(errors)
     return contacts.order_by(*order_by, "pk")

@@ -6,7 +6,7 @@ from django.db.models import F, QuerySet
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from contacts import services
+from contacts import segment_hook, services
 from contacts.models import (
     CUSTOM_FIELDS,
     FIELD_LABELS,
@@ -181,6 +181,17 @@ class ContactFilterForm(PageForm):
             )
         },
     )
+    # Saved segments (audiences, through contacts/segment_hook.py).
+    segment = forms.ChoiceField(
+        required=False,
+        label=_("Segment"),
+        error_messages={
+            "invalid_choice": _(
+                "This segment no longer exists (it may have been deleted); choose another "
+                "segment or Any segment."
+            )
+        },
+    )
     allow_sms = forms.ChoiceField(required=False, label="AllowSMS", choices=ALLOW_SMS_CHOICES)
     sync = forms.ChoiceField(
         required=False,
@@ -195,12 +206,26 @@ class ContactFilterForm(PageForm):
         label=_("Sort by"),
         choices=[(key, label) for key, (label, _ordering) in SORTS.items()],
     )
-    PARAMS = ("q", "tag", "allow_sms", "sync", "sort")
+    PARAMS = ("q", "tag", "segment", "allow_sms", "sync", "sort")
 
     def __init__(self, data, *, tags: list[Tag]):
         super().__init__({k: data.get(k, "") for k in self.PARAMS})
         self.fields["tag"].choices = [("", _("Any tag")), *((str(t.pk), t.name) for t in tags)]
+        self.fields["segment"].choices = [
+            ("", _("Any segment")),
+            *((str(pk), name) for pk, name in segment_hook.choices()),
+        ]
+        self.segment_q = None
         self.valid = self.is_valid()
+
+    def clean_segment(self) -> str:
+        segment = self.cleaned_data["segment"]
+        if segment:
+            try:
+                self.segment_q = segment_hook.segment_q(int(segment))
+            except segment_hook.SegmentProblem as problem:
+                raise forms.ValidationError(str(problem), code="invalid_segment") from None
+        return segment
 
     def value(self, name: str) -> str:
         return self.cleaned_data.get(name) or ""
@@ -217,7 +242,9 @@ class ContactFilterForm(PageForm):
         return params
 
     def is_filtered(self) -> bool:
-        return not self.valid or any(self.value(n) for n in ("q", "tag", "allow_sms", "sync"))
+        return not self.valid or any(
+            self.value(n) for n in ("q", "tag", "segment", "allow_sms", "sync")
+        )
 
     def error_text(self) -> str:
         """The errors in one line, each after its field's label, for a message."""
@@ -235,12 +262,13 @@ class ContactFilterForm(PageForm):
         if not self.valid:
             return Contact.objects.none()
         allow = self.value("allow_sms")
-        return services.filtered(
+        contacts = services.filtered(
             self.value("q"),
             tag_id=int(self.value("tag")) if self.value("tag") else None,
             allow_sms={"yes": True, "no": False}.get(allow),
             sync_state=self.value("sync") or None,
         )
+        return contacts.filter(self.segment_q) if self.segment_q is not None else contacts
 
 
 class IdListField(forms.Field):

@@ -16,6 +16,7 @@ urlpatterns = [
     # A contact's GDPR pages: personal data export, erasure (docs/privacy.md).
     path("contacts/", include("privacy.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("segments/", include("audiences.urls")),  # saved segments (docs/segments.md)
     path("reports/", include("reports.urls")),  # the team report (docs/reports.md)
     path("settings/automations/", include("automations.urls")),  # admins (docs/automations.md)
     path("settings/audit/", include("audit.urls")),  # admins: the audit log (docs/audit.md)
@@ -40,6 +41,7 @@ urlpatterns = [
     path("api/", include(("messaging.api_urls", "api-messaging"))),
     path("api/", include(("campaigns.api_urls", "api-campaigns"))),
     path("api/", include(("privacy.api_urls", "api-privacy"))),  # GDPR (docs/privacy.md)
+    path("api/", include(("audiences.api_urls", "api-audiences"))),  # docs/segments.md
     path("api/<path:path>/", api.not_found),  # any other API URL: a JSON 404, not HTML
 ]
 

@@ -31,6 +31,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from schemathesis.config import SchemathesisConfig
 
+from audiences.models import Segment
 from campaigns.models import Campaign
 from contacts import services as contacts
 from messaging.models import Direction
@@ -97,7 +98,12 @@ def objects(db, admin_user, agent_ann) -> dict[str, int]:
         name="Spring", sender="Acme", template="Hi {FirstName}",
         audience={"any_tags": ["VIP"]}, created_by=admin_user,
     )  # fmt: skip
+    segment = Segment.objects.create(  # issue 16: an admin's, so agents get 403 on changes
+        name="VIPs", conditions={"conditions": [{"field": "tags", "op": "any", "value": [
+            ann.contact.tags.model.objects.get(name="VIP").pk]}]}, created_by=admin_user,
+    )  # fmt: skip
     return {
+        "segments": segment.pk,
         "contacts": ann.contact_id,
         "tags": ann.contact.tags.model.objects.get(name="VIP").pk,
         "conversations": ann.pk,

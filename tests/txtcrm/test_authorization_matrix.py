@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts.models import Invitation, Role
+from audiences.models import Segment
 from automations.models import KeywordRule, TagRoute
 from campaigns.models import Campaign
 from contacts import csv_import
@@ -235,6 +236,20 @@ row("sandbox/console/", LOGIN, 403, OK)  # the console is a txtcrm page, for sta
 row("settings/audit/", *STAFF_PAGE)
 row("settings/audit/export.csv", *STAFF_PAGE)
 
+# --- Issue 16, segments (audiences/, docs/segments.md): everyone signed in lists, uses,
+# counts, creates and duplicates segments; the fixture's segment is the admin's, so an
+# agent may not edit or delete it (403), pages and API.
+for _pattern in ("segments/", "segments/new/"):
+    row(_pattern, *PAGE_FOR_AGENTS)
+for _pattern in ("segments/count/", "segments/<int:pk>/duplicate/"):
+    row(_pattern, *PAGE_FOR_AGENTS, method="POST")
+for _pattern in ("segments/<int:pk>/", "segments/<int:pk>/delete/"):
+    row(_pattern, LOGIN, 403, OK)
+row("api/^segments/$", *API_FOR_AGENTS)
+row("api/^segments/(?P<pk>[^/.]+)/$", *API_FOR_AGENTS)
+row("api/^segments/(?P<pk>[^/.]+)/count/$", *API_FOR_AGENTS)
+# --- end of segments
+
 
 def url_patterns(resolver=None, prefix: str = "") -> list[tuple[str, object]]:
     """Every pattern of the project, prefixes joined; the admin site counts as one."""
@@ -296,6 +311,10 @@ def objects(db, admin_user, tmp_path):
     agent = get_user_model().objects.create_user("cy", "cy@example.com", "cy-password-1")
     rule = KeywordRule.objects.create(text="hours", reply="9 to 5")
     route = TagRoute.objects.create(tag=tag, user=admin_user)
+    segment = Segment.objects.create(
+        name="Allowed", conditions={"conditions": [{"field": "allow_sms", "op": "allowed"}]},
+        created_by=admin_user,
+    )  # fmt: skip
     invitation = Invitation.objects.create(
         email="dee@example.com", role=Role.AGENT, token_hash="0" * 64, expires_at=timezone.now()
     )
@@ -316,6 +335,8 @@ def objects(db, admin_user, tmp_path):
             "api/^conversations/": conversation.pk,
             "api/^messages/": message.pk,
             "api/^campaigns/": campaign.pk,
+            "segments/": segment.pk,  # issue 16, segments
+            "api/^segments/": segment.pk,
         },
         "job_id": job_id,
     }

@@ -12,7 +12,14 @@ from django.utils import timezone
 
 from contacts import services, signals
 from contacts.csv_import.planning import WRITTEN_FIELDS, BatchOutcome, PlannedContact
-from contacts.models import Contact, OptOutEvent, OptOutSource, SyncState
+from contacts.models import (
+    ConsentEvent,
+    ConsentSource,
+    Contact,
+    OptOutEvent,
+    OptOutSource,
+    SyncState,
+)
 
 
 def write_batch(outcome: BatchOutcome, *, actor, source_name: str) -> None:
@@ -32,6 +39,7 @@ def write_batch(outcome: BatchOutcome, *, actor, source_name: str) -> None:
     _update_contacts([item.contact for item in items if not item.is_new], now, push_at)
     _link_tags(items)
     _record_opt_outs(items, actor, source_name)
+    _record_consents(items, actor, source_name, now)
 
 
 def _insert_contacts(new: list, now, push_at) -> None:
@@ -93,6 +101,35 @@ def _record_opt_outs(items: list[PlannedContact], actor, source_name: str) -> No
     )
     if opt_outs:
         signals.contact_opted_out.send(sender=Contact, opt_outs=opt_outs)
+
+
+def _record_consents(items: list[PlannedContact], actor, source_name: str, now) -> None:
+    """One ConsentEvent per row that changed its contact's marketing consent, written as
+    the contacts are (COPY on PostgreSQL: an import may record one for every row), and the
+    signal that says so. The events announced are the rows written, without their ids."""
+    events = [
+        ConsentEvent(
+            contact_id=item.contact.pk,
+            consent=consent,
+            source=ConsentSource.IMPORT,
+            actor=actor,
+            wording=f"import of {source_name}, row {row}"[: services.WORDING_MAX_LENGTH],
+            at=now,
+        )
+        for item in items
+        for row, consent in item.consents
+    ]
+    if not events:
+        return
+    meta = ConsentEvent._meta
+    names = ["contact", "consent", "source", "actor", "wording", "at"]
+    fields = [meta.get_field(name) for name in names]
+    rows = [
+        [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+        for event in events
+    ]
+    _insert_rows(meta.db_table, [f.column for f in fields], rows)
+    signals.marketing_consent_changed.send(sender=Contact, changes=events)
 
 
 def _next_ids(count: int) -> list[int | None]:

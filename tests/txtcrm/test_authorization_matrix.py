@@ -227,6 +227,12 @@ row("sandbox/console/", LOGIN, 403, OK)  # the console is a txtcrm page, for sta
 row("settings/audit/", *STAFF_PAGE)
 row("settings/audit/export.csv", *STAFF_PAGE)
 
+# --- Issue 16, marketing consent (contacts, docs/consent.md): agents record it, as they
+# opt contacts out; an empty POST is a 400 (OK: the view let them in).
+row("contacts/<int:pk>/consent/", *PAGE_FOR_AGENTS, method="POST")
+row("api/^contacts/(?P<pk>[^/.]+)/consent/$", *API_FOR_AGENTS, method="POST")
+# --- end of marketing consent
+
 
 def url_patterns(resolver=None, prefix: str = "") -> list[tuple[str, object]]:
     """Every pattern of the project, prefixes joined; the admin site counts as one."""

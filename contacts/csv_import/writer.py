@@ -21,6 +21,9 @@ from contacts.models import (
     SyncState,
 )
 
+CONSENT_COLUMNS = ["contact", "consent", "source", "actor", "wording", "at"]
+WORDING_MAX_LENGTH = services.WORDING_MAX_LENGTH
+
 
 def write_batch(outcome: BatchOutcome, *, actor, source_name: str) -> None:
     """Write the contacts of a planned batch that it creates or changes. Rows go by
@@ -106,30 +109,35 @@ def _record_opt_outs(items: list[PlannedContact], actor, source_name: str) -> No
 def _record_consents(items: list[PlannedContact], actor, source_name: str, now) -> None:
     """One ConsentEvent per row that changed its contact's marketing consent, written as
     the contacts are (COPY on PostgreSQL: an import may record one for every row), and the
-    signal that says so. The events announced are the rows written, without their ids."""
-    events = [
-        ConsentEvent(
-            contact_id=item.contact.pk,
-            consent=consent,
-            source=ConsentSource.IMPORT,
-            actor=actor,
-            wording=f"import of {source_name}, row {row}"[: services.WORDING_MAX_LENGTH],
-            at=now,
-        )
+    signal that says so (with the events as written, without their ids; made only when
+    someone listens, as model instances cost more than the rest of the row's work)."""
+    changes = [
+        (item.contact.pk, consent, f"import of {source_name}, row {row}"[:WORDING_MAX_LENGTH])
         for item in items
         for row, consent in item.consents
     ]
-    if not events:
+    if not changes:
         return
     meta = ConsentEvent._meta
-    names = ["contact", "consent", "source", "actor", "wording", "at"]
-    fields = [meta.get_field(name) for name in names]
-    rows = [
-        [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
-        for event in events
-    ]
-    _insert_rows(meta.db_table, [f.column for f in fields], rows)
-    signals.marketing_consent_changed.send(sender=Contact, changes=events)
+    columns = [meta.get_field(name).column for name in CONSENT_COLUMNS]
+    at = meta.get_field("at").get_db_prep_save(now, connection)
+    actor_id = actor.pk if actor is not None else None
+    source = ConsentSource.IMPORT.value
+    _insert_rows(
+        meta.db_table,
+        columns,
+        [
+            [contact, consent, source, actor_id, wording, at]
+            for contact, consent, wording in changes
+        ],
+    )
+    if signals.marketing_consent_changed.has_listeners(Contact):
+        events = [
+            ConsentEvent(contact_id=contact, consent=consent, source=source, actor=actor,
+                         wording=wording, at=now)
+            for contact, consent, wording in changes
+        ]  # fmt: skip
+        signals.marketing_consent_changed.send(sender=Contact, changes=events)
 
 
 def _next_ids(count: int) -> list[int | None]:

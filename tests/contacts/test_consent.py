@@ -245,7 +245,9 @@ def write_csv(tmp_path, rows, name="leads.csv"):
     return path
 
 
-def test_an_import_records_consent_for_new_and_merged_contacts(db, tmp_path, admin_user):
+def test_an_import_records_consent_for_new_and_merged_contacts(
+    db, tmp_path, admin_user, announced
+):
     """The events go by COPY on PostgreSQL and executemany on SQLite (run on both)."""
     ben = add(BEN, "Ben")
     services.set_marketing_consent(ben, GIVEN, source="agent", wording=WORDING)
@@ -277,6 +279,7 @@ def test_an_import_records_consent_for_new_and_merged_contacts(db, tmp_path, adm
         (BEN, WITHDRAWN, "import of leads.csv, row 3", admin_user),
     ]
     assert all(event.at is not None for event in events)
+    assert sorted(e.wording for e in announced[-1]) == sorted(e.wording for e in events)
 
 
 def test_a_dry_run_counts_consent_changes_and_writes_none(db, tmp_path):

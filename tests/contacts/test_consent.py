@@ -15,7 +15,6 @@ from contacts.models import (
     ConsentEvent,
     ConsentSource,
     Contact,
-    MarketingConsent,
     OptOutSource,
 )
 from tests.support.api import token_client
@@ -183,7 +182,7 @@ def test_the_consent_page_needs_a_post_and_a_sign_in(db, ann_client):
 
 
 def test_the_list_filters_and_shows_consent(ann_client):
-    ann, ben = add(), add(BEN, "Ben")
+    ann, _ben = add(), add(BEN, "Ben")
     services.set_marketing_consent(ann, GIVEN, source="agent", wording=WORDING)
 
     given = ann_client.get(reverse("contacts"), {"consent": GIVEN}).content.decode()

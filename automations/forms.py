@@ -211,7 +211,10 @@ class RuleForm(forms.ModelForm):
 
     class Meta:
         model = KeywordRule
-        fields = ["match", "text", "reply", "tag_name", "assign_to", "enabled", "position"]
+        fields = [
+            "match", "text", "reply", "tag_name", "assign_to", "marketing_consent", "enabled",
+            "position",
+        ]  # fmt: skip
         widgets = {
             "match": forms.RadioSelect,
             "reply": forms.Textarea(attrs={"rows": 3}),
@@ -221,6 +224,10 @@ class RuleForm(forms.ModelForm):
             "reply": REPLY_HELP,
             "position": _(
                 "Rules are tried from the lowest number; the first that matches applies."
+            ),
+            "marketing_consent": _(
+                "Keyword opt-in, e.g. JOIN: the reply is the confirmation and, with the text, "
+                "the wording recorded. Never for an opted-out contact until they text START."
             ),
         }
 
@@ -251,11 +258,19 @@ class RuleForm(forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
+        if data.get("marketing_consent") == rules.OPT_IN and not data.get("reply"):
+            self.add_error(
+                "reply",
+                _("Write the confirmation: what they agree to and how to stop (reply STOP)."),
+            )
         if not self.errors and not (
-            data.get("reply") or (data.get("tag_name") or "").strip() or data.get("assign_to")
+            data.get("reply")
+            or (data.get("tag_name") or "").strip()
+            or data.get("assign_to")
+            or data.get("marketing_consent")
         ):
             raise forms.ValidationError(
-                _("Choose what the rule does: a reply, a tag or an assignee.")
+                _("Choose what the rule does: a reply, a tag, an assignee or consent.")
             )
         return data
 

@@ -80,9 +80,16 @@ class Match(models.TextChoices):
     CONTAINS = rules.CONTAINS, _("The text contains")
 
 
+class ConsentChange(models.TextChoices):
+    NONE = "", _("Nothing")
+    OPT_IN = rules.OPT_IN, _("Opt in to marketing: record consent, the reply confirms it")
+    OPT_OUT = rules.OPT_OUT, _("Opt out of marketing: record consent withdrawn")
+
+
 class KeywordRule(models.Model):
     """A text equal to, or containing, `text` (any case, trimmed) -> a reply, a tag, an
-    assignee. The first enabled rule that matches, by `position`, applies."""
+    assignee, a change of marketing consent (keyword opt-in, e.g. JOIN). The first
+    enabled rule that matches, by `position`, applies."""
 
     position = models.PositiveIntegerField(_("order"), default=0)
     match = models.CharField(_("match"), max_length=8, choices=Match.choices, default=Match.EQUALS)
@@ -95,6 +102,10 @@ class KeywordRule(models.Model):
     assign_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+", verbose_name=_("assign to"),
+    )  # fmt: skip
+    marketing_consent = models.CharField(
+        _("marketing consent"), max_length=9, choices=ConsentChange.choices, blank=True,
+        default=ConsentChange.NONE,
     )  # fmt: skip
     enabled = models.BooleanField(_("on"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -149,7 +160,7 @@ class Applied(models.Model):
 
     message = models.ForeignKey("messaging.Message", on_delete=models.CASCADE, related_name="+")
     contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=40)  # "reply", "tag:<id>", "assign"
+    key = models.CharField(max_length=40)  # "reply", "tag:<id>", "assign", "consent"
     cooldown_key = models.CharField(max_length=40, blank=True)  # "away", "keyword:<id>"...
     rule = models.ForeignKey(KeywordRule, on_delete=models.SET_NULL, null=True, blank=True)
     sent = models.ForeignKey(

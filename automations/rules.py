@@ -1,6 +1,7 @@
 """What the automations do about one inbound text: a pure function, no database.
 
-`decide(config, text, now, last_sent)` -> the actions (`Reply`, `AddTag`, `Assign`), from
+`decide(config, text, now, last_sent)` -> the actions (`Consent`, `Reply`, `AddTag`,
+`Assign`), from
 the automations' settings (`Config`), the text and its contact as they are (`Text`), the
 time, and when this contact last got each kind of automatic reply (`last_sent`, the
 cooldown's history). automations.services reads those from the database, applies the
@@ -9,7 +10,10 @@ actions once per message and records them. docs/automations.md explains the orde
 1. Never about an opt-out or opt-in keyword (STOP, START...: messaging.keywords decides),
    an outbound or automatic message: nothing at all.
 2. The first enabled keyword rule that matches (in the list's order) decides the text's
-   reply (its own; no away or welcome reply then), its tag and its assignee.
+   reply (its own; no away or welcome reply then), its tag, its assignee and its change
+   of marketing consent: an opt-in (JOIN) records consent given only for a contact who
+   allows SMS (the same test as a reply's: opted out, they text START first), with the
+   reply as its confirmation; an opt-out of marketing is recorded for anyone.
 3. Otherwise, outside business hours: the away reply; else, to a first-time texter: the
    welcome reply. At most one automatic reply per text.
 4. A reply only to a contact who allows SMS, only for a text received within `max_age`,
@@ -27,6 +31,7 @@ from zoneinfo import ZoneInfo
 EQUALS, CONTAINS = "equals", "contains"
 OFF, ROUND_ROBIN, BY_TAG = "off", "round_robin", "by_tag"
 AWAY, WELCOME, KEYWORD = "away", "welcome", "keyword"  # kinds of automatic reply
+OPT_IN, OPT_OUT = "given", "withdrawn"  # a rule's change of marketing consent
 MIDNIGHT = time(0)
 UTC_ZONE = ZoneInfo("UTC")
 
@@ -78,6 +83,7 @@ class Rule:
     reply: str = ""
     tag_id: int | None = None
     assign_to: int | None = None
+    consent: str = ""  # OPT_IN, OPT_OUT or "" (no change)
 
     def matches(self, body: str) -> bool:
         wanted, got = normalised(self.text), normalised(body)
@@ -145,13 +151,22 @@ class AddTag:
 
 
 @dataclass(frozen=True)
+class Consent:
+    """Record the contact's marketing consent (OPT_IN or OPT_OUT), as a rule says."""
+
+    consent: str
+    rule_id: int
+    key = "consent"
+
+
+@dataclass(frozen=True)
 class Assign:
     user_id: int
     reason: str  # KEYWORD, BY_TAG or ROUND_ROBIN
     key = "assign"
 
 
-Action = Reply | AddTag | Assign
+Action = Consent | Reply | AddTag | Assign
 
 
 def next_in_turn(users: tuple[int, ...], last: int | None) -> int | None:
@@ -168,6 +183,8 @@ def decide(
         return []
     rule = next((rule for rule in config.rules if rule.matches(text.body)), None)
     actions: list[Action] = []
+    if rule is not None and rule.consent and (rule.consent == OPT_OUT or may_text(text)):
+        actions.append(Consent(rule.consent, rule.id))
     reply = _reply(config, text, rule)
     if reply is not None and _may_send(config, text, reply, now, last_sent):
         actions.append(reply)
@@ -191,11 +208,17 @@ def _reply(config: Config, text: Text, rule: Rule | None) -> Reply | None:
     return None
 
 
+def may_text(text: Text) -> bool:
+    """Whether the automations may text this contact at all: not while they are opted out
+    (AllowSMS off); STOP's way back is START. The one test for replies and opt-ins."""
+    return text.allow_sms
+
+
 def _may_send(
     config: Config, text: Text, reply: Reply, now: datetime, last_sent: Mapping[str, datetime]
 ) -> bool:
     """To a contact who allows SMS, about a recent text, once its cooldown is over."""
-    if not text.allow_sms or now - text.received_at > config.max_age:
+    if not may_text(text) or now - text.received_at > config.max_age:
         return False
     last = last_sent.get(reply.cooldown_key)
     if last is None:

@@ -32,7 +32,7 @@ from automations.models import (
 )
 from contacts import services as contacts
 from contacts import suppression
-from contacts.models import Contact, Tag
+from contacts.models import ConsentSource, Contact, Tag
 from messaging import activity, conversations, keywords, services
 from messaging.merge import render
 from messaging.models import ActivityKind, Conversation, Direction, Message
@@ -101,7 +101,9 @@ def config(current: AutomationSettings | None = None) -> rules.Config:
 
 def _rule(rule: KeywordRule, active: set[int]) -> rules.Rule:
     assign_to = rule.assign_to_id if rule.assign_to_id in active else None
-    return rules.Rule(rule.pk, rule.match, rule.text, rule.reply, rule.tag_id, assign_to)
+    return rules.Rule(
+        rule.pk, rule.match, rule.text, rule.reply, rule.tag_id, assign_to, rule.marketing_consent
+    )
 
 
 def _text(message: Message, contact: Contact, conversation: Conversation) -> rules.Text:
@@ -161,6 +163,8 @@ def respond(message_id: int, now: datetime | None = None) -> list[rules.Action]:
 
 
 def _apply(action: rules.Action, message: Message, conversation, contact: Contact) -> bool:
+    if isinstance(action, rules.Consent):
+        return _consent(action, message, contact)
     if isinstance(action, rules.Reply):
         return _reply(action, message, conversation, contact)
     if isinstance(action, rules.AddTag):
@@ -197,6 +201,32 @@ def _reply(action: rules.Reply, message: Message, conversation, contact: Contact
         detail=action.kind,
     )
     log.info("automatic %s to contact %s (message %s)", action.kind, contact.pk, sent.pk)
+    return True
+
+
+def _consent(action: rules.Consent, message: Message, contact: Contact) -> bool:
+    """Keyword opt-in (or out) of marketing: consent recorded by contacts' one writer, its
+    wording what they texted and the confirmation they get (the rule's reply)."""
+    rule = KeywordRule.objects.filter(pk=action.rule_id).first()
+    if rule is None:
+        return False
+    if action.consent == rules.OPT_IN and not contact.allow_sms:  # the row just read
+        return False
+    wording = gettext("texted “%(text)s”") % {"text": " ".join(message.body.split())}
+    if rule.reply.strip():
+        wording += "; " + gettext("confirmation: %(reply)s") % {
+            "reply": render(rule.reply, contact)
+        }
+    event = contacts.set_marketing_consent(
+        contact, action.consent, source=ConsentSource.KEYWORD, wording=wording
+    )
+    Applied.objects.create(
+        message=message,
+        contact=contact,
+        key=action.key,
+        rule=rule,
+        detail=action.consent if event is not None else f"{action.consent} (already)",
+    )
     return True
 
 

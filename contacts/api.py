@@ -6,18 +6,23 @@ change is pushed to TxtSync and every AllowSMS change has its history), render.
 /api/contacts/
   GET     list, paginated (`page`, `page_size` <= 500); filters `search` (name, number
           in any format, email, external reference), `tag` (name, any case),
-          `allow_sms` (true/false), `sync_state`, `segment` (a saved segment's id,
-          docs/segments.md); `ordering` by `name`,
+          `allow_sms` (true/false), `marketing_consent`, `sync_state`, `segment` (a saved
+          segment's id, docs/segments.md); `ordering` by `name`,
           `last_communication_date` or `overall_rating` (`-` for descending,
           comma-separated for several). An unknown query parameter is a 400.
   POST    create; `tags` are names (created when new), `allow_sms` defaults to true.
 /api/contacts/<id>/
-  GET     one contact, with `opt_out_history` (single-contact replies only).
+  GET     one contact, with `opt_out_history` and `consent_history` (single-contact
+          replies only). `marketing_consent` (given/withdrawn/unknown) is read-only here.
   PUT     replace: omitted text fields become blank and omitted `tags` none; `allow_sms`
           and `external_reference` (the sync key) only change when sent, so an
           opt-out is never undone by leaving a field out.
   PATCH   change only the fields sent.
   DELETE  204; deleted here at once, removed from TxtSync by the push task.
+/api/contacts/<id>/consent/
+  POST    {"consent": "given"|"withdrawn", "wording": "..."}: records marketing consent
+          (source api; the wording is required when given); 200 with the contact. The
+          same consent with the same wording again records nothing.
 /api/tags/             GET (all tags with contact counts, one query), POST {"name"}
 /api/tags/<id>/        GET, PATCH/PUT {"name"} renames, DELETE (204)
 
@@ -34,14 +39,30 @@ from django.db import transaction
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from audit.log import contact_target, record
 from audit.models import Action
 from contacts import segment_hook, services
-from contacts.models import TXTSYNC_FIELDS, Contact, OptOutEvent, OptOutSource, SyncState, Tag
-from contacts.serializers import ContactDetailSerializer, ContactSerializer, TagSerializer
+from contacts.models import (
+    TXTSYNC_FIELDS,
+    ConsentEvent,
+    ConsentSource,
+    Contact,
+    MarketingConsent,
+    OptOutEvent,
+    OptOutSource,
+    SyncState,
+    Tag,
+)
+from contacts.serializers import (
+    ConsentSerializer,
+    ContactDetailSerializer,
+    ContactSerializer,
+    TagSerializer,
+)
 from txtcrm.api import (
     IdsInRange,
     Pagination,
@@ -51,13 +72,15 @@ from txtcrm.api import (
 )
 
 LIST_PARAMETERS = {"search", "tag", "allow_sms", "sync_state", "segment", "ordering", "page"}
-LIST_PARAMETERS |= {"page_size"}
+LIST_PARAMETERS |= {"page_size", "marketing_consent"}
 LIST_PARAMETERS |= {"format"}  # DRF's renderer choice
 ORDERINGS = {
     "name": "search_name",
     "last_communication_date": "last_communication_date",
     "overall_rating": "overall_rating",
 }
+# Parameters that name a field's value: field -> its values.
+CHOICE_FILTERS = {"sync_state": SyncState.values, "marketing_consent": MarketingConsent.values}
 BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 TAG_PARAMETERS = {"ordering", "format"}
 TAG_ORDERINGS = {
@@ -72,6 +95,7 @@ CONTACT_FILTERS = [
     OpenApiParameter("allow_sms", bool),
     OpenApiParameter("sync_state", str, enum=SyncState.values),
     OpenApiParameter("segment", int, description="A saved segment's id (/api/segments/)."),
+    OpenApiParameter("marketing_consent", str, enum=MarketingConsent.values),
     ordering_parameter(ORDERINGS, "pk (oldest first)"),
 ]  # fmt: skip
 
@@ -126,11 +150,7 @@ def filter_contacts(params) -> QuerySet[Contact]:
             errors["allow_sms"] = ["Must be true or false."]
         else:
             contacts = contacts.filter(allow_sms=allow_sms)
-    if "sync_state" in params:
-        if params["sync_state"] not in SyncState.values:
-            errors["sync_state"] = [f"Must be one of: {', '.join(SyncState.values)}."]
-        else:
-            contacts = contacts.filter(sync_state=params["sync_state"])
+    contacts = _choice_filters(contacts, params, errors)
     if "segment" in params:
         try:
             contacts = contacts.filter(segment_q(params["segment"]))
@@ -142,11 +162,28 @@ def filter_contacts(params) -> QuerySet[Contact]:
     return contacts.order_by(*order_by, "pk")
 
 
+def _choice_filters(contacts: QuerySet[Contact], params, errors: dict) -> QuerySet[Contact]:
+    """`sync_state`, `marketing_consent`: one of the field's values, else an error."""
+    for name, values in CHOICE_FILTERS.items():
+        if name not in params:
+            continue
+        if params[name] not in values:
+            errors[name] = [f"Must be one of: {', '.join(values)}."]
+        else:
+            contacts = contacts.filter(**{name: params[name]})
+    return contacts
+
+
 @extend_schema_view(
     list=extend_schema(
         parameters=CONTACT_FILTERS,
         description="Contacts, paginated. An unknown query parameter is a 400.",
-    )
+    ),
+    consent=extend_schema(
+        request=ConsentSerializer,
+        responses=ContactDetailSerializer,
+        description="Record marketing consent given (with its wording) or withdrawn.",
+    ),
 )
 class ContactViewSet(IdsInRange, viewsets.ModelViewSet):
     pagination_class = Pagination
@@ -160,6 +197,7 @@ class ContactViewSet(IdsInRange, viewsets.ModelViewSet):
         return services.visible().prefetch_related(
             "tags",
             Prefetch("opt_out_events", queryset=OptOutEvent.objects.select_related("actor")),
+            Prefetch("consent_events", queryset=ConsentEvent.objects.select_related("actor")),
         )
 
     def _render(self, contact: Contact, status_code: int = status.HTTP_200_OK) -> Response:
@@ -208,6 +246,22 @@ class ContactViewSet(IdsInRange, viewsets.ModelViewSet):
                     target = contact_target(contact.pk)
                     record(Action.OPT_OUT_OVERRIDE, request=request, target=target, via="API")
         return self._render(contact)
+
+    # serializer_class: what the browsable API's form offers.
+    @action(detail=True, methods=["post"], serializer_class=ConsentSerializer)
+    def consent(self, request, pk=None) -> Response:
+        contact = self.get_object()
+        serializer = ConsentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with contact_errors():
+            services.set_marketing_consent(
+                contact,
+                serializer.validated_data["consent"],
+                source=ConsentSource.API,
+                actor=request.user,
+                wording=serializer.validated_data["wording"],
+            )
+        return Response(ContactDetailSerializer(self.get_queryset().get(pk=contact.pk)).data)
 
     def destroy(self, request, *args, **kwargs):
         contact = self.get_object()

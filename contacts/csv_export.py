@@ -5,7 +5,8 @@ CHUNK_SIZE contacts, whatever the number of contacts or tags.
 
 The columns are TxtSync's names, which contacts.csv_import maps back, so an export
 re-imports as the same contacts: writable fields, Tags (joined by "|"), AllowSMS,
-ExternalReference, then the read-only engagement data (ignored on import).
+ExternalReference, MarketingConsent (given, withdrawn, blank when unknown), then the
+read-only engagement data (ignored on import).
 
 formula_safe(), csv_lines() and in_pk_chunks() are the public part other exports
 (campaigns.csv_export) build on, so every CSV we write is made safe and streamed alike.
@@ -16,7 +17,7 @@ from collections.abc import Iterable, Iterator
 
 from django.db.models import Model, QuerySet
 
-from contacts.models import ENGAGEMENT_FIELDS, TXTSYNC_FIELDS, Contact
+from contacts.models import ENGAGEMENT_FIELDS, TXTSYNC_FIELDS, Contact, MarketingConsent
 from txtcrm.spreadsheet import formula_safe
 from txtsync.records import CONTACT_FIELDS
 
@@ -29,6 +30,7 @@ HEADERS = [
     "Tags",
     "AllowSMS",
     "ExternalReference",
+    "MarketingConsent",
     *ENGAGEMENT_HEADERS.values(),
 ]
 
@@ -77,6 +79,9 @@ def _row(contact: Contact) -> list[str]:
     cells.append(formula_safe(TAG_SEPARATOR.join(tag.name for tag in contact.tags.all())))
     cells.append("true" if contact.allow_sms else "false")
     cells.append(formula_safe(contact.external_reference or ""))
+    # given / withdrawn; blank when unknown, which an import reads as "leave unchanged".
+    unknown = contact.marketing_consent == MarketingConsent.UNKNOWN
+    cells.append("" if unknown else contact.marketing_consent)
     for name in ENGAGEMENT_FIELDS:
         value = getattr(contact, name)
         if value is None:

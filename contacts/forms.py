@@ -11,7 +11,10 @@ from contacts.models import (
     CUSTOM_FIELDS,
     FIELD_LABELS,
     TXTSYNC_FIELDS,
+    ConsentEvent,
+    ConsentSource,
     Contact,
+    MarketingConsent,
     SyncState,
     Tag,
 )
@@ -193,6 +196,11 @@ class ContactFilterForm(PageForm):
         },
     )
     allow_sms = forms.ChoiceField(required=False, label="AllowSMS", choices=ALLOW_SMS_CHOICES)
+    consent = forms.ChoiceField(
+        required=False,
+        label=_("Marketing consent"),
+        choices=[("", _("Any")), *((v, capfirst(label)) for v, label in MarketingConsent.choices)],
+    )
     sync = forms.ChoiceField(
         required=False,
         label=_("Sync"),
@@ -206,7 +214,7 @@ class ContactFilterForm(PageForm):
         label=_("Sort by"),
         choices=[(key, label) for key, (label, _ordering) in SORTS.items()],
     )
-    PARAMS = ("q", "tag", "segment", "allow_sms", "sync", "sort")
+    PARAMS = ("q", "tag", "segment", "allow_sms", "consent", "sync", "sort")
 
     def __init__(self, data, *, tags: list[Tag]):
         super().__init__({k: data.get(k, "") for k in self.PARAMS})
@@ -243,7 +251,7 @@ class ContactFilterForm(PageForm):
 
     def is_filtered(self) -> bool:
         return not self.valid or any(
-            self.value(n) for n in ("q", "tag", "segment", "allow_sms", "sync")
+            self.value(n) for n in ("q", "tag", "segment", "allow_sms", "consent", "sync")
         )
 
     def error_text(self) -> str:
@@ -267,6 +275,7 @@ class ContactFilterForm(PageForm):
             tag_id=int(self.value("tag")) if self.value("tag") else None,
             allow_sms={"yes": True, "no": False}.get(allow),
             sync_state=self.value("sync") or None,
+            marketing_consent=self.value("consent") or None,
         )
         return contacts.filter(self.segment_q) if self.segment_q is not None else contacts
 
@@ -333,3 +342,39 @@ class CustomFieldLabelsForm(PageForm):
             self.fields[field] = forms.CharField(
                 label=field.capitalize(), required=False, max_length=60
             )
+
+
+class ConsentForm(PageForm):
+    """An agent records marketing consent given or withdrawn, with the wording the person
+    agreed to (required when given) and where they gave it."""
+
+    consent = forms.ChoiceField(
+        label=_("Marketing consent"),
+        choices=[
+            (MarketingConsent.GIVEN, _("Given")),
+            (MarketingConsent.WITHDRAWN, _("Withdrawn")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    source = forms.ChoiceField(
+        label=_("How"),
+        choices=[
+            (ConsentSource.AGENT, _("Told me (phone, in person, email)")),
+            (ConsentSource.FORM, _("Signed a form")),
+        ],
+    )
+    wording = forms.CharField(
+        label=_("Wording"),
+        required=False,
+        max_length=ConsentEvent._meta.get_field("wording").max_length,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("What the person agreed to, word for word (required when consent is given)."),
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("consent") == MarketingConsent.GIVEN and not data.get("wording", "").strip():
+            self.add_error(
+                "wording", _("Write the wording the person agreed to: consent needs it.")
+            )
+        return data

@@ -12,7 +12,15 @@ from django.utils.translation import gettext
 from rest_framework import serializers
 
 from contacts import services
-from contacts.models import ENGAGEMENT_FIELDS, TXTSYNC_FIELDS, Contact, OptOutEvent, Tag
+from contacts.models import (
+    ENGAGEMENT_FIELDS,
+    TXTSYNC_FIELDS,
+    ConsentEvent,
+    Contact,
+    MarketingConsent,
+    OptOutEvent,
+    Tag,
+)
 from txtcrm.api import StrictSerializerMixin
 
 
@@ -34,12 +42,44 @@ class OptOutEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ConsentEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ConsentEvent
+        fields = ["consent", "source", "actor", "wording", "at"]
+        read_only_fields = fields
+
+
+class ConsentSerializer(StrictSerializerMixin, serializers.Serializer):
+    """POST /api/contacts/<id>/consent/: marketing consent given (with the wording the
+    person agreed to) or withdrawn."""
+
+    consent = serializers.ChoiceField(
+        choices=[MarketingConsent.GIVEN.value, MarketingConsent.WITHDRAWN.value]
+    )
+    wording = serializers.CharField(
+        max_length=ConsentEvent._meta.get_field("wording").max_length,
+        required=False,
+        allow_blank=True,
+        default="",
+    )
+
+    def validate(self, data: dict) -> dict:
+        if data["consent"] == MarketingConsent.GIVEN and not data.get("wording", "").strip():
+            raise serializers.ValidationError(
+                {"wording": [gettext("The wording the person agreed to: consent needs it.")]}
+            )
+        return data
+
+
 CONTACT_READ_ONLY_FIELDS = [
     "id",
     "uid",
     "full_name",
     "txtsync_id",
     *ENGAGEMENT_FIELDS,
+    "marketing_consent",
     "sync_state",
     "sync_error",
     "created_at",
@@ -85,10 +125,11 @@ class ContactDetailSerializer(ContactSerializer):
     """One contact: everything in the list, plus who changed AllowSMS, when and why."""
 
     opt_out_history = OptOutEventSerializer(source="opt_out_events", many=True, read_only=True)
+    consent_history = ConsentEventSerializer(source="consent_events", many=True, read_only=True)
 
     class Meta(ContactSerializer.Meta):
-        fields = [*ContactSerializer.Meta.fields, "opt_out_history"]
-        read_only_fields = [*CONTACT_READ_ONLY_FIELDS, "opt_out_history"]
+        fields = [*ContactSerializer.Meta.fields, "opt_out_history", "consent_history"]
+        read_only_fields = [*CONTACT_READ_ONLY_FIELDS, "opt_out_history", "consent_history"]
 
 
 class TagSerializer(StrictSerializerMixin, serializers.ModelSerializer):

@@ -23,8 +23,11 @@ from contacts.models import (
     CUSTOM_FIELDS,
     ENGAGEMENT_FIELDS,
     TXTSYNC_FIELDS,
+    ConsentEvent,
+    ConsentSource,
     Contact,
     CustomFieldLabel,
+    MarketingConsent,
     OptOutEvent,
     OptOutSource,
     SyncState,
@@ -216,12 +219,14 @@ def erase_contact(contact: Contact) -> None:
     """GDPR erasure of the contact's own data: deleted here at once and, like a deletion,
     at TxtSync by the push task (DeleteContact, retried until TxtSync answers). Until then
     the row keeps only what that call needs (its ContactID, ExternalReference and uid):
-    names, number, address, custom fields, tags and opt-out history are gone now.
+    names, number, address, custom fields, tags, opt-out and consent history are gone
+    now.
     Messages and campaign rows are their writers' (privacy.services orchestrates)."""
     delete_contact(contact)
     if not Contact.objects.filter(pk=contact.pk).exists():
         return  # TxtSync never knew it: deleted for good already
     OptOutEvent.objects.filter(contact=contact).delete()
+    ConsentEvent.objects.filter(contact=contact).delete()
     Contact.tags.through.objects.filter(contact_id=contact.pk).delete()
     blank = {name: "" for name in TXTSYNC_FIELDS if name != "mobile_number"}
     Contact.objects.filter(pk=contact.pk).update(
@@ -232,6 +237,7 @@ def erase_contact(contact: Contact) -> None:
         sync_error="",
         **dict.fromkeys(ENGAGEMENT_COUNTERS, 0),
         last_communication_date=None,
+        marketing_consent=MarketingConsent.UNKNOWN,
     )
 
 
@@ -267,9 +273,64 @@ def set_allow_sms(
         return False
     contact.allow_sms = allow_sms
     _record_opt_out(contact, allow_sms, source, actor, reason)
+    if not allow_sms and source == OptOutSource.KEYWORD:
+        # PECR: a texted STOP objects to marketing too, so it withdraws consent; START
+        # only lets texts through again and gives no consent back (docs/consent.md).
+        set_marketing_consent(
+            contact, MarketingConsent.WITHDRAWN, source=ConsentSource.KEYWORD, wording=reason
+        )
     if push:
         mark_dirty(Contact.objects.filter(pk=contact.pk))
     return True
+
+
+# --- Marketing consent (docs/consent.md) --------------------------------------------------
+
+WORDING_MAX_LENGTH = ConsentEvent._meta.get_field("wording").max_length
+
+
+@transaction.atomic
+def set_marketing_consent(
+    contact: Contact,
+    consent: MarketingConsent | str,
+    *,
+    source: ConsentSource | str,
+    actor=None,
+    wording: str = "",
+) -> ConsentEvent | None:
+    """The one writer of marketing consent: change it with its history (a ConsentEvent)
+    and announce it (signals.marketing_consent_changed). Consent given needs the wording
+    the person agreed to. A change is recorded; so is consent given again with other
+    wording (what they agreed to is what counts); the same consent again with the same
+    (or no) wording records nothing. Returns the event, or None when nothing changed.
+    Local to txtcrm: TxtSync has no such field, so nothing is pushed."""
+    consent = MarketingConsent(consent)
+    if consent == MarketingConsent.UNKNOWN:
+        raise ContactInvalid({"marketing_consent": _("Consent is either given or withdrawn.")})
+    wording = " ".join((wording or "").split())[:WORDING_MAX_LENGTH]
+    if consent == MarketingConsent.GIVEN and not wording:
+        raise ContactInvalid(
+            {"wording": _("Write the wording the person agreed to: consent needs it.")}
+        )
+    current = (
+        Contact.objects.select_for_update().filter(pk=contact.pk)
+        .values_list("marketing_consent", flat=True).first()
+    )  # fmt: skip
+    if current is None:
+        raise ContactInvalid({"contact": _("This contact does not exist.")})
+    if current == consent:
+        last = contact.consent_events.order_by("-at", "-pk").first()
+        if not wording or (last is not None and last.wording == wording):
+            return None
+    Contact.objects.filter(pk=contact.pk).update(
+        marketing_consent=consent, updated_at=timezone.now()
+    )
+    contact.marketing_consent = consent
+    event = ConsentEvent.objects.create(
+        contact=contact, consent=consent, source=source, actor=actor, wording=wording
+    )
+    signals.marketing_consent_changed.send(sender=Contact, changes=[event])
+    return event
 
 
 def mark_dirty(contacts: QuerySet[Contact]) -> None:
@@ -328,6 +389,7 @@ def filtered(
     tag_id: int | None = None,
     allow_sms: bool | None = None,
     sync_state: str | None = None,
+    marketing_consent: str | None = None,
 ) -> QuerySet[Contact]:
     """The contacts list's filter: the page shows it, and "all matching" bulk actions
     re-evaluate it server-side from the same parameters."""
@@ -338,6 +400,8 @@ def filtered(
         contacts = contacts.filter(allow_sms=allow_sms)
     if sync_state:
         contacts = contacts.filter(sync_state=sync_state)
+    if marketing_consent:
+        contacts = contacts.filter(marketing_consent=marketing_consent)
     return contacts
 
 

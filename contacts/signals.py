@@ -17,3 +17,8 @@ contact_opted_out = Signal()
 # TxtSync), one OptOutEvent each, as contact_opted_out.
 # sender=Contact, opt_ins=[<OptOutEvent with allow_sms=True>, ...]
 contact_opted_in = Signal()
+
+# A contact's marketing consent changed (given, withdrawn), whatever the source (a keyword,
+# an agent, the API, an import), one ConsentEvent each, as contact_opted_out.
+# sender=Contact, changes=[<ConsentEvent>, ...]
+marketing_consent_changed = Signal()

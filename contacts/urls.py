@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.contact_detail, name="contact"),
     path("<int:pk>/edit/", views.contact_edit, name="contact-edit"),
     path("<int:pk>/allow-sms/", views.contact_allow_sms, name="contact-allow-sms"),
+    path("<int:pk>/consent/", views.contact_consent, name="contact-consent"),
     path("<int:pk>/delete/", views.contact_delete, name="contact-delete"),
     path("tags/", views.tag_list, name="tags"),
     path("tags/<int:pk>/", views.tag_edit, name="tag-edit"),

@@ -23,6 +23,7 @@ from audit.models import Action
 from contacts import services
 from contacts.forms import (
     BulkTagForm,
+    ConsentForm,
     ContactFilterForm,
     ContactForm,
     CustomFieldLabelsForm,
@@ -53,6 +54,7 @@ LIST_COLUMNS = [
     "mobile_number",
     "company_name",
     "allow_sms",
+    "marketing_consent",
     "overall_rating",
     "last_communication_date",
     "sync_state",
@@ -248,7 +250,9 @@ def visible_contact(pk: int) -> Contact:
 
 
 @login_required
-def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_detail(
+    request: HttpRequest, pk: int, consent_form: ConsentForm | None = None
+) -> HttpResponse:
     contact = get_object_or_404(services.visible().prefetch_related("tags"), pk=pk)
     labels = {**FIELD_LABELS, **services.custom_field_labels()}
     return render(
@@ -263,6 +267,8 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "custom_fields": [(labels[name], getattr(contact, name)) for name in CUSTOM_FIELDS],
             "history": contact.opt_out_events.select_related("actor"),
+            "consent_history": contact.consent_events.select_related("actor"),
+            "consent_form": consent_form or ConsentForm(auto_id="consent_%s"),
         },
     )
 
@@ -352,6 +358,39 @@ def contact_allow_sms(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             _("%(contact)s is opted out: nobody can send them SMS.") % {"contact": contact},
         )
+    return redirect("contact", pk=contact.pk)
+
+
+@login_required
+@require_POST
+def contact_consent(request: HttpRequest, pk: int) -> HttpResponse:
+    """An agent records marketing consent given or withdrawn (anyone signed in, as the
+    opt-out: agents take consent on the phone)."""
+    contact = visible_contact(pk)
+    form = ConsentForm(request.POST, auto_id="consent_%s")
+    if not form.is_valid():
+        response = contact_detail(request, pk, consent_form=form)
+        response.status_code = 400
+        return response
+    try:
+        event = services.set_marketing_consent(
+            contact,
+            form.cleaned_data["consent"],
+            source=form.cleaned_data["source"],
+            actor=request.user,
+            wording=form.cleaned_data["wording"],
+        )
+    except services.ContactInvalid as error:
+        messages.error(request, " ".join(error.errors.values()))
+    else:
+        if event is None:
+            messages.info(request, _("Nothing changed: that consent was recorded already."))
+        else:
+            messages.success(
+                request,
+                _("Recorded: marketing consent %(consent)s for %(contact)s.")
+                % {"consent": event.get_consent_display(), "contact": contact},
+            )
     return redirect("contact", pk=contact.pk)
 
 

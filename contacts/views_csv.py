@@ -62,6 +62,7 @@ REPORT_COUNTERS = [
     ("duplicates_in_file", _("Rows repeating an earlier row's number")),
     ("opted_out", _("Opted out by the file")),
     ("kept_opted_out", _("Kept opted out (the file allowed SMS)")),
+    ("consent_changed", _("Marketing consent recorded")),
     ("blank", _("Blank rows ignored")),
 ]
 ALWAYS_SHOWN = 4

@@ -54,8 +54,9 @@ def _who(user) -> str | None:
 
 def export_data(contact: Contact) -> dict:
     """Everything held about the contact, as JSON-ready data: the contact's fields (custom
-    ones with their labels), tags, opt-out and opt-in history, conversation and its
-    assignments, messages both ways, notes, activity lines and campaign sends."""
+    ones with their labels), tags, opt-out and opt-in history, marketing consent and its
+    history, conversation and its assignments, messages both ways, notes, activity lines
+    and campaign sends."""
     labels = {**FIELD_LABELS, **contacts.custom_field_labels()}
     conversation = Conversation.objects.filter(contact=contact).select_related("assignee").first()
     return {
@@ -74,6 +75,7 @@ def export_data(contact: Contact) -> dict:
                 for name in CUSTOM_FIELDS
             ],
             "allow_sms": contact.allow_sms,
+            "marketing_consent": contact.marketing_consent,
             "external_reference": contact.external_reference,
             "txtsync_contact_id": contact.txtsync_id,
             "engagement": {
@@ -93,6 +95,16 @@ def export_data(contact: Contact) -> dict:
                 "reason": event.reason,
             }
             for event in contact.opt_out_events.select_related("actor").order_by("at", "pk")
+        ],
+        "consent_history": [
+            {
+                "at": _when(event.at),
+                "consent": event.consent,
+                "source": event.source,
+                "by": _who(event.actor),
+                "wording": event.wording,
+            }
+            for event in contact.consent_events.select_related("actor").order_by("at", "pk")
         ],
         "conversation": _conversation(conversation),
         "messages": [_message(m) for m in messages_of(contact)],

@@ -16,6 +16,7 @@ IMPORT_FIELDS: dict[str, str] = {
     "tags": gettext_lazy("Tags (separated by , or |)"),
     "allow_sms": gettext_lazy("Allow SMS (yes/no)"),
     "opted_out": gettext_lazy("Opted out (yes/no)"),
+    "marketing_consent": gettext_lazy("Marketing consent (given/withdrawn, yes/no)"),
 }
 IGNORE = ("", "ignore", "-")  # mapping values that mean "do not import this column"
 
@@ -43,6 +44,7 @@ _ALIASES: dict[str | None, str] = {
     "tags": "tags tagnames tag groups group labels lists",
     "allow_sms": "allowsms smsallowed smsoptin optin allowtext sms",
     "opted_out": "optedout optout smsoptout unsubscribed donotsms",
+    "marketing_consent": "marketingconsent marketing consent marketingoptin",
     # Known but never imported: TxtSync's read-only engagement data (our own export).
     None: (
         "contactid fullname overallrating totaldistinctlinkclicks totallinkssent "

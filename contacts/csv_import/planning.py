@@ -11,12 +11,13 @@ from typing import Any
 from contacts import suppression
 from contacts.csv_import.report import RowError
 from contacts.csv_import.row_checks import CleanRow
-from contacts.models import TXTSYNC_FIELDS, Contact
+from contacts.models import TXTSYNC_FIELDS, Contact, MarketingConsent
 
 ON_DUPLICATE = ("merge", "skip")
 
 # Fields an import sets on a contact; the rest of a new contact is its defaults.
 WRITTEN_FIELDS = [*TXTSYNC_FIELDS, "external_reference", "allow_sms", "full_name", "search_name"]
+WRITTEN_FIELDS += ["marketing_consent"]
 
 
 def fresh_contact(number: str) -> SimpleNamespace:
@@ -24,6 +25,7 @@ def fresh_contact(number: str) -> SimpleNamespace:
     instance costs more to make than the rest of the row's work)."""
     fresh = SimpleNamespace(**dict.fromkeys(WRITTEN_FIELDS, ""), pk=None)
     fresh.mobile_number, fresh.allow_sms, fresh.external_reference = number, True, None
+    fresh.marketing_consent = MarketingConsent.UNKNOWN.value
     return fresh
 
 
@@ -37,6 +39,7 @@ class PlannedContact:
     tags: dict[str, str] = field(default_factory=dict)  # folded -> name, to add
     existing_tags: set[str] = field(default_factory=set)  # folded names it has
     opt_outs: list[int] = field(default_factory=list)  # rows that opted it out
+    consents: list[tuple[int, str]] = field(default_factory=list)  # (row, consent) changes
     merged_rows: int = 0
 
     @property
@@ -123,6 +126,7 @@ class Planner:
             if not item.dirty:
                 outcome.count("unchanged", item.merged_rows)
             outcome.count("opted_out", len(item.opt_outs))
+            outcome.count("consent_changed", len(item.consents))
         return outcome
 
     def _known(self, rows: list[CleanRow], *, lock: bool) -> _Known:
@@ -250,6 +254,9 @@ class Planner:
     def _apply(self, item: PlannedContact, row: CleanRow, outcome: BatchOutcome) -> None:
         """Merge a row into its contact: non-empty cells overwrite, tags add up."""
         contact = item.contact
+        consent = row.fields.get("marketing_consent")
+        if consent and consent != contact.marketing_consent:
+            item.consents.append((row.row, consent))
         for name, value in row.fields.items():
             if name != "mobile_number" and getattr(contact, name) != value:
                 item.original.setdefault(name, getattr(contact, name))

@@ -43,6 +43,7 @@ class ImportReport:
     duplicates_in_file: int = 0  # rows whose number an earlier row already had
     opted_out: int = 0  # contacts the file opted out (one OptOutEvent each)
     kept_opted_out: int = 0  # rows allowing SMS to someone who opted out: not applied
+    consent_changed: int = 0  # marketing consent changes (one ConsentEvent each)
     error_count: int = 0
     errors: list[RowError] = field(default_factory=list)  # the first MAX_ERRORS
     dry_run: bool = False
@@ -59,7 +60,7 @@ class ImportReport:
 
     def counters(self) -> dict[str, int]:
         names = ["created", "merged", "unchanged", "skipped", "failed", "blank"]
-        names += ["duplicates_in_file", "opted_out", "kept_opted_out"]
+        names += ["duplicates_in_file", "opted_out", "kept_opted_out", "consent_changed"]
         return {name: getattr(self, name) for name in names}
 
     def as_dict(self) -> dict[str, Any]:

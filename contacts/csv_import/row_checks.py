@@ -12,7 +12,7 @@ from contacts import services
 from contacts.csv_import.mapping import header_key
 from contacts.csv_import.reading import Record
 from contacts.csv_import.report import RowError
-from contacts.models import TXTSYNC_FIELDS, Contact, Tag
+from contacts.models import TXTSYNC_FIELDS, Contact, MarketingConsent, Tag
 from txtcrm.spreadsheet import FORMULA_STARTS
 
 TEXT_FIELDS = [name for name in (*TXTSYNC_FIELDS, "external_reference") if name != "mobile_number"]
@@ -25,6 +25,11 @@ _ALLOWS = {"optedin", "optin", "subscribed", "allow", "allowed"}
 _REFUSES = {"optedout", "optout", "unsubscribed", "stop", "stopped", "blocked", "donotcontact"}
 _YES = {"true", "yes", "y", "1", "t", "on", "x"}
 _NO = {"false", "no", "n", "0", "f", "off"}
+# Marketing consent cells ("given"/"withdrawn" as our export writes them, or yes/no words).
+_CONSENTS = {
+    **dict.fromkeys({"given", *_YES}, MarketingConsent.GIVEN.value),
+    **dict.fromkeys({"withdrawn", *_NO}, MarketingConsent.WITHDRAWN.value),
+}
 # A spreadsheet runs a cell starting with one of these as a formula; our export
 # writes such text with a leading apostrophe, which the import takes off again.
 
@@ -109,6 +114,8 @@ def _take_cell(row: CleanRow, name: str, header: str, value: str) -> None:
         _take_allow(row, header, value, refusing_column=name == "opted_out")
     elif name == "mobile_number":
         _take_number(row, header, value)
+    elif name == "marketing_consent":
+        _take_consent(row, header, value)
     elif name not in row.fields:  # the first column with a valid value wins
         _take_text(row, header, name, value)
 
@@ -134,6 +141,16 @@ def _take_allow(row: CleanRow, header: str, value: str, *, refusing_column: bool
         row.allow_sms = allow
     else:  # several such columns: any refusal wins
         row.allow_sms = row.allow_sms and allow
+
+
+def _take_consent(row: CleanRow, header: str, value: str) -> None:
+    """given/withdrawn into fields["marketing_consent"]; a blank cell (never here) leaves
+    the contact's consent as it is. The first column with a valid value wins."""
+    consent = _CONSENTS.get(header_key(value))
+    if consent is None:
+        row.fail(header, f"{value!r} is not given or withdrawn (use given/withdrawn or yes/no)")
+    else:
+        row.fields.setdefault("marketing_consent", consent)
 
 
 def _parse_allow(value: str, refusing_column: bool) -> bool | None:

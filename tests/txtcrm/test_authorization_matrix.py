@@ -249,6 +249,11 @@ row("api/^segments/$", *API_FOR_AGENTS)
 row("api/^segments/(?P<pk>[^/.]+)/$", *API_FOR_AGENTS)
 row("api/^segments/(?P<pk>[^/.]+)/count/$", *API_FOR_AGENTS)
 # --- end of segments
+# --- Issue 16, marketing consent (contacts, docs/consent.md): agents record it, as they
+# opt contacts out; an empty POST is a 400 (OK: the view let them in).
+row("contacts/<int:pk>/consent/", *PAGE_FOR_AGENTS, method="POST")
+row("api/^contacts/(?P<pk>[^/.]+)/consent/$", *API_FOR_AGENTS, method="POST")
+# --- end of marketing consent
 
 
 def url_patterns(resolver=None, prefix: str = "") -> list[tuple[str, object]]:

@@ -8,17 +8,15 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from automations import rules, tasks
+from automations import rules
 from automations.models import Applied
 from contacts.models import Contact
-from messaging import inbound, webhook_setup
-from messaging import tasks as messaging_tasks
+from messaging import inbound
 from messaging.models import Direction, Message, SendState
 from sandbox import messaging as sandbox_network
 from sandbox import webhooks as sandbox_webhooks
 from sandbox.models import SMS
 from tests.support import automations
-from tests.support.txtsync import use_txtsync
 from txtcrm import txtsync_gateway as gateway
 
 ANN = "+447911123456"
@@ -26,39 +24,7 @@ ANN = "+447911123456"
 
 @pytest.fixture
 def wired(any_sandbox, settings, live_server):
-    """txtcrm on the sandbox (each profile), webhooks subscribed to the live server."""
-    use_txtsync(settings, any_sandbox.base_url, any_sandbox.client_key, any_sandbox.client_secret)
-    settings.TXTSYNC_API_KEY = any_sandbox.api_key
-    settings.TXTSYNC_READ_TIMEOUT = 10
-    settings.TXTSYNC_BUDGET = "2000/60"
-    settings.PUBLIC_BASE_URL = live_server.url
-    webhook_setup.subscribe()
-    return any_sandbox
-
-
-@pytest.fixture
-def worker(monkeypatch):
-    """What the interactive worker does, in this process: the automations' task as soon as
-    it is enqueued (after the applying transaction commits), then each send task; and the
-    budget priority of every TxtSync call."""
-    sends: list[int] = []
-    priorities: list = []
-    call = gateway.call
-
-    def recording_call(priority, operation, patience):
-        priorities.append(priority)
-        return call(priority, operation, patience)
-
-    monkeypatch.setattr(tasks.respond, "delay", tasks.respond)  # run it at once
-    monkeypatch.setattr(messaging_tasks.send_message, "delay", sends.append)
-    monkeypatch.setattr(gateway, "call", recording_call)
-
-    def run_sends():
-        while sends:
-            messaging_tasks.send_message(sends.pop(0))
-        return priorities
-
-    return run_sends
+    return automations.wire_to(any_sandbox, settings, live_server)
 
 
 def text_in(connection, body):

@@ -9,16 +9,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from automations import rules, tasks
+from automations import rules
 from automations.models import Applied, KeywordRule
 from contacts.models import Contact, Tag
-from messaging import inbound, webhook_setup
-from messaging import tasks as messaging_tasks
+from messaging import inbound
 from messaging.models import Direction, Message, SendState
 from sandbox import webhooks as sandbox_webhooks
 from sandbox.models import SMS
 from tests.support import automations
-from tests.support.txtsync import use_txtsync
 from txtcrm import txtsync_gateway as gateway
 
 ANN = "+447911123456"
@@ -92,37 +90,7 @@ def test_an_opt_out_of_marketing_rule_needs_nothing_else(ada):
 
 @pytest.fixture
 def wired(sandbox, settings, live_server):
-    use_txtsync(settings, sandbox.base_url, sandbox.client_key, sandbox.client_secret)
-    settings.TXTSYNC_API_KEY = sandbox.api_key
-    settings.TXTSYNC_READ_TIMEOUT = 10
-    settings.TXTSYNC_BUDGET = "2000/60"
-    settings.PUBLIC_BASE_URL = live_server.url
-    webhook_setup.subscribe()
-    return sandbox
-
-
-@pytest.fixture
-def worker(monkeypatch):
-    """The interactive worker in this process: the automations' task at once, then each
-    send task; returns the budget priority of every TxtSync call."""
-    sends: list[int] = []
-    priorities: list = []
-    call = gateway.call
-
-    def recording_call(priority, operation, patience):
-        priorities.append(priority)
-        return call(priority, operation, patience)
-
-    monkeypatch.setattr(tasks.respond, "delay", tasks.respond)
-    monkeypatch.setattr(messaging_tasks.send_message, "delay", sends.append)
-    monkeypatch.setattr(gateway, "call", recording_call)
-
-    def run_sends():
-        while sends:
-            messaging_tasks.send_message(sends.pop(0))
-        return priorities
-
-    return run_sends
+    return automations.wire_to(sandbox, settings, live_server)
 
 
 def text_in(connection, body):

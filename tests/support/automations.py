@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from automations import rules, services
 from automations.models import AutomationSettings
+from messaging import webhook_setup
+from tests.support.txtsync import use_txtsync
 
 ALL_DAY = [rules.Range(time(0), rules.MIDNIGHT)]
 AWAY = "Hi {FirstName|there}, we're closed; back tomorrow at 9."
@@ -28,3 +30,14 @@ def set_up(*, open_now: bool, away: bool = True, welcome: bool = False, **fields
     )
     if fields:
         AutomationSettings.objects.filter(pk=1).update(**fields)
+
+
+def wire_to(sandbox, settings, live_server):
+    """txtcrm on `sandbox` over real HTTP, webhooks subscribed to the live server."""
+    use_txtsync(settings, sandbox.base_url, sandbox.client_key, sandbox.client_secret)
+    settings.TXTSYNC_API_KEY = sandbox.api_key
+    settings.TXTSYNC_READ_TIMEOUT = 10
+    settings.TXTSYNC_BUDGET = "2000/60"
+    settings.PUBLIC_BASE_URL = live_server.url
+    webhook_setup.subscribe()
+    return sandbox

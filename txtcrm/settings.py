@@ -346,6 +346,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CampaignStatusEnum": "campaigns.models.CampaignStatus",
         "ConversationStatusEnum": "messaging.models.ConversationStatus",
+        "MarketingConsentEnum": "contacts.models.MarketingConsent",
     },
 }
 

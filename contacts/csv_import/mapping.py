@@ -16,7 +16,7 @@ IMPORT_FIELDS: dict[str, str] = {
     "tags": gettext_lazy("Tags (separated by , or |)"),
     "allow_sms": gettext_lazy("Allow SMS (yes/no)"),
     "opted_out": gettext_lazy("Opted out (yes/no)"),
-    "marketing_consent": gettext_lazy("Marketing consent (given/withdrawn, yes/no)"),
+    "marketing_consent": gettext_lazy("Marketing consent (yes/no)"),
 }
 IGNORE = ("", "ignore", "-")  # mapping values that mean "do not import this column"
 

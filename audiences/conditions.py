@@ -293,6 +293,42 @@ def tag_ids(document: dict) -> set[int]:
     return {t for c in _leaves(document["conditions"]) if c["field"] == "tags" for t in c["value"]}
 
 
+def whole_tags(document: dict) -> list[int] | None:
+    """The tag ids when a (valid) segment is exactly "has any of these tags", else None.
+
+    Campaigns send such a segment as one SendBulkSMS by tag name. Also exact: "has all of"
+    one tag, several "has any of" joined by "any" (also in a group), and "AllowSMS
+    allowed" beside them under "all" (TxtSync itself skips a tag's opted-out contacts)."""
+    return _whole_tags(document["match"], document["conditions"])
+
+
+ALLOWED_ONLY = {"field": "allow_sms", "op": "allowed"}
+
+
+def _whole_tags(match: str, conditions: list[dict]) -> list[int] | None:
+    tags: list[int] = []
+    choices = 0
+    for item in conditions:
+        ids = _tag_choice(item)
+        if ids:
+            tags, choices = tags + ids, choices + 1
+        elif not (match == "all" and item == ALLOWED_ONLY):
+            return None  # any other condition narrows (or, under "any", widens) the tags
+    if not tags or (match == "all" and choices > 1):
+        return None  # "any of A" and "any of B" is not "any of A or B"
+    return sorted(set(tags))
+
+
+def _tag_choice(item: dict) -> list[int] | None:
+    if "conditions" in item:
+        return _whole_tags(item["match"], item["conditions"])
+    if item["field"] == "tags" and (
+        item["op"] == "any" or (item["op"] == "all" and len(item["value"]) == 1)
+    ):
+        return list(item["value"])
+    return None
+
+
 # --- Compilation ----------------------------------------------------------------------------
 
 

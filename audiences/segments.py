@@ -17,7 +17,9 @@ from audiences.models import Segment
 from contacts import segment_hook, services
 from contacts.models import Contact
 
-__all__ = ["SegmentInvalid", "contacts_in", "count", "duplicate", "may_change", "save"]
+__all__ = [
+    "SegmentInvalid", "contacts_in", "count", "duplicate", "may_change", "save", "whole_tags"
+]  # fmt: skip
 
 
 def may_change(user, segment: Segment) -> bool:
@@ -30,6 +32,12 @@ def q_for(segment: Segment) -> Q:
     """The segment's conditions as one Q; SegmentInvalid if they no longer hold (a tag it
     names was deleted), so a caller matches nothing rather than everything."""
     return conditions.compile_q(conditions.validate(segment.conditions))
+
+
+def whole_tags(segment: Segment) -> list[int] | None:
+    """The tag ids when the segment is exactly some whole tags (conditions.whole_tags):
+    a campaign then goes as one send by tag. SegmentInvalid if it no longer holds."""
+    return conditions.whole_tags(conditions.validate(segment.conditions))
 
 
 def contacts_in(segment: Segment) -> QuerySet[Contact]:

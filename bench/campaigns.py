@@ -15,7 +15,10 @@ seconds (default 6, i.e. 10x faster). The four shapes:
 - `fifty`: personalised ({FirstName}, 50 distinct first names): 50 distinct texts
   (one SendBulkSMS per text);
 - `personal`: fully personalised ({FirstName} and {Custom01}): 10,000 distinct texts,
-  one SendSMS each. This one *is* the naive plan, run for real.
+  one SendSMS each. This one *is* the naive plan, run for real;
+- `segment_tag`: identical text to a saved segment "has the tag" (1 SendBulkSMS by tag);
+- `segment_numbers`: identical text to a saved segment "has the tag and was created
+  within 100 years": the same people, but not a tag, so by numbers (batches of 1,000).
 
 For each, the campaign is launched in this process (services.launch: audience, render,
 plan, rows) and sent by one real Celery worker (`--pool=solo`, no beat: the launch
@@ -55,7 +58,12 @@ SHAPES = {
     "numbers": ("identical text, by numbers", SALE),
     "fifty": ("personalised, 50 distinct texts", "Hi {FirstName}, spring sale: 20% off today"),
     "personal": ("fully personalised", "Hi {FirstName}, your spring code is {Custom01}"),
+    "segment_tag": ("identical text, a segment equal to the tag", SALE),
+    "segment_numbers": ("identical text, a segment narrower than a tag", SALE),
 }
+# The segments (issue 16): "has the tag" alone is the tag itself (one send by tag); with
+# "created within 100 years" it holds the same people but is no tag, so goes by numbers.
+EVERYONE_SINCE = {"field": "created", "op": "within", "value": 36_500}
 FIRST_NAMES = [f"Name{n:02d}" for n in range(50)]
 
 
@@ -176,6 +184,18 @@ def make_people(count: int, window: float) -> None:
     )
 
 
+def saved_segment(narrower: bool):
+    from audiences import segments
+    from audiences.models import Segment
+    from contacts.models import Tag
+
+    conditions = [{"field": "tags", "op": "any", "value": [Tag.objects.get(name=TAG).pk]}]
+    if narrower:
+        conditions.append(EVERYONE_SINCE)
+    document = {"version": 1, "match": "all", "conditions": conditions}
+    return segments.save(Segment(), name=f"Bench {len(conditions)}", document=document)
+
+
 def run_shape(shape: str, count: int, window: float) -> dict:
     from campaigns import services
     from campaigns.models import Campaign, CampaignStatus
@@ -187,6 +207,8 @@ def run_shape(shape: str, count: int, window: float) -> dict:
     if shape == "numbers":
         numbers = list(Contact.objects.order_by("pk").values_list("mobile_number", flat=True))
         audience = {"numbers": numbers}
+    elif shape.startswith("segment"):
+        audience = {"segment": saved_segment(narrower=shape == "segment_numbers").pk}
     else:
         audience = {"any_tags": [TAG]}
     campaign = Campaign.objects.create(

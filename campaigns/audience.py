@@ -4,6 +4,8 @@ Selection: a contact is selected by any of
 - **tags**: it has at least one of `any_tags` and every one of `all_tags` (either
   list may be empty, not both); names match case-insensitively, as in TxtSync;
 - **contact_keys**: chosen by hand;
+- **segment_keys**: the contacts in a saved segment when the campaign is previewed or
+  launched (audiences.segments; evaluated by the caller);
 - **numbers**: typed or pasted, in any format (national ones read for `region`).
   A number that belongs to a contact selects that contact, so its opt-out holds;
   a number of no contact is a recipient without a contact.
@@ -86,6 +88,13 @@ class AudienceSpec:
     contact_keys: Collection[Hashable] = ()
     numbers: Sequence[str] = ()
     excluded_tags: Collection[str] = ()
+    segment_keys: Collection[Hashable] = ()
+
+    def selects_anyone(self) -> bool:
+        return bool(
+            self.any_tags or self.all_tags or self.contact_keys or self.numbers
+            or self.segment_keys
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,12 +171,14 @@ class _Selector:
         self.all_tags = _folded(spec.all_tags)
         self.excluded_tags = _folded(spec.excluded_tags)
         self.contact_keys = frozenset(spec.contact_keys)
+        self.segment_keys = frozenset(spec.segment_keys)
         self.typed_numbers = typed.keys()
 
     def selects(self, contact: ContactLike, number: str | None) -> bool:
         return (
             self._tags_match(contact)
             or contact.key in self.contact_keys
+            or contact.key in self.segment_keys
             or number in self.typed_numbers
         )
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 
+from audiences.models import Segment
 from campaigns.models import Campaign, CampaignSettings
 from contacts.models import Contact, Tag
 from messaging.conversations import senders
@@ -22,7 +23,7 @@ from messaging.merge import FIELDS as MERGE_FIELDS
 
 MESSAGE_MAX = 1600  # ten GSM-7 SMS, as in the inbox composer
 MAX_NUMBERS = 10_000  # typed or pasted numbers; a bigger list belongs in a tag (CSV import)
-AUDIENCE_FIELDS = ("any_tags", "all_tags", "excluded_tags", "numbers", "contacts")
+AUDIENCE_FIELDS = ("any_tags", "all_tags", "excluded_tags", "numbers", "contacts")  # lists
 SCHEDULE_CHOICES = [
     ("now", _("As soon as it is launched")),
     ("later", _("At a date and time")),
@@ -65,6 +66,17 @@ class CampaignForm(forms.Form):
                 "The message can be at most %(limit_value)d characters (it has %(show_value)d)."
             ),
         },
+    )
+    segment = forms.TypedChoiceField(
+        label=_("Contacts in a saved segment"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_(
+            "Worked out again when the campaign is launched: whoever is in the segment then "
+            "gets it. Tags and numbers below add more people."
+        ),
+        error_messages={"invalid_choice": _("That segment no longer exists: choose another.")},
     )
     any_tags = forms.MultipleChoiceField(
         label=_("Contacts with any of these tags"),
@@ -162,6 +174,10 @@ class CampaignForm(forms.Form):
             # static/js/tag-picker.js makes it a searchable picker with chips
             self.fields[field].widget.attrs["data-tag-picker"] = ""
         self.fields["sender"].choices = [(s, s) for s in senders()]
+        self.fields["segment"].choices = [
+            ("", _("— none —")),
+            *Segment.objects.values_list("pk", "name"),
+        ]
         contact_ids = chosen.get("contacts", []) if campaign else []
         people = Contact.objects.filter(pk__in=contact_ids).only("full_name", "mobile_number")
         self.fields["contacts"].choices = [(c.pk, f"{c} ({c.mobile_number})") for c in people]
@@ -197,6 +213,7 @@ class CampaignForm(forms.Form):
             "name": campaign.name,
             "sender": campaign.sender,
             "template": campaign.template,
+            "segment": audience.get("segment"),
             "any_tags": audience.get("any_tags", []),
             "all_tags": audience.get("all_tags", []),
             "excluded_tags": audience.get("excluded_tags", []),
@@ -239,15 +256,18 @@ class CampaignForm(forms.Form):
         return cleaned
 
     def _check_audience(self, cleaned: dict) -> None:
-        if any(field in self.errors for field in AUDIENCE_FIELDS):
+        if any(field in self.errors for field in (*AUDIENCE_FIELDS, "segment")):
             return
         selected = {n.casefold() for n in [*cleaned["any_tags"], *cleaned["all_tags"]]}
         both = [n for n in cleaned["excluded_tags"] if n.casefold() in selected]
-        chosen = [cleaned.get(f) for f in ("any_tags", "all_tags", "numbers", "contacts")]
+        chosen = [cleaned.get(f) for f in ("segment", *AUDIENCE_FIELDS) if f != "excluded_tags"]
         if not any(chosen):  # (add_error drops the field from cleaned_data: check it last)
             self.add_error(
                 "any_tags",
-                _("Choose who gets this campaign: at least one tag, or type some numbers."),
+                _(
+                    "Choose who gets this campaign: a segment, at least one tag, or type some "
+                    "numbers."
+                ),
             )
         elif both:
             self.add_error(
@@ -310,7 +330,10 @@ class CampaignForm(forms.Form):
     def audience(self) -> dict:
         """The audience as Campaign.audience stores it, from the valid fields."""
         data = self.cleaned_data
-        return {field: list(data.get(field) or []) for field in AUDIENCE_FIELDS}
+        audience = {field: list(data.get(field) or []) for field in AUDIENCE_FIELDS}
+        if data.get("segment"):
+            audience["segment"] = data["segment"]
+        return audience
 
     def campaign_fields(self) -> dict:
         data = self.cleaned_data

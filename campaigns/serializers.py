@@ -19,6 +19,9 @@ from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from audiences.conditions import validate as validate_conditions
+from audiences.models import Segment
+from audiences.segments import SegmentInvalid
 from campaigns import reports, services
 from campaigns.audience import normalise_number
 from campaigns.models import Campaign, CampaignStatus, Recipient
@@ -41,7 +44,7 @@ STATUS_READ_ONLY = (
     "resume/ or cancel/."
 )
 TAG_KEYS = ("any_tags", "all_tags", "excluded_tags")
-SELECTING_KEYS = ("any_tags", "all_tags", "contacts", "numbers")
+SELECTING_KEYS = ("segment", "any_tags", "all_tags", "contacts", "numbers")
 HH_MM = "%H:%M"
 MAX_CAP_DAYS = 365
 HEADLINE_STATES = ("pending", "sending", "sent", "failed", "unknown", "skipped")
@@ -69,9 +72,30 @@ class AudienceSerializer(StrictSerializerMixin, serializers.Serializer):
     )
     contacts = serializers.ListField(child=IdField(), default=list)
     numbers = serializers.ListField(child=serializers.CharField(max_length=40), default=list)
+    segment = IdField(
+        default=None,
+        allow_null=True,
+        help_text="A saved segment's id (/api/segments/): whoever is in it when the campaign "
+        "is launched gets it, with the tags, contacts and numbers above.",
+    )
+    segment_at_launch = serializers.DictField(
+        read_only=True,
+        help_text="Once launched: the segment's name and conditions as they were then "
+        "(name, conditions, at).",
+    )
 
     def validate(self, attrs: dict) -> dict:
         errors: dict[str, list[str]] = {}
+        segment_id = attrs.get("segment")
+        if segment_id is not None:
+            segment = Segment.objects.filter(pk=segment_id).first()
+            if segment is None:
+                errors["segment"] = [f"No segment with id {segment_id}; see /api/segments/."]
+            else:
+                try:
+                    validate_conditions(segment.conditions)
+                except SegmentInvalid as problem:
+                    errors["segment"] = [f"The segment cannot be used: {problem}"]
         names = {name.casefold() for key in TAG_KEYS for name in attrs.get(key, [])}
         tags = Tag.objects.filter(name_folded__in=names)
         known = set(tags.values_list("name_folded", flat=True))
@@ -253,9 +277,11 @@ class CampaignSerializer(StrictSerializerMixin, serializers.ModelSerializer):
 
     def validate_audience(self, value: dict) -> dict:
         audience = {key: list(value.get(key, [])) for key in services.AUDIENCE_KEYS}
-        if not any(audience[key] for key in SELECTING_KEYS):
+        if value.get("segment") is not None:
+            audience["segment"] = value["segment"]
+        if not any(audience.get(key) for key in SELECTING_KEYS):
             raise serializers.ValidationError(
-                "Choose who it goes to: any_tags, all_tags, contacts or numbers "
+                "Choose who it goes to: segment, any_tags, all_tags, contacts or numbers "
                 "(excluded_tags only leaves people out)."
             )
         return audience

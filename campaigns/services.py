@@ -7,18 +7,21 @@ quiet_hours); this module feeds them from the database and stores their result.
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import CharField, Q, Value
+from django.db.models import CharField, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat, Lower
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from audiences import segments as saved_segments
+from audiences.models import Segment
+from audiences.segments import SegmentInvalid
 from campaigns.audience import (
     RULE_REASONS,
     Audience,
@@ -49,7 +52,9 @@ from messaging.services import queue_outbound
 from txtcrm.budget import Policy
 from txtsync import pricing, segments
 
-AUDIENCE_KEYS = ("any_tags", "all_tags", "excluded_tags", "contacts", "numbers")
+AUDIENCE_KEYS = ("any_tags", "all_tags", "excluded_tags", "contacts", "numbers")  # lists
+# Campaign.audience["segment"]: a saved segment's id (evaluated at launch); at launch
+# "segment_at_launch" keeps its name and conditions as they were (segment_snapshot).
 SAMPLE_SIZE = 3
 Rendered = tuple[Contact | None, str, str]  # (contact, number, text)
 
@@ -62,6 +67,7 @@ class CampaignError(Exception):
 
 
 def spec_of(campaign: Campaign) -> AudienceSpec:
+    """The campaign's audience as chosen; a segment's contacts are added by audience_of."""
     audience = campaign.audience or {}
     return AudienceSpec(
         any_tags=audience.get("any_tags", []),
@@ -72,14 +78,44 @@ def spec_of(campaign: Campaign) -> AudienceSpec:
     )
 
 
-def _candidates(spec: AudienceSpec) -> Iterator[ContactRecord]:
-    """Every contact the spec could select, with its tag names (two queries)."""
+def segment_of(campaign: Campaign) -> Segment | None:
+    """The saved segment the campaign goes to, if any; CampaignError if it was deleted or
+    its conditions no longer hold, rather than send to fewer (or more) people than chosen."""
+    segment_id = (campaign.audience or {}).get("segment")
+    if not segment_id:
+        return None
+    segment = Segment.objects.filter(pk=segment_id).first()
+    if segment is None:
+        raise CampaignError(
+            gettext("The segment this campaign goes to was deleted: choose another audience.")
+        )
+    return segment
+
+
+def _members(segment: Segment | None) -> QuerySet[Contact] | None:
+    """The segment's contacts now (a query), or None without a segment."""
+    if segment is None:
+        return None
+    try:
+        return saved_segments.contacts_in(segment)
+    except SegmentInvalid as error:
+        raise CampaignError(
+            gettext("The segment “%(name)s” cannot be used: %(errors)s")
+            % {"name": segment.name, "errors": " ".join(error.errors)}
+        ) from error
+
+
+def _candidates(spec: AudienceSpec, members: QuerySet[Contact] | None) -> Iterator[ContactRecord]:
+    """Every contact the spec (or the segment's `members`) could select, with its tag
+    names (two queries)."""
     region = settings.TXTCRM_DEFAULT_REGION
     tag_ids = _tag_ids([*spec.any_tags, *spec.all_tags, *spec.excluded_tags])
     numbers = [n for n in (normalise_number(raw, region) for raw in spec.numbers) if n]
     selected = Q(pk__in=list(spec.contact_keys)) | Q(mobile_number__in=numbers)
     if spec.any_tags or spec.all_tags:
         selected |= Q(tags__in=_tag_ids([*spec.any_tags, *spec.all_tags]))
+    if members is not None:
+        selected |= Q(pk__in=members.values("pk"))
     contacts = Contact.objects.filter(selected, deleted_at=None).distinct().order_by("pk")
     rows = list(contacts.values_list("pk", "mobile_number", "allow_sms"))
     tags = defaultdict(list)
@@ -98,10 +134,15 @@ def _tag_ids(names: Iterable[str]) -> list[int]:
 
 
 def audience_of(campaign: Campaign) -> Audience:
+    """Recipients and exclusions if the campaign were launched now (the segment, if any,
+    evaluated now); CampaignError when its segment cannot be used."""
+    members = _members(segment_of(campaign))
     spec = spec_of(campaign)
-    if not (spec.any_tags or spec.all_tags or spec.contact_keys or spec.numbers):
+    if members is not None:
+        spec = replace(spec, segment_keys=frozenset(members.values_list("pk", flat=True)))
+    if not spec.selects_anyone():
         return Audience((), ())
-    audience = resolve(_candidates(spec), spec, region=settings.TXTCRM_DEFAULT_REGION)
+    audience = resolve(_candidates(spec, members), spec, region=settings.TXTCRM_DEFAULT_REGION)
     return _by_account_rules(campaign, _without_suppressed(audience))
 
 
@@ -328,16 +369,26 @@ def left_out_by_rules(audience: Audience) -> bool:
 
 
 def _tag_audience(campaign: Campaign) -> list[str] | None:
+    """The tag names when the campaign is chosen as whole tags alone: `any_tags` and/or a
+    segment that is exactly some tags (audiences.conditions.whole_tags), and every contact
+    of those tags pushed to TxtSync (nothing local pending)."""
     spec = spec_of(campaign)
-    if not spec.any_tags or spec.all_tags or spec.contact_keys or spec.numbers:
+    if spec.all_tags or spec.contact_keys or spec.numbers or spec.excluded_tags:
         return None
-    if spec.excluded_tags:
+    tag_ids = set(_tag_ids(spec.any_tags))
+    segment = segment_of(campaign)
+    if segment is not None:
+        segment_tags = saved_segments.whole_tags(segment)
+        if segment_tags is None:
+            return None
+        tag_ids |= set(segment_tags)
+    if not tag_ids:
         return None
-    tagged = Contact.objects.filter(tags__in=_tag_ids(spec.any_tags))
+    tagged = Contact.objects.filter(tags__in=tag_ids)
     unsynced = tagged.filter(~Q(sync_state=SyncState.CLEAN) | Q(deleted_at__isnull=False))
     if unsynced.exists():
         return None
-    names = Tag.objects.filter(pk__in=_tag_ids(spec.any_tags)).order_by(Lower("name"))
+    names = Tag.objects.filter(pk__in=tag_ids).order_by(Lower("name"))
     return list(names.values_list("name", flat=True))
 
 
@@ -395,9 +446,24 @@ def launch(campaign: Campaign, now: datetime | None = None) -> Campaign:
     reconcile.remember_baselines([contact.pk for contact, _, _ in texts if contact])
     campaign.status = CampaignStatus.SCHEDULED if start > now else CampaignStatus.RUNNING
     campaign.launched_at, campaign.planned_calls = now, len(calls)
+    campaign.audience = with_segment_snapshot(campaign, now)
     campaign.save()
     transaction.on_commit(lambda: _kick(campaign.pk, start))
     return campaign
+
+
+def with_segment_snapshot(campaign: Campaign, now: datetime) -> dict:
+    """The audience plus, when it is a segment, the segment as it was at launch: its
+    name and conditions may change later, the recipient rows say who was in it."""
+    audience = dict(campaign.audience or {})
+    segment = segment_of(campaign)
+    if segment is not None:
+        audience["segment_at_launch"] = {
+            "name": segment.name,
+            "conditions": segment.conditions,
+            "at": now.isoformat(),
+        }
+    return audience
 
 
 def _recipients(campaign, audience, texts, call_of) -> Iterator[Recipient]:

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -31,7 +32,10 @@ POLL_SECONDS = {CampaignStatus.RUNNING: 3, CampaignStatus.SCHEDULED: 30}
 CANCELLABLE = {CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.RUNNING,
                CampaignStatus.PAUSED}  # fmt: skip
 CHART_HOURS = 7 * 24  # the chart shows the first week after the first delivery
-NO_AUDIENCE_HINT = gettext_lazy("Choose tags or type numbers to see who this campaign goes to.")
+NO_AUDIENCE_HINT = gettext_lazy(
+    "Choose tags or a segment, or type numbers, to see who this campaign goes to."
+)
+SELECTING_KEYS = ("any_tags", "all_tags", "numbers", "contacts", "segment")
 
 
 admin_required = admins_only(gettext_lazy("Only administrators can see and send campaigns."))
@@ -107,20 +111,24 @@ def preview_of(campaign: Campaign) -> dict:
     """The composer's preview panel: numbers, plan, samples, and what is still missing."""
     audience = campaign.audience or {}
     context = {"preview": None, "hint": "", "previewed": campaign}
-    if not any(audience.get(key) for key in ("any_tags", "all_tags", "numbers", "contacts")):
+    context["segment"] = segment_fact(campaign)
+    if not any(audience.get(key) for key in SELECTING_KEYS):
         context["hint"] = NO_AUDIENCE_HINT
         return context
-    if campaign.template.strip():
-        context["preview"] = services.preview(campaign)
-    else:
-        context["hint"] = _("Write the message to see the plan, the cost and samples.")
-    if context["preview"] is None:
-        found = services.audience_of(campaign)
-        context["preview"] = services.Preview(
-            recipients=len(found.recipients),
-            excluded=dict(Counter(str(e.reason) for e in found.excluded)),
-            currency=settings.TXTCRM_CURRENCY,
-        )
+    try:
+        if campaign.template.strip():
+            context["preview"] = services.preview(campaign)
+        else:
+            context["hint"] = _("Write the message to see the plan, the cost and samples.")
+            found = services.audience_of(campaign)
+            context["preview"] = services.Preview(
+                recipients=len(found.recipients),
+                excluded=dict(Counter(str(e.reason) for e in found.excluded)),
+                currency=settings.TXTCRM_CURRENCY,
+            )
+            return context
+    except services.CampaignError as problem:  # e.g. its segment was deleted
+        context["hint"] = str(problem)
         return context
     preview = context["preview"]
     if preview.plan is None:  # nobody to send to
@@ -134,6 +142,26 @@ def preview_of(campaign: Campaign) -> dict:
         excluded_total=sum(preview.excluded.values()),
     )
     return context
+
+
+def segment_fact(campaign: Campaign) -> dict | None:
+    """The campaign's segment for its audience facts: as at launch once launched, else
+    the saved segment now (evaluated when launched)."""
+    audience = campaign.audience or {}
+    at_launch = audience.get("segment_at_launch")
+    if at_launch:
+        when = date_format(timezone.localtime(datetime.fromisoformat(at_launch["at"])),
+                           "SHORT_DATETIME_FORMAT")  # fmt: skip
+        return {"name": at_launch["name"],
+                "note": _("its contacts at launch, %(when)s") % {"when": when}}  # fmt: skip
+    if not audience.get("segment"):
+        return None
+    try:
+        segment = services.segment_of(campaign)
+    except services.CampaignError as problem:
+        return {"name": _("(deleted)"), "note": str(problem)}
+    return {"name": segment.name, "url": reverse("segment-edit", args=[segment.pk]),
+            "note": _("its contacts when the campaign is launched")}  # fmt: skip
 
 
 def chart_of(timeline: list[tuple[datetime, int, int]]) -> dict | None:
@@ -335,6 +363,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "campaign": campaign,
         "controls": controls_of(campaign),
         "zone": settings.TIME_ZONE,
+        "segment": segment_fact(campaign),
     }
     if campaign.status == CampaignStatus.DRAFT:
         context.update(preview_of(campaign))

@@ -256,7 +256,7 @@ def test_an_empty_composer_names_what_is_missing(admin_client):
     assert errors["name"] == ["Give the campaign a name, e.g. “Spring sale”."]
     assert errors["template"] == ["Write the message to send."]
     assert errors["any_tags"] == [
-        "Choose who gets this campaign: at least one tag, or type some numbers."
+        "Choose who gets this campaign: a segment, at least one tag, or type some numbers."
     ]
     assert "Nothing was saved." in response.content.decode()
     assert Campaign.objects.count() == 0
@@ -469,7 +469,7 @@ def test_the_preview_warns_of_unknown_merge_fields(admin_client):
 def test_the_preview_helps_before_there_is_enough_to_preview(admin_client):
     person("Ann", ANN, "VIP")
 
-    assert "Choose tags or type numbers" in preview(admin_client).content.decode()
+    assert "Choose tags or a segment, or type numbers" in preview(admin_client).content.decode()
     html = preview(admin_client, template="", any_tags=["VIP"]).content.decode()
     assert "Write the message to see the plan" in html
     assert 'aria-live="polite">1<' in html

@@ -106,31 +106,41 @@ def _members(segment: Segment | None) -> QuerySet[Contact] | None:
 
 
 def _candidates(spec: AudienceSpec, members: QuerySet[Contact] | None) -> Iterator[ContactRecord]:
-    """Every contact the spec (or the segment's `members`) could select, with its tag
-    names (two queries)."""
+    """Every contact the spec (or the segment's `members`) could select, with the names
+    of the spec's tags it has (three queries; subqueries, not id lists, at any size)."""
     region = settings.TXTCRM_DEFAULT_REGION
-    tag_ids = _tag_ids([*spec.any_tags, *spec.all_tags, *spec.excluded_tags])
+    known = _folded_tags([*spec.any_tags, *spec.all_tags, *spec.excluded_tags])
+    tag_names = dict(known.values())
+    links = Contact.tags.through.objects
     numbers = [n for n in (normalise_number(raw, region) for raw in spec.numbers) if n]
     selected = Q(pk__in=list(spec.contact_keys)) | Q(mobile_number__in=numbers)
     if spec.any_tags or spec.all_tags:
-        selected |= Q(tags__in=_tag_ids([*spec.any_tags, *spec.all_tags]))
+        chosen = [known[n.strip().casefold()][0] for n in [*spec.any_tags, *spec.all_tags]
+                  if n.strip().casefold() in known]  # fmt: skip
+        selected |= Q(pk__in=links.filter(tag_id__in=chosen).values("contact_id"))
     if members is not None:
         selected |= Q(pk__in=members.values("pk"))
-    contacts = Contact.objects.filter(selected, deleted_at=None).distinct().order_by("pk")
-    rows = list(contacts.values_list("pk", "mobile_number", "allow_sms"))
+    contacts = Contact.objects.filter(selected, deleted_at=None).order_by("pk")
+    rows = contacts.values_list("pk", "mobile_number", "allow_sms")
     tags = defaultdict(list)
-    links = Contact.tags.through.objects.filter(
-        contact_id__in=[pk for pk, _, _ in rows], tag_id__in=tag_ids
-    )
-    for contact_id, name in links.values_list("contact_id", "tag__name"):
-        tags[contact_id].append(name)
-    for pk, number, allow_sms in rows:
+    # Every link of these tags, also of contacts not selected: cheaper than naming them.
+    for contact_id, tag_id in links.filter(tag_id__in=list(tag_names)).values_list(
+        "contact_id", "tag_id"
+    ):
+        tags[contact_id].append(tag_names[tag_id])
+    for pk, number, allow_sms in rows.iterator(chunk_size=5000):
         yield ContactRecord(pk, number, allow_sms, tuple(tags[pk]))
 
 
 def _tag_ids(names: Iterable[str]) -> list[int]:
+    return [pk for pk, _name in _folded_tags(names).values()]
+
+
+def _folded_tags(names: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """{case-folded name: (id, name)} of the existing tags among `names` (one query)."""
     folded = {name.strip().casefold() for name in names if name.strip()}
-    return list(Tag.objects.filter(name_folded__in=folded).values_list("pk", flat=True))
+    tags = Tag.objects.filter(name_folded__in=folded).values_list("name_folded", "pk", "name")
+    return {name_folded: (pk, name) for name_folded, pk, name in tags}
 
 
 def audience_of(campaign: Campaign) -> Audience:

@@ -166,6 +166,7 @@ def _take_consent(row: CleanRow, header: str, value: str) -> None:
         row.fields.setdefault("marketing_consent", words[key])
 
 
+@functools.lru_cache(maxsize=1024)  # a consent column holds a handful of distinct cells
 def word_key(text: str) -> str:
     """`text` folded for comparing words: lower case, accents off, letters and digits only
     ("Sì" and "si", "Opted-in" and "opted in" are the same)."""

@@ -1,7 +1,10 @@
 """The segment builder's form: a name, all/any, and rows of (field, op, value) posted as
 repeated `field` / `op` / `value` parameters. The rows become the conditions document
 (audiences.conditions validates it); a value is typed as people write it: tag names
-separated by commas, a number of days, "2-4" for a range, a date as YYYY-MM-DD.
+separated by commas, a number of days, "2-4" for a range, a date as YYYY-MM-DD. A value
+from a closed set (CHOICES: marketing consent) is picked from a select instead, which
+posts the same `value` parameter (the row's other value box is disabled, so each row
+still posts exactly one).
 """
 
 from django import forms
@@ -10,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from audiences import conditions
 from contacts.forms import PageForm, split_tags
-from contacts.models import Tag
+from contacts.models import MarketingConsent, Tag
 
 # What the value box asks for, by the kind of value (the builder's placeholder).
 HINTS = {
@@ -22,6 +25,25 @@ HINTS = {
     "date": gettext_lazy("YYYY-MM-DD, or days for within"),
     "none": "",
 }
+
+# Kinds of value picked from a closed set: kind -> [(code, label)]. The codes are what
+# the API takes; the labels are translated.
+CHOICES = {
+    "consent": [
+        (consent, consent.label)
+        for consent in (
+            MarketingConsent.GIVEN,
+            MarketingConsent.WITHDRAWN,
+            MarketingConsent.UNKNOWN,
+        )
+    ],
+}
+
+
+def choices_of(field: str) -> str:
+    """The CHOICES key of the field's value ("" when its value is typed)."""
+    kind = conditions.FIELDS[field][0] if field in conditions.FIELDS else None
+    return kind.value if kind is not None and kind.value in CHOICES else ""
 
 
 class SegmentForm(PageForm):
@@ -46,7 +68,7 @@ class SegmentForm(PageForm):
 def rows_from(data) -> list[dict]:
     """The posted rows, blank ones (no field chosen) left out."""
     return [
-        {"field": field, "op": op, "value": value.strip()}
+        {"field": field, "op": op, "value": value.strip(), "choices": choices_of(field)}
         for field, op, value in zip(
             data.getlist("field"), data.getlist("op"), data.getlist("value"), strict=False
         )
@@ -130,7 +152,10 @@ def rows_for(document: dict) -> list[dict]:
             value = ", ".join(tag_names.get(pk, str(pk)) for pk in value)
         elif isinstance(value, list):
             value = f"{value[0]}-{value[1]}"
-        rows.append({"field": item["field"], "op": item["op"], "value": str(value)})
+        field = item["field"]
+        rows.append(
+            {"field": field, "op": item["op"], "value": str(value), "choices": choices_of(field)}
+        )
     return rows
 
 

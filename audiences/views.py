@@ -30,10 +30,15 @@ def builder_context(segment: Segment | None) -> dict:
                 "ops": ",".join(kind.ops),
                 "value_ops": ",".join(op for op in kind.ops if kind.takes_value(op)),
                 "hint": str(forms.HINTS[kind.value]),
+                "choices": forms.choices_of(name),
             }
             for name, (kind, _label) in conditions.FIELDS.items()
         ],
         "ops": ops,
+        "choice_lists": [
+            {"kind": kind, "options": [(code, str(label)) for code, label in options]}
+            for kind, options in forms.CHOICES.items()
+        ],
     }
 
 

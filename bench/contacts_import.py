@@ -2,7 +2,7 @@
 django-import-export, on the same file and the same database.
 
     .venv/bin/pip install -e '.[bench]'          # django-import-export
-    .venv/bin/python bench/contacts_import.py [--rows 100000] [--only ours]
+    .venv/bin/python bench/contacts_import.py [--rows 100000] [--only ours] [--consent]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/txtcrm_bench \\
         .venv/bin/python bench/contacts_import.py
 
@@ -48,11 +48,12 @@ def run(command: list[str], env: dict) -> str:
     return done.stdout
 
 
-def table(results: list[dict]) -> str:
+def table(results: list[dict], consent: bool = False) -> str:
+    extra = " consent events |" if consent else ""
     lines = [
         "| importer | rows | seconds | rows/s | peak RSS (MB) | baseline RSS (MB) "
-        "| contacts | tag links | opt-out events | rows not imported |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| contacts | tag links | opt-out events |{extra} rows not imported |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if consent else ""),
     ]
     names = {"ours": "txtcrm csv_import", "import-export": "django-import-export"}
     for r in results:
@@ -60,7 +61,8 @@ def table(results: list[dict]) -> str:
             f"| {names[r['importer']]} | {r['rows']:,} | {r['seconds']:.1f} "
             f"| {r['rows_per_second']:,.0f} | {r['peak_rss_mb']:.0f} | {r['baseline_rss_mb']:.0f} "
             f"| {r['contacts']:,} | {r['tag_links']:,} | {r['opt_out_events']:,} "
-            f"| {r['failed_rows']:,} |"
+            + (f"| {r['consent_events']:,} " if consent else "")
+            + f"| {r['failed_rows']:,} |"
         )
     return "\n".join(lines)
 
@@ -69,15 +71,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--only", choices=IMPORTERS, help="run one importer")
+    parser.add_argument(
+        "--consent", action="store_true", help="add a Marketing consent column (ours reads it)"
+    )
     args = parser.parse_args()
     VAR.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(ROOT))
     from bench.contacts_import_data import generate
 
     env = environment()
-    path = VAR / f"contacts-{args.rows}.csv"
+    path = VAR / f"contacts-{args.rows}{'-consent' if args.consent else ''}.csv"
     started = time.perf_counter()
-    content = generate(path, args.rows)
+    content = generate(path, args.rows, consent=args.consent)
     print(
         f"Generated {path.relative_to(ROOT)} in {time.perf_counter() - started:.1f} s: "
         f"{content['rows']:,} rows, {content['bad_rows']:,} bad, "
@@ -100,7 +105,7 @@ def main() -> None:
         f"{os.cpu_count()} CPUs"
     )
     print()
-    print(table(results))
+    print(table(results, args.consent))
     ours = next((r for r in results if r["importer"] == "ours"), None)
     other = next((r for r in results if r["importer"] == "import-export"), None)
     if ours:

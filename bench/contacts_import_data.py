@@ -5,7 +5,10 @@ and other scripts; UK mobile numbers are valid (checked with phonenumbers) and w
 in the formats people type; about 2% of rows are bad (an invalid number, an empty
 number or a broken email address) and about 2% repeat the number of an earlier row
 in another format; most rows have one to three tags from a pool of 30; AllowSMS is
-mostly yes, sometimes blank, no or "opted out". The same seed gives the same file.
+mostly yes, sometimes blank, no or "opted out". With `consent`, a Marketing consent
+column too, in the words people use (given/withdrawn, yes/no, y/n, 1/0, opted in/out,
+blank, unknown) and about 0.2% words the import cannot read. The same seed gives the same
+file.
 """
 
 import csv
@@ -49,6 +52,12 @@ TAGS = _items(
     "Over 65/Student/Weekend/Kids club/Delivery/Click & Collect"
 )
 ALLOW = ["yes"] * 90 + [""] * 5 + ["no"] * 3 + ["opted out"] * 2
+CONSENT = (
+    ["given"] * 20 + ["yes"] * 10 + ["Y"] * 3 + ["1"] * 3 + ["opted in"] * 4
+    + ["withdrawn"] * 8 + ["no"] * 6 + ["n"] * 2 + ["0"] * 2 + ["Opted out"] * 2
+    + ["unknown"] * 5 + [""] * 35
+)  # fmt: skip
+UNREADABLE_CONSENT = 0.002
 BAD_NUMBERS = ["12345", "0791112", "n/a", "", "07911 12345 678", "+44 7911", "tbc"]
 
 
@@ -84,16 +93,18 @@ def _valid_numbers(rng: random.Random, count: int) -> list[str]:
     return list(numbers)
 
 
-def generate(path: Path, rows: int, seed: int = 2025) -> dict:
+def generate(path: Path, rows: int, seed: int = 2025, *, consent: bool = False) -> dict:
     """Write the file; returns what it holds (rows, bad rows, repeated numbers)."""
     rng = random.Random(seed)  # noqa: S311 (test data, reproducible)
+    # Its own generator, so the other columns are the same with or without consent.
+    consent_rng = random.Random(seed + 1)  # noqa: S311
     numbers = _valid_numbers(rng, rows)
     used: list[str] = []
     bad = repeats = 0
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(HEADERS)
+        writer.writerow([*HEADERS, "Marketing consent"] if consent else HEADERS)
         for n in range(rows):
             first, last = rng.choice(FIRST), rng.choice(LAST)
             email = f"{_ascii(first) or 'x'}.{_ascii(last) or 'y'}{n}@example.com"
@@ -118,5 +129,9 @@ def generate(path: Path, rows: int, seed: int = 2025) -> dict:
             company, city = rng.choice(COMPANIES), rng.choice(CITIES)
             since = f"Member since {rng.randrange(1990, 2025)}"
             cells = [first, last, number, email, company, city, postcode]
-            writer.writerow([*cells, ", ".join(tags), rng.choice(ALLOW), since])
+            row = [*cells, ", ".join(tags), rng.choice(ALLOW), since]
+            if consent:
+                unreadable = consent_rng.random() < UNREADABLE_CONSENT
+                row.append("perhaps" if unreadable else consent_rng.choice(CONSENT))
+            writer.writerow(row)
     return {"rows": rows, "bad_rows": bad, "repeated_numbers": repeats}

@@ -20,9 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def empty_tables() -> None:
     from django.db import connection
 
-    from contacts.models import Contact, OptOutEvent, Tag
+    from contacts.models import ConsentEvent, Contact, OptOutEvent, Tag
 
     tables = [
+        ConsentEvent._meta.db_table,
         OptOutEvent._meta.db_table,
         Contact.tags.through._meta.db_table,
         Contact._meta.db_table,
@@ -138,7 +139,7 @@ def main() -> None:
     django.setup()
     from django.db import connection
 
-    from contacts.models import Contact, OptOutEvent
+    from contacts.models import ConsentEvent, Contact, OptOutEvent
 
     empty_tables()
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -160,6 +161,7 @@ def main() -> None:
                 "contacts": Contact.objects.count(),
                 "tag_links": Contact.tags.through.objects.count(),
                 "opt_out_events": OptOutEvent.objects.count(),
+                "consent_events": ConsentEvent.objects.count(),
                 **outcome,
             }
         )

@@ -18,6 +18,7 @@ class EventType(models.TextChoices):
     MESSAGE_RECEIVED = "message.received", "message received"
     MESSAGE_STATUS_CHANGED = "message.status_changed", "message status changed"
     CONTACT_OPTED_OUT = "contact.opted_out", "contact opted out"
+    CONTACT_CONSENT_CHANGED = "contact.consent_changed", "contact marketing consent changed"
     CAMPAIGN_FINISHED = "campaign.finished", "campaign finished"
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from campaigns.models import Campaign
 from campaigns.reports import headlines
-from contacts.models import Contact, OptOutEvent
+from contacts.models import ConsentEvent, Contact, OptOutEvent
 from messaging.models import Direction, Message
 from txtsync import SmsStatus
 
@@ -73,6 +73,25 @@ def opted_out(contact: Contact, opt_out: OptOutEvent) -> dict[str, Any]:
     }
 
 
+def consent_changed(contact: Contact, event: ConsentEvent) -> dict[str, Any]:
+    """data of contact.consent_changed: the contact and its ConsentEvent (the new consent,
+    where from, who recorded it, the wording agreed to or withdrawn from, when)."""
+    actor = event.actor
+    return {
+        "contact": {
+            "id": contact.pk,
+            "number": contact.mobile_number,
+            "name": contact.full_name,
+            "external_reference": contact.external_reference,
+            "marketing_consent": event.consent,
+            "source": event.source,
+            "actor": None if actor is None else {"id": actor.pk, "username": actor.get_username()},
+            "wording": event.wording,
+            "changed_at": iso(event.at),
+        }
+    }
+
+
 def campaign(campaign: Campaign) -> dict[str, Any]:
     """data of campaign.finished: what it is, and its headline counts."""
     counts = headlines([campaign]).get(campaign.pk, {})
@@ -118,6 +137,15 @@ def example(event_type: str) -> dict[str, Any]:
                 "id": 0, "number": contact["number"], "name": contact["name"],
                 "external_reference": None, "allow_sms": False, "opted_out_at": when,
                 "source": "keyword", "reason": "texted STOP",
+            }
+        }  # fmt: skip
+    if event_type == "contact.consent_changed":
+        return {
+            "contact": {
+                "id": 0, "number": contact["number"], "name": contact["name"],
+                "external_reference": None, "marketing_consent": "given", "source": "agent",
+                "actor": {"id": 0, "username": "test"},
+                "wording": "Yes, text me offers (reply STOP to end).", "changed_at": when,
             }
         }  # fmt: skip
     return {

@@ -19,7 +19,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.log import record
 from audit.models import Action
@@ -128,6 +128,9 @@ def start_import_job(
         "mapping": applied,
         "options": options,
         "actor_id": getattr(actor, "pk", None),
+        # The language of whoever started it: the job reads its words (consent cells)
+        # and words its row problems in it, as the preview did.
+        "language": translation.get_language(),
         "created_at": timezone.now().isoformat(),
         "started_at": None,
         "finished_at": None,
@@ -167,17 +170,18 @@ def run_import_job(job_id: str) -> dict:
 
     options = state["options"]
     try:
-        report = importer.import_contacts(
-            folder / "upload.csv",
-            state["mapping"],
-            on_duplicate=options["on_duplicate"],
-            tag_names_for_all=options["tag_names_for_all"],
-            dry_run=options["dry_run"],
-            actor=actor,
-            progress=progress,
-            source_name=state["file_name"],
-            batch_size=importer.BATCH_SIZE,  # read at run time, so a test can make it smaller
-        )
+        with translation.override(state.get("language")):
+            report = importer.import_contacts(
+                folder / "upload.csv",
+                state["mapping"],
+                on_duplicate=options["on_duplicate"],
+                tag_names_for_all=options["tag_names_for_all"],
+                dry_run=options["dry_run"],
+                actor=actor,
+                progress=progress,
+                source_name=state["file_name"],
+                batch_size=importer.BATCH_SIZE,  # read at run time, so a test can make it smaller
+            )
     except ImportFileError as error:
         state.update(status="failed", message=str(error))
     except Exception as error:

@@ -2,11 +2,16 @@
 field its column holds (numbers in E.164 form, lengths that fit, yes/no words, tags),
 with every problem found, in column order, as a RowError naming the row and column."""
 
+import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from contacts import services
 from contacts.csv_import.mapping import header_key
@@ -25,10 +30,15 @@ _ALLOWS = {"optedin", "optin", "subscribed", "allow", "allowed"}
 _REFUSES = {"optedout", "optout", "unsubscribed", "stop", "stopped", "blocked", "donotcontact"}
 _YES = {"true", "yes", "y", "1", "t", "on", "x"}
 _NO = {"false", "no", "n", "0", "f", "off"}
-# Marketing consent cells ("given"/"withdrawn" as our export writes them, or yes/no words).
-_CONSENTS = {
-    **dict.fromkeys({"given", *_YES}, MarketingConsent.GIVEN.value),
-    **dict.fromkeys({"withdrawn", *_NO}, MarketingConsent.WITHDRAWN.value),
+# Marketing consent cells: given/withdrawn as our export writes them (it leaves unknown
+# blank), yes/no words, opted in/out. English is always read; so are the words of the
+# import's language (the translators list them, see consent_words). None: "unknown",
+# which, like a blank cell, leaves the contact's consent as it is (consent is never
+# recorded as unknown: contacts.services.set_marketing_consent).
+_CONSENT_WORDS = {
+    MarketingConsent.GIVEN.value: {"given", "optedin", "optin", *_YES},
+    MarketingConsent.WITHDRAWN.value: {"withdrawn", "optedout", "optout", *_NO},
+    None: {"unknown"},
 }
 # A spreadsheet runs a cell starting with one of these as a formula; our export
 # writes such text with a leading apostrophe, which the import takes off again.
@@ -144,13 +154,69 @@ def _take_allow(row: CleanRow, header: str, value: str, *, refusing_column: bool
 
 
 def _take_consent(row: CleanRow, header: str, value: str) -> None:
-    """given/withdrawn into fields["marketing_consent"]; a blank cell (never here) leaves
-    the contact's consent as it is. The first column with a valid value wins."""
-    consent = _CONSENTS.get(header_key(value))
-    if consent is None:
-        row.fail(header, f"{value!r} is not given or withdrawn (use given/withdrawn or yes/no)")
-    else:
-        row.fields.setdefault("marketing_consent", consent)
+    """given/withdrawn into fields["marketing_consent"]; a blank cell (never here) or
+    "unknown" leaves the contact's consent as it is. The first column with a valid value
+    wins; a word it cannot read fails the row, naming the words it reads."""
+    words = consent_words(translation.get_language())
+    key = word_key(value)
+    if key not in words:
+        row.fail(header, _("%(value)r is not a consent word; use one of: %(words)s")
+                 % {"value": value, "words": accepted_consent_words()})  # fmt: skip
+    elif words[key] is not None:
+        row.fields.setdefault("marketing_consent", words[key])
+
+
+@functools.lru_cache(maxsize=1024)  # a consent column holds a handful of distinct cells
+def word_key(text: str) -> str:
+    """`text` folded for comparing words: lower case, accents off, letters and digits only
+    ("Sì" and "si", "Opted-in" and "opted in" are the same)."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in folded if char.isalnum())
+
+
+def _translated_consent_words() -> dict[str | None, list[str]]:
+    """The active language's words: its names of the three consents (as the contact page
+    shows them), its yes and no, and its opted in / opted out."""
+    context = "a word in an import's marketing consent column"
+    return {
+        MarketingConsent.GIVEN.value: [
+            str(MarketingConsent.GIVEN.label),
+            _("yes"),
+            pgettext(context, "opted in"),
+        ],
+        MarketingConsent.WITHDRAWN.value: [
+            str(MarketingConsent.WITHDRAWN.label),
+            _("no"),
+            pgettext(context, "opted out"),
+        ],
+        None: [str(MarketingConsent.UNKNOWN.label)],
+    }
+
+
+@functools.lru_cache(maxsize=8)
+def consent_words(language: str | None) -> dict[str, str | None]:
+    """Consent cell word (folded by word_key) -> the consent it sets, None to leave it:
+    English's, then the language's (English wins a clash). Per language, once."""
+    with translation.override(language):
+        translated = _translated_consent_words()
+    words = {
+        word_key(word): consent
+        for consent, listed in translated.items()
+        for word in listed
+        if word_key(word)
+    }
+    for consent, english in _CONSENT_WORDS.items():
+        words.update(dict.fromkeys(english, consent))
+    return words
+
+
+def accepted_consent_words() -> str:
+    """The words to tell someone whose cell was not read: the language's and English's."""
+    shown = ["given", "withdrawn", "unknown", "yes", "no", "true", "false", "1", "0",
+             "opted in", "opted out"]  # fmt: skip
+    for listed in _translated_consent_words().values():
+        shown += listed
+    return ", ".join(dict.fromkeys(shown))  # each once, in order
 
 
 def _parse_allow(value: str, refusing_column: bool) -> bool | None:

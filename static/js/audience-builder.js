@@ -1,7 +1,9 @@
 /*
  * The segment builder (audiences/templates/audiences/form.html): add and remove
  * condition rows, show each field's operators only, and hide the value box when the
- * operator takes none. The live count is a plain htmx attribute on the page; this file
+ * operator takes none. A field whose value comes from a closed set (data-choices on its
+ * option, e.g. marketing consent) gets that set's select instead of the text box; the
+ * box not in use is disabled, so each row posts exactly one `value`. The live count is a plain htmx attribute on the page; this file
  * tells it when rows come or go. It never builds HTML from strings: rows are cloned
  * from a <template>.
  */
@@ -19,8 +21,16 @@
       option.hidden = ops.indexOf(option.value) === -1;
     });
     if (ops.length && ops.indexOf(op.value) === -1) op.value = ops[0];
-    value.hidden = valueOps.indexOf(op.value) === -1;
+    var takesValue = valueOps.indexOf(op.value) !== -1;
+    var choices = (chosen && chosen.dataset.choices) || "";
+    value.disabled = choices !== "";
+    value.hidden = !takesValue || choices !== "";
     value.placeholder = (chosen && chosen.dataset.hint) || "";
+    row.querySelectorAll("[data-segment-choices]").forEach(function (select) {
+      var inUse = select.dataset.segmentChoices === choices;
+      select.disabled = !inUse;
+      select.hidden = !inUse || !takesValue;
+    });
   }
 
   function changed() {

@@ -208,3 +208,25 @@ def test_the_builder_renames_a_segment_with_groups_and_keeps_its_conditions(peop
 
     segment.refresh_from_db()
     assert (segment.name, segment.conditions) == ("Renamed", before)
+
+
+def test_marketing_consent_is_a_select_of_translated_choices_posting_the_code(people, agent_ann):
+    client = signed_in(agent_ann)
+    data = builder_post(people, field=["marketing_consent"], op=["is"], value=["given"])
+    assert 'data-count="1"' in client.post(reverse("segment-count"), data).content.decode()
+    client.post(reverse("segment-create"), data)
+    segment = Segment.objects.get()
+    assert segment.conditions["conditions"] == [
+        {"field": "marketing_consent", "op": "is", "value": "given"}
+    ]
+
+    page = client.get(reverse("segment-edit", args=[segment.pk])).content.decode()
+    # The saved row: its consent select in use with the code chosen, the text box off.
+    assert "data-segment-value hidden disabled>" in page
+    assert '<select name="value" aria-label="Value" class="contacts-input" ' \
+        'data-segment-choices="consent">' in page  # fmt: skip
+    assert '<option value="given" selected>given</option>' in page
+    assert 'data-choices="consent"' in page  # the field tells the script which select
+
+    italian = client.get(reverse("segment-edit", args=[segment.pk]), HTTP_ACCEPT_LANGUAGE="it")
+    assert '<option value="given" selected>dato</option>' in italian.content.decode()

@@ -7,8 +7,9 @@ import io
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
-from contacts import services, signals
+from contacts import csv_import, services, signals
 from contacts.csv_export import export_rows
 from contacts.csv_import import import_contacts
 from contacts.models import (
@@ -266,7 +267,7 @@ def test_an_import_records_consent_for_new_and_merged_contacts(
     report = import_contacts(path, actor=admin_user, source_name="leads.csv")
 
     assert report.failed == 1
-    assert "'perhaps' is not given or withdrawn" in str(report.errors[0])
+    assert "'perhaps' is not a consent word" in str(report.errors[0])
     assert report.consent_changed == 3
     assert consent_of(Contact.objects.get(mobile_number=ANN)) == GIVEN
     assert consent_of(ben) == WITHDRAWN
@@ -279,6 +280,101 @@ def test_an_import_records_consent_for_new_and_merged_contacts(
     ]
     assert all(event.at is not None for event in events)
     assert sorted(e.wording for e in announced[-1]) == sorted(e.wording for e in events)
+
+
+# The cells the consent column reads, and the consent each leaves (None: as it was).
+CELLS = {
+    "given": GIVEN, "GIVEN": GIVEN, "yes": GIVEN, "Y": GIVEN, "true": GIVEN, "1": GIVEN,
+    "opted in": GIVEN, "Opted-In": GIVEN, "opt in": GIVEN,
+    "withdrawn": WITHDRAWN, "No": WITHDRAWN, "n": WITHDRAWN, "FALSE": WITHDRAWN,
+    "0": WITHDRAWN, "opted out": WITHDRAWN, "opted-out": WITHDRAWN,
+    "unknown": None, "Unknown": None, "": None,
+}  # fmt: skip
+
+
+def import_cells(tmp_path, cells: list[str], language: str = "en"):
+    """One new contact per cell (numbers +447400100000, ...), imported in `language`."""
+    rows = [["Mobile", "Marketing consent"]]
+    rows += [[f"+4474001{n:05d}", cell] for n, cell in enumerate(cells)]
+    with translation.override(language):
+        return import_contacts(write_csv(tmp_path, rows))
+
+
+def consents(count: int) -> list[str]:
+    numbers = [f"+4474001{n:05d}" for n in range(count)]
+    found = dict(Contact.objects.values_list("mobile_number", "marketing_consent"))
+    return [found.get(number) for number in numbers]
+
+
+def test_the_consent_column_reads_yes_no_words_and_leaves_unknown_and_blank(db, tmp_path):
+    report = import_cells(tmp_path, list(CELLS))
+
+    assert report.failed == 0
+    expected = [UNKNOWN if consent is None else consent for consent in CELLS.values()]
+    assert consents(len(CELLS)) == expected
+    assert report.consent_changed == sum(consent is not None for consent in CELLS.values())
+
+
+def test_unknown_or_blank_keeps_a_contacts_consent(db, tmp_path):
+    ann, ben = add(), add(BEN, "Ben")
+    services.set_marketing_consent(ann, GIVEN, source="agent", wording=WORDING)
+    services.set_marketing_consent(ben, WITHDRAWN, source="agent")
+    path = write_csv(tmp_path, [["Mobile", "Consent"], [ANN, "unknown"], [BEN, ""]])
+
+    report = import_contacts(path)
+
+    assert (report.failed, report.consent_changed) == (0, 0)
+    assert [consent_of(ann), consent_of(ben)] == [GIVEN, WITHDRAWN]
+
+
+def test_the_consent_column_reads_the_import_languages_words_and_english(db, tmp_path):
+    """The Italian catalog's names of the consents and its yes / no; English still."""
+    cells = ["dato", "Sì", "si", "revocato", "no", "sconosciuto", "given", "withdrawn", "yes"]
+
+    report = import_cells(tmp_path, cells, language="it")
+
+    assert report.failed == 0
+    assert consents(len(cells)) == [
+        GIVEN, GIVEN, GIVEN, WITHDRAWN, WITHDRAWN, UNKNOWN, GIVEN, WITHDRAWN, GIVEN
+    ]  # fmt: skip
+
+
+def test_italian_words_are_not_read_in_an_english_import(db, tmp_path):
+    report = import_cells(tmp_path, ["dato"])
+
+    assert report.failed == 1
+    assert consents(1) == [None]  # nothing stored for a bad row
+
+
+def test_a_word_it_cannot_read_is_a_bad_row_naming_the_column_and_the_words(db, tmp_path):
+    ann = add()
+    services.set_marketing_consent(ann, GIVEN, source="agent", wording=WORDING)
+    path = write_csv(tmp_path, [["Mobile", "First name", "Marketing consent"],
+                                [ANN, "Annie", "perhaps"], [BEN, "Ben", "yes"]])  # fmt: skip
+
+    report = import_contacts(path)
+
+    assert (report.failed, report.created) == (1, 1)
+    [error] = report.errors
+    assert (error.row, error.column) == (2, "Marketing consent")
+    assert error.message.startswith("'perhaps' is not a consent word; use one of: given, ")
+    for word in ("withdrawn", "unknown", "yes", "no", "opted in", "opted out"):
+        assert word in error.message
+    ann.refresh_from_db()
+    assert (ann.first_name, ann.marketing_consent) == ("Ann", GIVEN)  # the row changed nothing
+
+
+def test_an_import_job_reads_the_words_of_whoever_started_it(db, tmp_path):
+    path = write_csv(tmp_path, [["Mobile", "Consenso"], [ANN, "dato"], [BEN, "revocato"]])
+    with translation.override("it"):
+        job_id = csv_import.start_import_job(path, {"Mobile": "mobile_number",
+                                                    "Consenso": "marketing_consent"})  # fmt: skip
+
+    state = csv_import.run_import_job(job_id)  # the worker, in no language of its own
+
+    assert (state["status"], state["error_count"]) == ("done", 0)
+    assert consent_of(Contact.objects.get(mobile_number=ANN)) == GIVEN
+    assert consent_of(Contact.objects.get(mobile_number=BEN)) == WITHDRAWN
 
 
 def test_a_dry_run_counts_consent_changes_and_writes_none(db, tmp_path):

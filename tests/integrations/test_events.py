@@ -7,26 +7,34 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from automations import rules
+from automations.models import KeywordRule
+from automations.services import respond
 from campaigns.models import Campaign, CampaignStatus, Recipient, RecipientState
 from campaigns.signals import announce_finished, campaign_finished
 from contacts import services as contacts
 from contacts.csv_import import import_contacts
-from contacts.models import Contact, OptOutSource
+from contacts.models import ConsentSource, Contact, MarketingConsent, OptOutSource
 from integrations import services, tasks
 from integrations.models import DeliveryState, OutgoingDelivery
 from messaging import inbound
 from messaging import services as messaging
 from messaging.models import EventKind, Message, SendState, WebhookEndpoint
 from sandbox.models import SMS
+from tests.support import automations
+from tests.support.api import token_client
 from tests.support.integrations import payloads_of
 
 ANN = "+447911123456"
 OURS = "+447860000000"
 RECEIVED, STATUS = "message.received", "message.status_changed"
 OPTED_OUT, FINISHED = "contact.opted_out", "campaign.finished"
+CONSENT = "contact.consent_changed"
+WORDING = "Yes, text me offers from Acme (reply STOP to end)."
 
 
 @pytest.fixture
@@ -280,6 +288,146 @@ def test_an_import_that_opts_contacts_out_fires_one_event_each(tmp_path, make_ho
     numbers = {p["data"]["contact"]["number"] for p in payloads_of(OPTED_OUT)}
     assert numbers == {ANN, "+447911123400"}
     assert {p["data"]["contact"]["source"] for p in payloads_of(OPTED_OUT)} == {"import"}
+
+
+# --- contact.consent_changed ---------------------------------------------------------------
+
+
+def zulu(at) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def test_an_agent_recording_consent_fires_contact_consent_changed(make_hook, agent_ann, client):
+    contact = contacts.create_contact(
+        {"first_name": "Ann", "last_name": "Lee", "mobile_number": ANN,
+         "external_reference": "crm-17"}
+    )  # fmt: skip
+    make_hook(CONSENT)
+    client.force_login(agent_ann)
+
+    response = client.post(
+        reverse("contact-consent", args=[contact.pk]),
+        {"consent": "given", "source": "form", "wording": WORDING},
+    )
+
+    assert response.status_code == 302
+    [payload] = payloads_of(CONSENT)
+    is_event(payload, CONSENT)
+    event = contact.consent_events.get()
+    assert payload["data"] == {
+        "contact": {
+            "id": contact.pk,
+            "number": ANN,
+            "name": "Ann Lee",
+            "external_reference": "crm-17",
+            "marketing_consent": "given",
+            "source": "form",
+            "actor": {"id": agent_ann.pk, "username": "ann"},
+            "wording": WORDING,
+            "changed_at": zulu(event.at),
+        }
+    }
+
+
+def test_the_api_recording_a_withdrawal_fires_it(make_hook, agent_ann):
+    contact = contacts.create_contact({"mobile_number": ANN})
+    make_hook(CONSENT)
+
+    response = token_client(agent_ann).post(
+        f"/api/contacts/{contact.pk}/consent/", {"consent": "withdrawn"}, format="json"
+    )
+
+    assert response.status_code == 200
+    [payload] = payloads_of(CONSENT)
+    assert payload["data"]["contact"] | {"changed_at": None} == {
+        "id": contact.pk, "number": ANN, "name": "", "external_reference": None,
+        "marketing_consent": "withdrawn", "source": "api",
+        "actor": {"id": agent_ann.pk, "username": "ann"}, "wording": "", "changed_at": None,
+    }  # fmt: skip
+
+
+def test_the_same_consent_again_fires_nothing_more(make_hook):
+    contact = contacts.create_contact({"mobile_number": ANN})
+    make_hook(CONSENT)
+
+    for _ in range(2):
+        contacts.set_marketing_consent(contact, "given", source=ConsentSource.AGENT, wording="x")
+    contacts.set_marketing_consent(contact, "withdrawn", source=ConsentSource.AGENT)
+
+    assert [p["data"]["contact"]["marketing_consent"] for p in payloads_of(CONSENT)] == [
+        "given", "withdrawn"
+    ]  # fmt: skip
+
+
+def test_texting_stop_withdraws_consent_and_fires_it_after_the_opt_out(token, make_hook):
+    contact = contacts.create_contact({"mobile_number": ANN})
+    contacts.set_marketing_consent(contact, "given", source=ConsentSource.FORM, wording=WORDING)
+    for event_type in (RECEIVED, OPTED_OUT, CONSENT):
+        make_hook(event_type)
+
+    notify(token, message="STOP")
+
+    assert [d.event_type for d in OutgoingDelivery.objects.order_by("pk")] == [
+        RECEIVED, OPTED_OUT, CONSENT
+    ]  # fmt: skip
+    [payload] = payloads_of(CONSENT)
+    assert payload["data"]["contact"]["marketing_consent"] == "withdrawn"
+    assert payload["data"]["contact"]["source"] == "keyword"
+    assert payload["data"]["contact"]["actor"] is None
+
+
+def test_a_keyword_rule_fires_it(token, make_hook):
+    automations.set_up(open_now=True, away=False)
+    KeywordRule.objects.create(text="STOP PROMO", marketing_consent=rules.OPT_OUT)
+    make_hook(CONSENT)
+
+    notify(token, message="stop promo")
+    respond(Message.objects.get().pk)  # what the automations task does after commit
+
+    [payload] = payloads_of(CONSENT)
+    assert payload["data"]["contact"]["number"] == ANN
+    assert payload["data"]["contact"]["marketing_consent"] == "withdrawn"
+    assert payload["data"]["contact"]["source"] == "keyword"
+
+
+def test_an_import_fires_one_event_per_changed_contact(tmp_path, make_hook, admin_user):
+    ann = contacts.create_contact({"mobile_number": ANN})
+    contacts.set_marketing_consent(ann, "given", source=ConsentSource.FORM, wording=WORDING)
+    make_hook(CONSENT)
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Mobile,Marketing consent\n"
+        "07911 123456,yes\n"  # already given: no change, no event
+        "07911 123400,opted in\n"
+        "07911 111111,no\n"
+        "07911 222222,\n"  # blank: left unknown
+    )
+
+    import_contacts(str(path), actor=admin_user)
+
+    changed = {p["data"]["contact"]["number"]: p["data"]["contact"] for p in payloads_of(CONSENT)}
+    assert {n: c["marketing_consent"] for n, c in changed.items()} == {
+        "+447911123400": "given", "+447911111111": "withdrawn"
+    }  # fmt: skip
+    created = Contact.objects.get(mobile_number="+447911123400")
+    assert changed["+447911123400"] | {"changed_at": None} == {
+        "id": created.pk, "number": "+447911123400", "name": "", "external_reference": None,
+        "marketing_consent": "given", "source": "import",
+        "actor": {"id": admin_user.pk, "username": admin_user.username},
+        "wording": "import of leads.csv, row 3", "changed_at": None,
+    }  # fmt: skip
+    assert Contact.objects.filter(marketing_consent=MarketingConsent.GIVEN).count() == 2
+
+
+def test_a_test_event_of_the_type_is_well_formed(make_hook):
+    delivery = services.send_test(make_hook(CONSENT))
+
+    assert delivery.payload["test"] is True
+    is_event({k: v for k, v in delivery.payload.items() if k != "test"}, CONSENT)
+    assert set(delivery.payload["data"]["contact"]) == {
+        "id", "number", "name", "external_reference", "marketing_consent", "source", "actor",
+        "wording", "changed_at",
+    }  # fmt: skip
 
 
 # --- campaign.finished -----------------------------------------------------------------------

@@ -159,16 +159,14 @@ def _play(plan: Plan, sender: str, credentials: StageCredentials) -> list[dict]:
     ) as client:
         for call in plan.calls:
             send = client.send_sms if call.kind == "single" else client.send_bulk_sms
+            error = ""
             try:
                 send(sender, **call.client_kwargs())
             except (ConnectionFailed, AuthenticationError):
                 raise
             except TxtSyncError as refused:
-                made.append(
-                    {"kind": call.kind, "recipients": len(call.keys), "error": str(refused)}
-                )
-            else:
-                made.append({"kind": call.kind, "recipients": len(call.keys), "error": ""})
+                error = str(refused)
+            made.append({"kind": call.kind, "recipients": len(call.keys), "error": error})
     return made
 
 

@@ -130,8 +130,9 @@ def _load(account: Account, contacts: Iterable[tuple[Mapping[str, Any], Iterable
     Tag.objects.bulk_create(tags.values(), batch_size=BATCH)
     links = Contact.tags.through
     links.objects.bulk_create(
-        (links(contact_id=contact.pk, tag_id=tags[name.casefold()].pk)
-         for contact, names in zip(made, tag_names, strict=True) for name in set(names)),
+        (links(contact_id=contact.pk, tag_id=tags[folded].pk)
+         for contact, names in zip(made, tag_names, strict=True)
+         for folded in {name.casefold() for name in names}),  # tags match in any case
         batch_size=BATCH,
     )  # fmt: skip
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 
+from campaigns import rehearsal
 from campaigns.models import Campaign, CampaignSettings
 from contacts.models import Contact, Tag
 from messaging.conversations import senders
@@ -377,3 +378,53 @@ class CampaignSettingsForm(forms.ModelForm):
                 _("Say how to opt out with STOP, e.g. “Reply STOP to opt out”.")
             )
         return footer
+
+
+def _percent(label, default: float) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label, min_value=0, max_value=100, decimal_places=2, initial=default * 100
+    )
+
+
+class RehearsalForm(forms.Form):
+    """The rehearsal's simulation options, typed as percentages, with the defaults shown
+    (campaigns.rehearsal.OPTIONS); `options()` gives them as the service takes them."""
+
+    failure_percent = _percent(_("Failures (%)"), rehearsal.OPTIONS["failure_rate"])
+    reply_percent = _percent(_("Replies (%)"), rehearsal.OPTIONS["reply_rate"])
+    opt_out_percent = _percent(_("Opt-outs (%)"), rehearsal.OPTIONS["opt_out_rate"])
+    seed = forms.IntegerField(
+        label=_("Seed"),
+        min_value=0,
+        max_value=rehearsal.MAX_SEED,
+        initial=rehearsal.OPTIONS["seed"],
+        help_text=_("The same seed gives the same outcomes; change it for another draw."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            problem = rehearsal.options_problem(self.options())
+            if problem:
+                self.add_error("opt_out_percent", problem)
+        return cleaned
+
+    @staticmethod
+    def percents(options: dict) -> dict:
+        """The form's values for `options` (to rehearse again with the same ones)."""
+        options = {**rehearsal.OPTIONS, **options}
+        return {
+            "failure_percent": f"{options['failure_rate'] * 100:g}",
+            "reply_percent": f"{options['reply_rate'] * 100:g}",
+            "opt_out_percent": f"{options['opt_out_rate'] * 100:g}",
+            "seed": options["seed"],
+        }
+
+    def options(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "failure_rate": float(data["failure_percent"]) / 100,
+            "reply_rate": float(data["reply_percent"]) / 100,
+            "opt_out_rate": float(data["opt_out_percent"]) / 100,
+            "seed": data["seed"],
+        }

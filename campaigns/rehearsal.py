@@ -46,6 +46,17 @@ CHUNK = 2000
 
 # --- Asking for one ---------------------------------------------------------------------------
 
+RATES = ("failure_rate", "reply_rate", "opt_out_rate")
+MAX_SEED = 2**31 - 1
+
+
+def options_problem(options: dict) -> str | None:
+    """Why the simulation's options cannot be played (each rate 0-1 is the form's and the
+    serializer's own check); None when they can."""
+    if options.get("reply_rate", 0) + options.get("opt_out_rate", 0) > 1:
+        return gettext("The reply and opt-out rates together cannot exceed 100%.")
+    return None
+
 
 def start(campaign: Campaign, options: dict | None = None, created_by=None) -> Rehearsal:
     """A queued rehearsal of the draft, run by the `campaigns.rehearse` task. CampaignError

@@ -21,18 +21,10 @@ from contacts import services as contacts
 from contacts.models import Contact, OptOutEvent, OptOutSource
 from messaging.models import Conversation, Message
 from sandbox import models as sandbox_models
-from tests.support.campaigns import campaign, new_campaign, people, pushed
+from tests.support.campaigns import campaign, customers, new_campaign, pushed
 
 ANN, BEN, CAT = "+447911123456", "+447912345678", "+447911200001"
 NEW_YORK = "+12125550123"
-
-
-@pytest.fixture
-def stage(txtsync, settings):
-    """Rehearsals reach the live server's sandbox; returns the `default` application's
-    session (the configured TxtSync, which a rehearsal must never call)."""
-    settings.SANDBOX_REHEARSAL_URL = txtsync.base_url
-    return txtsync
 
 
 def ledger(txtsync) -> dict[str, int]:
@@ -47,12 +39,6 @@ def rehearse(draft: Campaign, **options) -> Rehearsal:
     asked.refresh_from_db()
     assert asked.status == RehearsalStatus.DONE, asked.error
     return asked
-
-
-def customers(count: int) -> list[str]:
-    """Numbers of contacts in sync, past the sandbox's outcome suffixes (...0000 fails,
-    ...0001 never gets a report, ...0002 and ...0003 fail)."""
-    return people(count + 4)[4:]
 
 
 def no_stage_left() -> bool:

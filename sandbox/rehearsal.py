@@ -113,28 +113,49 @@ def open_stage(
 
 
 def _load(account: Account, contacts: Iterable[tuple[Mapping[str, Any], Iterable[str]]]) -> None:
-    """Every contact and its tags in a few bulk INSERTs, whatever the audience's size."""
-    rows, tag_names = [], []
+    """Every contact and its tags in bulk, whatever the audience's size: rows straight to
+    the database (COPY on PostgreSQL), without a model instance each, which would cost
+    Django ~0.4 ms a contact (100,000: 40 s instead of a few)."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    columns = [f for f in Contact._meta.concrete_fields if not f.primary_key]
+    defaults = {f.attname: f.get_default() for f in columns}
+    defaults.update(account_id=account.pk, created_at=now, updated_at=now)
+    rows, tag_names = [], {}
     for fields, names in contacts:
         values = {k: v for k, v in fields.items() if k in CONTACT_FIELDS and v is not None}
         full_name = " ".join(p for p in (values.get("first_name"), values.get("last_name")) if p)
-        rows.append(Contact(account=account, full_name=full_name,
-                            full_name_folded=full_name.casefold(), **values))  # fmt: skip
-        tag_names.append(list(names))
-    made = Contact.objects.bulk_create(rows, batch_size=BATCH)
-    tags: dict[str, Tag] = {}
-    for names in tag_names:
+        row = {**defaults, **values, "full_name": full_name,
+               "full_name_folded": full_name.casefold()}  # fmt: skip
+        rows.append(tuple(row[f.attname] for f in columns))
+        spelled: dict[str, str] = {}  # tags match in any case; the first spelling is kept
         for name in names:
-            folded = name.casefold()
+            spelled.setdefault(name.casefold(), name)
+        tag_names[values["mobile_number"]] = spelled
+    _insert(Contact._meta.db_table, [f.column for f in columns], rows)
+    tags: dict[str, Tag] = {}
+    for names in tag_names.values():
+        for folded, name in names.items():
             tags.setdefault(folded, Tag(account=account, name=name, name_folded=folded))
     Tag.objects.bulk_create(tags.values(), batch_size=BATCH)
-    links = Contact.tags.through
-    links.objects.bulk_create(
-        (links(contact_id=contact.pk, tag_id=tags[folded].pk)
-         for contact, names in zip(made, tag_names, strict=True)
-         for folded in {name.casefold() for name in names}),  # tags match in any case
-        batch_size=BATCH,
-    )  # fmt: skip
+    ids = dict(account.contacts.values_list("mobile_number", "pk"))
+    links = Contact.tags.through._meta
+    pairs = [(ids[n], tags[folded].pk) for n, names in tag_names.items() for folded in names]
+    _insert(links.db_table, [links.get_field(f).column for f in ("contact", "tag")], pairs)
+
+
+def _insert(table: str, columns: list[str], rows: list[tuple]) -> None:
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(column) for column in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join(["%s"] * len(columns))
+        sql = f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})"  # noqa: S608 (our names)
+        for offset in range(0, len(rows), BATCH):
+            cursor.executemany(sql, rows[offset : offset + BATCH])
 
 
 def close_stage(client_key: str) -> bool:

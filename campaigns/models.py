@@ -200,6 +200,8 @@ class Rehearsal(models.Model):
     # failure_rate, reply_rate, opt_out_rate (0-1) and seed (campaigns.rehearsal.OPTIONS)
     options = models.JSONField(default=dict)
     report = models.JSONField(null=True, blank=True)  # campaigns.rehearsal.build_report
+    # The open stage's client key, so a stage a dead worker left is closed (rehearsal.sweep).
+    stage_key = models.CharField(max_length=64, blank=True)
     # The campaign's changed_at as rehearsed: a later change makes the report out of date.
     campaign_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -16,7 +16,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -45,6 +45,8 @@ CHUNK = 2000
 # The stage's network settles, answers and opts out within the send itself: a send by tag
 # to 100,000 contacts is one long request, not a slow or lost one.
 STAGE_READ_TIMEOUT = 600
+# Longer than any rehearsal runs (100,000 personalised texts: ~100,000 calls to the stage).
+RUNNING_LEASE = timedelta(hours=6)
 
 
 # --- Asking for one ---------------------------------------------------------------------------
@@ -107,6 +109,7 @@ def run(rehearsal_id: int) -> Rehearsal | None:
         prepared = services.prepare(campaign, begin)
         contacts = _copies(prepared.texts)
         credentials = stage.open(rehearsal.options, contacts, settings.TXTCRM_CURRENCY)
+        Rehearsal.objects.filter(pk=rehearsal.pk).update(stage_key=credentials.client_key)
         calls = _play(prepared.plan, campaign.sender, credentials)
         outcomes = stage.outcomes(credentials.client_key)
         report = build_report(prepared, begin, calls, outcomes)
@@ -125,10 +128,34 @@ def run(rehearsal_id: int) -> Rehearsal | None:
 
 
 def _close(credentials: StageCredentials) -> None:
+    _close_stage(credentials.client_key)
+
+
+def _close_stage(client_key: str) -> None:
     try:
-        rehearsal_hook.stage().close(credentials.client_key)
+        rehearsal_hook.stage().close(client_key)
     except Exception:  # the report stands; a stage left behind is only clutter
-        log.exception("could not close the rehearsal stage %s", credentials.client_key)
+        log.exception("could not close the rehearsal stage %s", client_key)
+
+
+def sweep(now: datetime | None = None) -> list[int]:
+    """Rehearsals running for longer than RUNNING_LEASE (their worker died: a task is
+    acknowledged early and never redelivered) fail, and their stage is closed."""
+    now = now or timezone.now()
+    stuck = Rehearsal.objects.filter(
+        status=RehearsalStatus.RUNNING, started_at__lt=now - RUNNING_LEASE
+    )
+    swept = []
+    for row in stuck:
+        moved = Rehearsal.objects.filter(pk=row.pk, status=RehearsalStatus.RUNNING).update(
+            status=RehearsalStatus.FAILED, finished_at=now,
+            error=gettext("The rehearsal stopped with its worker; rehearse again."),
+        )  # fmt: skip
+        if moved and row.stage_key:
+            _close_stage(row.stage_key)
+        if moved:
+            swept.append(row.pk)
+    return swept
 
 
 def _finish(rehearsal: Rehearsal, status: str, *, error: str = "", report=None) -> None:

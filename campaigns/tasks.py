@@ -52,6 +52,7 @@ def tick() -> None:
     nothing left to send, and start a run for campaigns nobody is sending."""
     for campaign_id in services.start_due():
         run_campaign.delay(campaign_id)
+    rehearsal.sweep()  # rehearsals whose worker died fail, their stage closed
     swept = set(sending.sweep_campaigns())
     sending.follow_settled_messages()
     now = timezone.now()

@@ -209,3 +209,23 @@ def test_a_rehearsal_of_a_draft_changed_since_is_outdated(stage):
     services.update_draft(draft, {"template": "Changed"})
 
     assert Rehearsal.objects.get(pk=done.pk).outdated
+
+
+def test_a_rehearsal_whose_worker_died_fails_and_its_stage_is_closed(db):
+    draft = new_campaign(["+447911200010"])
+    credentials = rehearsal_hook.stage().open({}, [], "GBP")
+    long_ago = timezone.now() - rehearsal.RUNNING_LEASE - timedelta(minutes=1)
+    stuck = Rehearsal.objects.create(
+        campaign=draft, status=RehearsalStatus.RUNNING, started_at=long_ago,
+        stage_key=credentials.client_key,
+    )  # fmt: skip
+    running = Rehearsal.objects.create(
+        campaign=draft, status=RehearsalStatus.RUNNING, started_at=timezone.now()
+    )
+
+    assert rehearsal.sweep() == [stuck.pk]
+
+    stuck.refresh_from_db()
+    assert (stuck.status, bool(stuck.error)) == (RehearsalStatus.FAILED, True)
+    assert Rehearsal.objects.get(pk=running.pk).status == RehearsalStatus.RUNNING
+    assert no_stage_left()

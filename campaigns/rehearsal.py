@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from campaigns import rehearsal_hook, services
-from campaigns.models import Campaign, CampaignStatus, Rehearsal, RehearsalStatus
+from campaigns.models import Campaign, Rehearsal, RehearsalStatus
 from campaigns.planning import Plan
 from campaigns.rehearsal_hook import StageContact, StageCredentials, StageOutcomes
 from contacts.models import Contact
@@ -101,9 +101,7 @@ def run(rehearsal_id: int) -> Rehearsal | None:
         stage = rehearsal_hook.stage()
         campaign = rehearsal.campaign
         rehearsal.campaign_changed_at = campaign.changed_at
-        if campaign.status != CampaignStatus.DRAFT:
-            raise services.CampaignError(gettext("Only a draft can be rehearsed."))
-        services.check_launchable(campaign)
+        services.check_launchable(campaign)  # still a draft, and still sendable as it is
         now = timezone.now()
         begin = max(campaign.scheduled_at or now, now)
         prepared = services.prepare(campaign, begin)
@@ -111,6 +109,7 @@ def run(rehearsal_id: int) -> Rehearsal | None:
         credentials = stage.open(rehearsal.options, contacts, settings.TXTCRM_CURRENCY)
         Rehearsal.objects.filter(pk=rehearsal.pk).update(stage_key=credentials.client_key)
         calls = _play(prepared.plan, campaign.sender, credentials)
+        stage.answer(credentials.client_key)
         outcomes = stage.outcomes(credentials.client_key)
         report = build_report(prepared, begin, calls, outcomes)
     except (services.CampaignError, rehearsal_hook.StageUnavailable, TxtSyncError) as refused:

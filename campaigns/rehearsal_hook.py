@@ -74,6 +74,10 @@ class Stage(Protocol):
         """A fresh account with the simulation `options` (failure_rate, reply_rate,
         opt_out_rate, seed) holding a copy of `contacts`."""
 
+    def answer(self, client_key: str) -> None:
+        """Recipients of delivered SMS reply or text STOP, as the options say (after the
+        calls: a send's answer does not wait for them)."""
+
     def outcomes(self, client_key: str) -> StageOutcomes:
         """What the stage's network did with every SMS it was sent."""
 

@@ -10,10 +10,11 @@ stage's options, seeded per number so a run is repeatable:
 
     {"failure_rate": 0.02, "reply_rate": 0.05, "opt_out_rate": 0.01, "seed": 1}
 
-A delivered SMS may get a reply or a STOP, made by the inbound code every texted SMS
-goes through (`messaging.receive_inbound`), so a STOP sets the contact's AllowSMS false
-as TxtSync would. A stage never has webhook subscriptions (sandbox/webhooks.py refuses
-them), so nothing flows back to txtcrm, and the console shows only the default account.
+Then `answer` has some recipients of a delivered SMS reply or text STOP, by the inbound
+code every texted SMS goes through (`messaging.receive_inbound`), so a STOP sets the
+contact's AllowSMS false as TxtSync would. A stage never has webhook subscriptions
+(sandbox/webhooks.py refuses them), so nothing flows back to txtcrm, and the console
+shows only the default account.
 `close_stage` deletes the account and every row it owns.
 """
 
@@ -202,31 +203,47 @@ def _raw_delete(rows) -> None:
 
 def play(application: Application, messages: list[SMS]) -> None:
     """Settle a rehearsal application's new SMS at once (no-op for other applications):
-    delivered or failed by the suffix rules and the stage's failure rate, then a reply or
-    a STOP for some of the delivered, drawn per number from the stage's seed."""
+    delivered or failed by the suffix rules and the stage's failure rate, drawn per
+    number from the stage's seed. A few UPDATEs, so even a send by tag to 100,000
+    contacts answers within a web server's request timeout; the recipients' answers
+    come after, from `answer`."""
     options = application.rehearsal
     if options is None or not messages:
         return
     now = timezone.now()
     by_outcome: dict[tuple[int, int], list[int]] = {}
-    answers: list[tuple[SMS, str]] = []
     for sms in messages:
         rng = random.Random(f"{options['seed']}:{sms.to_number}")  # noqa: S311 (a simulation)
-        status, error = _outcome(sms.to_number, rng, options)
-        by_outcome.setdefault((status, error), []).append(sms.pk)
-        if status == Status.DELIVERED:
-            answer = _answer(rng, options)
-            if answer:
-                answers.append((sms, answer))
+        by_outcome.setdefault(_outcome(sms.to_number, rng, options), []).append(sms.pk)
     for (status, error), pks in by_outcome.items():
         delivered = now if status == Status.DELIVERED else None
         SMS.objects.filter(pk__in=pks).update(
             status=status, error_code=error, sent_date=now, delivered_date=delivered,
             status_changed_at=now,
         )  # fmt: skip
-    for sms, text in answers:
-        # To the account's own number: the sender may be an alphanumeric id.
-        messaging.receive_inbound(application.account, sms.to_number, "", text)
+
+
+def answer(client_key: str) -> int:
+    """Recipients of the stage's delivered SMS answer: a STOP at `opt_out_rate`, else a
+    reply at `reply_rate`, drawn per number from the seed. Each is an inbound SMS made by
+    the inbound code every texted SMS goes through (so a STOP sets AllowSMS false).
+    Returns how many answered."""
+    application = Application.objects.select_related("account").get(
+        client_key=client_key, account__rehearsal=True
+    )
+    options, account = application.rehearsal, application.account
+    delivered = SMS.objects.filter(
+        account=account, direction=Direction.OUTBOUND, status=Status.DELIVERED
+    )
+    answered = 0
+    for number in delivered.order_by("pk").values_list("to_number", flat=True):
+        rng = random.Random(f"{options['seed']}:{number}:answer")  # noqa: S311 (a simulation)
+        text = _answer(rng, options)
+        if text:
+            # To the account's own number: the sender may be an alphanumeric id.
+            messaging.receive_inbound(account, number, "", text)
+            answered += 1
+    return answered
 
 
 def _outcome(number: str, rng: random.Random, options: Mapping) -> tuple[int, int]:

@@ -32,6 +32,9 @@ class SandboxStage:
             client_secret=credentials.client_secret or "",
         )
 
+    def answer(self, client_key: str) -> None:
+        rehearsal.answer(client_key)
+
     def outcomes(self, client_key: str) -> StageOutcomes:
         found = rehearsal.outcomes(client_key)
         return StageOutcomes(

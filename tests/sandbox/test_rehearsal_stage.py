@@ -64,6 +64,9 @@ def test_the_network_is_instant_and_its_replies_are_inbound_sms(live_server, tra
 
     outbound = SMS.objects.filter(direction=0)
     assert set(outbound.values_list("status", flat=True)) == {2}  # delivered, no tick needed
+    assert not SMS.objects.filter(direction=1).exists()  # answers come after the send
+
+    assert rehearsal.answer(stage.client_key) == 10
     found = rehearsal.outcomes(stage.client_key)
     stops = [i.number for i in found.inbound if i.opted_out]
     assert stops and len(found.inbound) == 10  # each delivered SMS answered: reply or STOP

@@ -200,6 +200,9 @@ class Rehearsal(models.Model):
     # failure_rate, reply_rate, opt_out_rate (0-1) and seed (campaigns.rehearsal.OPTIONS)
     options = models.JSONField(default=dict)
     report = models.JSONField(null=True, blank=True)  # campaigns.rehearsal.build_report
+    # Per recipient (and per contact left out): [number, who, outcome, reason, answer,
+    # text], for the report's CSV (campaigns.rehearsal.outcome_rows).
+    outcomes = models.JSONField(null=True, blank=True)
     # The open stage's client key, so a stage a dead worker left is closed (rehearsal.sweep).
     stage_key = models.CharField(max_length=64, blank=True)
     # The campaign's changed_at as rehearsed: a later change makes the report out of date.

@@ -112,6 +112,7 @@ def run(rehearsal_id: int) -> Rehearsal | None:
         stage.answer(credentials.client_key)
         outcomes = stage.outcomes(credentials.client_key)
         report = build_report(prepared, begin, calls, outcomes)
+        rehearsal.outcomes = outcome_rows(prepared, outcomes)
     except (services.CampaignError, rehearsal_hook.StageUnavailable, TxtSyncError) as refused:
         _finish(rehearsal, RehearsalStatus.FAILED, error=str(refused))
     except Exception as error:
@@ -160,9 +161,12 @@ def sweep(now: datetime | None = None) -> list[int]:
 def _finish(rehearsal: Rehearsal, status: str, *, error: str = "", report=None) -> None:
     rehearsal.status, rehearsal.error, rehearsal.report = status, error[:500], report
     rehearsal.finished_at = timezone.now()
+    if report is None:
+        rehearsal.outcomes = None
     rehearsal.save(
-        update_fields=["status", "error", "report", "finished_at", "campaign_changed_at"]
-    )
+        update_fields=["status", "error", "report", "outcomes", "finished_at",
+                       "campaign_changed_at"]
+    )  # fmt: skip
 
 
 def _copies(texts: list[services.Rendered]) -> list[StageContact]:
@@ -285,6 +289,21 @@ def _outcomes(texts, sent: dict, outcomes: StageOutcomes) -> dict:
         "replies": sum(1 for reply in outcomes.replies if not reply.opted_out),
         "opt_outs": sum(1 for reply in outcomes.replies if reply.opted_out),
     }
+
+
+def outcome_rows(prepared: services.Prepared, outcomes: StageOutcomes) -> list[list[str]]:
+    """[number, who, outcome, reason, answer, text] per recipient, then per contact left
+    out (outcome "left out", the preview's reason); for the CSV."""
+    sent = {sms.number: sms for sms in outcomes.sent}
+    answers = {reply.number: reply.text for reply in outcomes.replies}
+    rows = []
+    for contact, number, text in prepared.texts:
+        sms = sent.get(number)
+        rows.append([number, services._who(contact, number), sms.status if sms else "not sent",
+                     sms.error if sms else "", answers.get(number, ""), text])  # fmt: skip
+    for excluded in prepared.audience.excluded:
+        rows.append([excluded.number or "", "", "left out", str(excluded.reason), "", ""])
+    return rows
 
 
 def _samples(texts, who: dict, sent: dict, outcomes: StageOutcomes) -> dict:

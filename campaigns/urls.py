@@ -30,6 +30,11 @@ urlpatterns = [
         name="campaign-rehearsal",
     ),
     path(
+        "<int:pk>/rehearsals/<int:rehearsal_id>/outcomes.csv",
+        views.campaign_rehearsal_csv,
+        name="campaign-rehearsal-csv",
+    ),
+    path(
         "<int:pk>/rehearsals/<int:rehearsal_id>/panel/",
         views.campaign_rehearsal_panel,
         name="campaign-rehearsal-panel",

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -20,7 +20,7 @@ from accounts.roles import admins_only
 from audit.log import record
 from audit.models import Action
 from campaigns import rehearsal, reports, services
-from campaigns.csv_export import recipient_rows
+from campaigns.csv_export import recipient_rows, rehearsal_rows
 from campaigns.forms import CampaignForm, CampaignSettingsForm, RehearsalForm
 from campaigns.models import Campaign, CampaignSettings, CampaignStatus, RecipientState, Rehearsal
 
@@ -512,3 +512,21 @@ def campaign_rehearsal_panel(request: HttpRequest, pk: int, rehearsal_id: int) -
     """The report panel alone, polled (htmx) until the rehearsal is over."""
     asked = _rehearsal_of(pk, rehearsal_id)
     return render(request, "campaigns/_rehearsal.html", rehearsal_context(asked))
+
+
+@admin_required
+@require_GET
+def campaign_rehearsal_csv(request: HttpRequest, pk: int, rehearsal_id: int) -> HttpResponse:
+    """Each recipient's simulated outcome (and who was left out, why), as CSV."""
+    asked = _rehearsal_of(pk, rehearsal_id)
+    if asked.outcomes is None:
+        raise Http404(_("This rehearsal has no outcomes (yet)."))
+    record(Action.EXPORT, request=request, target=f"campaign #{pk} rehearsal #{asked.pk}")
+    response = StreamingHttpResponse(
+        rehearsal_rows(asked.outcomes, bom=True), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="campaign-{pk}-rehearsal-{asked.pk}.csv"'
+    )
+    response["Cache-Control"] = "no-store"
+    return response

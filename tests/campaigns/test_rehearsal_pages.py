@@ -107,3 +107,27 @@ def test_a_failed_rehearsal_shows_why(admin_client):
 
     assert "The rehearsal failed." in html and "nobody there" in html
     assert "hx-trigger" not in html
+
+
+def test_each_recipients_simulated_outcome_as_csv(stage, admin_client):
+    numbers = customers(2)
+    draft = new_campaign([*numbers, "+447911120000", "=1+2"])
+    asked = rehearsal.start(draft, {"failure_rate": 0, "reply_rate": 1, "opt_out_rate": 0})
+    rehearsal.run(asked.pk)
+
+    response = admin_client.get(f"{page_of(asked)}outcomes.csv")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+    assert lines[0] == "Number,Contact,Outcome,Reason,Answer,Text"
+    rows = {line.split(",")[0]: line for line in lines[1:]}
+    assert rows[numbers[0]].startswith(f"{numbers[0]},Person4,delivered,,")
+    assert rows["+447911120000"].startswith("+447911120000,'+447911120000,failed,network failure")
+    assert rows["'=1+2"] == "'=1+2,,left out,invalid number,,"  # a formula made text
+
+
+def test_no_csv_before_the_rehearsal_is_done(admin_client):
+    queued = Rehearsal.objects.create(campaign=new_campaign(["+447911200010"]))
+
+    assert admin_client.get(f"{page_of(queued)}outcomes.csv").status_code == 404

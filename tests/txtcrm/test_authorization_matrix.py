@@ -208,6 +208,7 @@ for _action in ("test-send", "duplicate"):
 row("campaigns/<int:pk>/rehearse/", *STAFF_PAGE, method="POST")
 row("campaigns/<int:pk>/rehearsals/<int:rehearsal_id>/", *STAFF_PAGE)
 row("campaigns/<int:pk>/rehearsals/<int:rehearsal_id>/panel/", *STAFF_PAGE)
+row("campaigns/<int:pk>/rehearsals/<int:rehearsal_id>/outcomes.csv", *STAFF_PAGE)
 row("api/^campaigns/(?P<pk>[^/.]+)/rehearse/$", 401, 403, OK, method="POST")
 row("api/^campaigns/(?P<pk>[^/.]+)/rehearsals/$", 401, 403, OK)
 row("api/^campaigns/(?P<pk>[^/.]+)/rehearsals/(?P<rehearsal_id>[0-9]+)/$", 401, 403, OK)
@@ -317,7 +318,7 @@ def objects(db, admin_user, tmp_path):
     campaign = Campaign.objects.create(
         name="Spring", sender="txtcrm", template="Hi", created_by=admin_user
     )
-    rehearsal = Rehearsal.objects.create(campaign=campaign, created_by=admin_user)
+    rehearsal = Rehearsal.objects.create(campaign=campaign, created_by=admin_user, outcomes=[])
     job_id = csv_import.start_import_job(
         SimpleUploadedFile("c.csv", b"Mobile Number\n+447700900124\n"), actor=admin_user
     )

@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 
-from campaigns import rehearsal
 from campaigns.models import Campaign, CampaignSettings
+from campaigns.rehearsal import MAX_SEED, OPTIONS, options_problem
 from contacts.models import Contact, Tag
 from messaging.conversations import senders
 from messaging.merge import FIELDS as MERGE_FIELDS
@@ -388,23 +388,23 @@ def _percent(label, default: float) -> forms.DecimalField:
 
 class RehearsalForm(forms.Form):
     """The rehearsal's simulation options, typed as percentages, with the defaults shown
-    (campaigns.rehearsal.OPTIONS); `options()` gives them as the service takes them."""
+    (campaigns.OPTIONS); `options()` gives them as the service takes them."""
 
-    failure_percent = _percent(_("Failures (%)"), rehearsal.OPTIONS["failure_rate"])
-    reply_percent = _percent(_("Replies (%)"), rehearsal.OPTIONS["reply_rate"])
-    opt_out_percent = _percent(_("Opt-outs (%)"), rehearsal.OPTIONS["opt_out_rate"])
+    failure_percent = _percent(_("Failures (%)"), OPTIONS["failure_rate"])
+    reply_percent = _percent(_("Replies (%)"), OPTIONS["reply_rate"])
+    opt_out_percent = _percent(_("Opt-outs (%)"), OPTIONS["opt_out_rate"])
     seed = forms.IntegerField(
         label=_("Seed"),
         min_value=0,
-        max_value=rehearsal.MAX_SEED,
-        initial=rehearsal.OPTIONS["seed"],
+        max_value=MAX_SEED,
+        initial=OPTIONS["seed"],
         help_text=_("The same seed gives the same outcomes; change it for another draw."),
     )
 
     def clean(self):
         cleaned = super().clean()
         if not self.errors:
-            problem = rehearsal.options_problem(self.options())
+            problem = options_problem(self.options())
             if problem:
                 self.add_error("opt_out_percent", problem)
         return cleaned
@@ -412,7 +412,7 @@ class RehearsalForm(forms.Form):
     @staticmethod
     def percents(options: dict) -> dict:
         """The form's values for `options` (to rehearse again with the same ones)."""
-        options = {**rehearsal.OPTIONS, **options}
+        options = {**OPTIONS, **options}
         return {
             "failure_percent": f"{options['failure_rate'] * 100:g}",
             "reply_percent": f"{options['reply_rate'] * 100:g}",

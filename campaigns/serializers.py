@@ -19,9 +19,10 @@ from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from campaigns import rehearsal, reports, services
+from campaigns import reports, services
 from campaigns.audience import normalise_number
 from campaigns.models import Campaign, CampaignStatus, Recipient, Rehearsal
+from campaigns.rehearsal import MAX_SEED, OPTIONS, options_problem
 from contacts.models import Contact, Tag
 from messaging.conversations import MAX_SEGMENTS
 from messaging.merge import FIELDS as MERGE_FIELDS
@@ -397,23 +398,19 @@ class RecipientSerializer(serializers.ModelSerializer):
 
 class RehearseSerializer(StrictSerializerMixin, serializers.Serializer):
     """POST <id>/rehearse/: the simulation's options, each with its default
-    (campaigns.rehearsal.OPTIONS); rates are shares from 0 to 1."""
+    (campaigns.OPTIONS); rates are shares from 0 to 1."""
 
     failure_rate = serializers.FloatField(
-        min_value=0, max_value=1, default=rehearsal.OPTIONS["failure_rate"]
+        min_value=0, max_value=1, default=OPTIONS["failure_rate"]
     )
-    reply_rate = serializers.FloatField(
-        min_value=0, max_value=1, default=rehearsal.OPTIONS["reply_rate"]
-    )
+    reply_rate = serializers.FloatField(min_value=0, max_value=1, default=OPTIONS["reply_rate"])
     opt_out_rate = serializers.FloatField(
-        min_value=0, max_value=1, default=rehearsal.OPTIONS["opt_out_rate"]
+        min_value=0, max_value=1, default=OPTIONS["opt_out_rate"]
     )
-    seed = serializers.IntegerField(
-        min_value=0, max_value=rehearsal.MAX_SEED, default=rehearsal.OPTIONS["seed"]
-    )
+    seed = serializers.IntegerField(min_value=0, max_value=MAX_SEED, default=OPTIONS["seed"])
 
     def validate(self, attrs: dict) -> dict:
-        problem = rehearsal.options_problem(attrs)
+        problem = options_problem(attrs)
         if problem:
             raise serializers.ValidationError({"opt_out_rate": [problem]})
         return attrs

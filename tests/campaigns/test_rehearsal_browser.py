@@ -10,6 +10,7 @@ from campaigns.models import CampaignStatus, Rehearsal
 from sandbox.models import Account
 from tests.support.browser import needs_chromium, watched_page
 from tests.support.campaigns import customers, new_campaign, status
+from tests.txtcrm.test_walkthrough_browser import sideways
 
 pytestmark = needs_chromium
 
@@ -30,6 +31,8 @@ def test_rehearse_a_draft_see_the_report_then_launch_it(
     page = admin_page.page
     page.goto(f"{live_server.url}/campaigns/{draft.pk}/")
 
+    page.set_viewport_size({"width": 1280, "height": 800})
+    assert sideways(page) == []  # the Rehearse box fits at 1280 px
     page.get_by_label("Replies (%)").fill("50")
     page.locator("#campaign-rehearse").get_by_role("button", name="Rehearse").click()
 
@@ -39,6 +42,7 @@ def test_rehearse_a_draft_see_the_report_then_launch_it(
     expect(page.locator("#rehearsal-samples")).to_contain_text("Hi Person4, code C0004")
     assert Rehearsal.objects.get().options["reply_rate"] == 0.5
     assert not Account.objects.filter(rehearsal=True).exists()  # the stage is closed
+    assert sideways(page) == []  # the report fits at 1280 px
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Launch for real").click()

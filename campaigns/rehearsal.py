@@ -123,12 +123,8 @@ def run(rehearsal_id: int) -> Rehearsal | None:
         _finish(rehearsal, RehearsalStatus.DONE, report=report)
     finally:
         if credentials is not None:
-            _close(credentials)
+            _close_stage(credentials.client_key)
     return rehearsal
-
-
-def _close(credentials: StageCredentials) -> None:
-    _close_stage(credentials.client_key)
 
 
 def _close_stage(client_key: str) -> None:
@@ -151,10 +147,11 @@ def sweep(now: datetime | None = None) -> list[int]:
             status=RehearsalStatus.FAILED, finished_at=now,
             error=gettext("The rehearsal stopped with its worker; rehearse again."),
         )  # fmt: skip
-        if moved and row.stage_key:
+        if not moved:
+            continue  # it finished meanwhile
+        if row.stage_key:
             _close_stage(row.stage_key)
-        if moved:
-            swept.append(row.pk)
+        swept.append(row.pk)
     return swept
 
 

@@ -223,6 +223,7 @@ def play(application: Application, messages: list[SMS]) -> None:
         )  # fmt: skip
 
 
+@transaction.atomic  # one commit for every answer, not one each
 def answer(client_key: str) -> int:
     """Recipients of the stage's delivered SMS answer: a STOP at `opt_out_rate`, else a
     reply at `reply_rate`, drawn per number from the seed. Each is an inbound SMS made by

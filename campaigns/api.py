@@ -58,6 +58,20 @@ calls, duration, cost) first and change it with PATCH.
           suppressed number, or a message that cannot be sent, is a 409.
   POST    <id>/duplicate/ -> 201 with a new draft: text, audience and settings copied;
           no recipients, no schedule.
+  POST    <id>/rehearse/ {"failure_rate"?: 0.02, "reply_rate"?: 0.05,
+          "opt_out_rate"?: 0.01, "seed"?: 1} -> 202 with the queued rehearsal and a
+          Location header: the draft played on a sandbox stage of its own (nothing real
+          is sent, changed or counted; docs/campaigns.md, "Rehearsal"). Not a draft,
+          not launchable as it is, or no sandbox on this server -> 409.
+/api/campaigns/<id>/rehearsals/
+  GET     its rehearsals, newest first, paginated.
+/api/campaigns/<id>/rehearsals/<rehearsal id>/
+  GET     one rehearsal: status (queued | running | done | failed), error, options,
+          outdated (the draft changed since), and once done its `report`: recipients,
+          excluded by reason, calls (planned, made, refused, one_per_recipient,
+          by_kind), cost (rehearsed vs estimate), segments, duration (start, waves,
+          last_call, seconds at the call budget's pacing), outcomes (delivered, failed
+          by error, no_report, not_sent, replies, opt_outs), samples, elapsed_seconds.
 /api/campaigns/<id>/recipients/
   GET     its recipients in launch order (those skipped, with the reason, after),
           paginated; filter `state` (pending | sending | sent | failed | skipped |
@@ -75,6 +89,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -83,12 +98,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from campaigns import reports, services
+from campaigns import rehearsal, reports, services
 from campaigns.models import Campaign, CampaignStatus, Recipient, RecipientState
 from campaigns.serializers import (
     CampaignDetailSerializer,
     CampaignRowSerializer,
     RecipientSerializer,
+    RehearsalSerializer,
+    RehearseSerializer,
     SendTestSerializer,
     SentTestSerializer,
 )
@@ -172,6 +189,14 @@ ACTION_SCHEMA = extend_schema(
         request=SendTestSerializer, responses={202: SentTestSerializer, 409: CONFLICT}
     ),
     duplicate=extend_schema(request=None, responses={201: CampaignDetailSerializer}),
+    rehearse=extend_schema(
+        request=RehearseSerializer, responses={202: RehearsalSerializer, 409: CONFLICT}
+    ),
+    rehearsals=extend_schema(responses=RehearsalSerializer(many=True)),
+    rehearsal_detail=extend_schema(
+        parameters=[OpenApiParameter("rehearsal_id", int, OpenApiParameter.PATH)],
+        responses=RehearsalSerializer,
+    ),
     recipients=extend_schema(
         parameters=[
             OpenApiParameter("state", str, enum=RecipientState.values),
@@ -281,6 +306,37 @@ class CampaignViewSet(
             "api-campaigns:campaign-detail", args=[copy.pk], request=request
         )
         return response
+
+    @action(detail=True, methods=["post"], serializer_class=RehearseSerializer)
+    def rehearse(self, request: Request, pk=None) -> Response:
+        campaign = self.get_object()
+        serializer = RehearseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with campaign_errors():
+            asked = rehearsal.start(campaign, serializer.validated_data, created_by=request.user)
+        response = Response(RehearsalSerializer(asked).data, status=status.HTTP_202_ACCEPTED)
+        response["Location"] = reverse(
+            "api-campaigns:campaign-rehearsal", args=[campaign.pk, asked.pk], request=request
+        )
+        return response
+
+    @action(detail=True, methods=["get"], serializer_class=RehearsalSerializer)
+    def rehearsals(self, request: Request, pk=None) -> Response:
+        rehearsals = self.get_object().rehearsals.select_related("campaign", "created_by")
+        paginator = Pagination()
+        page = paginator.paginate_queryset(rehearsals, request, view=self)
+        return paginator.get_paginated_response(RehearsalSerializer(page, many=True).data)
+
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"rehearsals/(?P<rehearsal_id>[0-9]+)",
+        url_name="rehearsal",
+        serializer_class=RehearsalSerializer,
+    )
+    def rehearsal_detail(self, request: Request, pk=None, rehearsal_id=None) -> Response:
+        rehearsals = self.get_object().rehearsals.select_related("campaign", "created_by")
+        return Response(RehearsalSerializer(get_object_or_404(rehearsals, pk=rehearsal_id)).data)
 
     @action(detail=True, methods=["get"], serializer_class=RecipientSerializer)
     def recipients(self, request: Request, pk=None) -> Response:

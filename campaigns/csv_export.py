@@ -60,3 +60,13 @@ def recipient_rows(
     )
     chunks = in_pk_chunks(recipients, chunk_size or CHUNK_SIZE)
     yield from csv_lines(HEADERS, map(_row, chunks), bom=bom)
+
+
+REHEARSAL_HEADERS = ["Number", "Contact", "Outcome", "Reason", "Answer", "Text"]
+
+
+def rehearsal_rows(rows: list[list[str]], *, bom: bool = False) -> Iterator[str]:
+    """CSV lines of a rehearsal's simulated outcomes (campaigns.rehearsal.outcome_rows):
+    what people typed (names, numbers left out, texts, answers) made safe as above."""
+    safe = ([_number(number), *map(formula_safe, rest)] for number, *rest in rows)
+    yield from csv_lines(REHEARSAL_HEADERS, safe, bom=bom)

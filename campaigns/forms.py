@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audiences.models import Segment
 from campaigns.models import Campaign, CampaignSettings
+from campaigns.rehearsal import MAX_SEED, OPTIONS, options_problem
 from contacts.models import Contact, Tag
 from messaging.conversations import senders
 from messaging.merge import FIELDS as MERGE_FIELDS
@@ -400,3 +401,53 @@ class CampaignSettingsForm(forms.ModelForm):
                 _("Say how to opt out with STOP, e.g. “Reply STOP to opt out”.")
             )
         return footer
+
+
+def _percent(label, default: float) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label, min_value=0, max_value=100, decimal_places=2, initial=default * 100
+    )
+
+
+class RehearsalForm(forms.Form):
+    """The rehearsal's simulation options, typed as percentages, with the defaults shown
+    (campaigns.OPTIONS); `options()` gives them as the service takes them."""
+
+    failure_percent = _percent(_("Failures (%)"), OPTIONS["failure_rate"])
+    reply_percent = _percent(_("Replies (%)"), OPTIONS["reply_rate"])
+    opt_out_percent = _percent(_("Opt-outs (%)"), OPTIONS["opt_out_rate"])
+    seed = forms.IntegerField(
+        label=_("Seed"),
+        min_value=0,
+        max_value=MAX_SEED,
+        initial=OPTIONS["seed"],
+        help_text=_("The same seed gives the same outcomes; change it for another draw."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            problem = options_problem(self.options())
+            if problem:
+                self.add_error("opt_out_percent", problem)
+        return cleaned
+
+    @staticmethod
+    def percents(options: dict) -> dict:
+        """The form's values for `options` (to rehearse again with the same ones)."""
+        options = {**OPTIONS, **options}
+        return {
+            "failure_percent": f"{options['failure_rate'] * 100:g}",
+            "reply_percent": f"{options['reply_rate'] * 100:g}",
+            "opt_out_percent": f"{options['opt_out_rate'] * 100:g}",
+            "seed": options["seed"],
+        }
+
+    def options(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "failure_rate": float(data["failure_percent"]) / 100,
+            "reply_rate": float(data["reply_percent"]) / 100,
+            "opt_out_rate": float(data["opt_out_percent"]) / 100,
+            "seed": data["seed"],
+        }

@@ -176,3 +176,55 @@ class Recipient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} ({self.state})"
+
+
+class RehearsalStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class Rehearsal(models.Model):
+    """A campaign played on a stage of its own before it is launched (campaigns.rehearsal):
+    the options it ran with and its report. Several per campaign, newest first."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="rehearsals")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    status = models.CharField(
+        max_length=8, choices=RehearsalStatus.choices, default=RehearsalStatus.QUEUED
+    )
+    error = models.CharField(max_length=500, blank=True)  # why it failed
+    # failure_rate, reply_rate, opt_out_rate (0-1) and seed (campaigns.rehearsal.OPTIONS)
+    options = models.JSONField(default=dict)
+    report = models.JSONField(null=True, blank=True)  # campaigns.rehearsal.build_report
+    # Per recipient (and per contact left out): [number, who, outcome, reason, answer,
+    # text], for the report's CSV (campaigns.rehearsal.outcome_rows).
+    outcomes = models.JSONField(null=True, blank=True)
+    # The open stage's client key, so a stage a dead worker left is closed (rehearsal.sweep).
+    stage_key = models.CharField(max_length=64, blank=True)
+    # The campaign's changed_at as rehearsed: a later change makes the report out of date.
+    campaign_changed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Rehearsal {self.pk} of campaign {self.campaign_id} ({self.status})"
+
+    @property
+    def over(self) -> bool:
+        return self.status in (RehearsalStatus.DONE, RehearsalStatus.FAILED)
+
+    @property
+    def outdated(self) -> bool:
+        """The draft changed after it was rehearsed."""
+        return (
+            self.campaign_changed_at is not None
+            and self.campaign.changed_at > self.campaign_changed_at
+        )

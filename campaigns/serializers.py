@@ -24,7 +24,8 @@ from audiences.models import Segment
 from audiences.segments import SegmentInvalid
 from campaigns import reports, services
 from campaigns.audience import normalise_number
-from campaigns.models import Campaign, CampaignStatus, Recipient
+from campaigns.models import Campaign, CampaignStatus, Recipient, Rehearsal
+from campaigns.rehearsal import MAX_SEED, OPTIONS, options_problem
 from contacts.models import Contact, Tag
 from messaging.conversations import MAX_SEGMENTS
 from messaging.merge import FIELDS as MERGE_FIELDS
@@ -419,3 +420,39 @@ class RecipientSerializer(serializers.ModelSerializer):
 
     def get_contact_name(self, recipient: Recipient) -> str:
         return recipient.contact.full_name if recipient.contact else ""
+
+
+class RehearseSerializer(StrictSerializerMixin, serializers.Serializer):
+    """POST <id>/rehearse/: the simulation's options, each with its default
+    (campaigns.OPTIONS); rates are shares from 0 to 1."""
+
+    failure_rate = serializers.FloatField(
+        min_value=0, max_value=1, default=OPTIONS["failure_rate"]
+    )
+    reply_rate = serializers.FloatField(min_value=0, max_value=1, default=OPTIONS["reply_rate"])
+    opt_out_rate = serializers.FloatField(
+        min_value=0, max_value=1, default=OPTIONS["opt_out_rate"]
+    )
+    seed = serializers.IntegerField(min_value=0, max_value=MAX_SEED, default=OPTIONS["seed"])
+
+    def validate(self, attrs: dict) -> dict:
+        problem = options_problem(attrs)
+        if problem:
+            raise serializers.ValidationError({"opt_out_rate": [problem]})
+        return attrs
+
+
+class RehearsalSerializer(serializers.ModelSerializer):
+    """A rehearsal: its state, the options it ran with and, once done, its `report`
+    (docs/campaigns.md, "Rehearsal"). `outdated`: the draft changed after it."""
+
+    options = serializers.DictField(read_only=True)
+    report = serializers.DictField(read_only=True, allow_null=True)
+    outdated = serializers.BooleanField(read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Rehearsal
+        fields = ["id", "campaign", "status", "error", "options", "report", "outdated",
+                  "created_by", "created_at", "started_at", "finished_at"]  # fmt: skip
+        read_only_fields = fields

@@ -441,6 +441,27 @@ def check_launchable(campaign: Campaign) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What a launch stores and a rehearsal (campaigns.rehearsal) plays: who, what each
+    is sent, when (quiet-hours waves) and by which calls. One function makes it, so a
+    rehearsal cannot drift from a launch."""
+
+    audience: Audience
+    texts: list[Rendered]
+    waves: list[tuple[datetime, list[int]]]
+    plan: Plan
+
+
+def prepare(campaign: Campaign, start: datetime) -> Prepared:
+    """The launch's preparation for a start at `start`; CampaignError with nobody to send to."""
+    audience, texts = rendered(campaign, audience_of(campaign))
+    if not texts:
+        raise CampaignError(gettext("Nobody to send to: the audience has no recipient."))
+    waves = _waves(campaign, texts, start)
+    return Prepared(audience, texts, waves, _plan(campaign, audience, texts, waves))
+
+
 @transaction.atomic
 def launch(campaign: Campaign, now: datetime | None = None) -> Campaign:
     """Store every recipient (or why skipped) and every planned call, then start now or
@@ -449,11 +470,8 @@ def launch(campaign: Campaign, now: datetime | None = None) -> Campaign:
     check_launchable(campaign)
     now = now or timezone.now()
     start = max(campaign.scheduled_at or now, now)
-    audience, texts = rendered(campaign, audience_of(campaign))
-    if not texts:
-        raise CampaignError(gettext("Nobody to send to: the audience has no recipient."))
-    waves = _waves(campaign, texts, start)
-    plan = _plan(campaign, audience, texts, waves)
+    prepared = prepare(campaign, start)
+    audience, texts, waves, plan = prepared.audience, prepared.texts, prepared.waves, prepared.plan
     when_of = {index: when for when, indexes in waves for index in indexes}
     calls = CampaignCall.objects.bulk_create(
         CampaignCall(campaign=campaign, position=position, kind=call.kind, text=call.text,

@@ -19,7 +19,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from campaigns import sending, services
+from campaigns import rehearsal, sending, services
 
 RUN_SLICE_SECONDS = 10
 SHORT_WAIT_SECONDS = 60  # longer waits are left to the tick
@@ -52,6 +52,7 @@ def tick() -> None:
     nothing left to send, and start a run for campaigns nobody is sending."""
     for campaign_id in services.start_due():
         run_campaign.delay(campaign_id)
+    rehearsal.sweep()  # rehearsals whose worker died fail, their stage closed
     swept = set(sending.sweep_campaigns())
     sending.follow_settled_messages()
     now = timezone.now()
@@ -61,3 +62,9 @@ def tick() -> None:
     kicked_at = time.time()
     for campaign_id in sorted(swept | set(sending.stalled(now, quiet_for))):
         run_campaign.apply_async((campaign_id,), {"kicked_at": kicked_at})
+
+
+@shared_task(name="campaigns.rehearse", ignore_result=True)
+def rehearse(rehearsal_id: int) -> None:
+    """Play a queued rehearsal on its stage (campaigns.rehearsal)."""
+    rehearsal.run(rehearsal_id)

@@ -22,4 +22,21 @@ urlpatterns = [
     path("<int:pk>/test-send/", views.campaign_test_send, name="campaign-test-send"),
     path("<int:pk>/duplicate/", views.campaign_duplicate, name="campaign-duplicate"),
     path("<int:pk>/recipients.csv", views.recipients_csv, name="campaign-recipients-csv"),
+    # Issue 16: a rehearsal on a sandbox stage of its own, its report and its polled panel.
+    path("<int:pk>/rehearse/", views.campaign_rehearse, name="campaign-rehearse"),
+    path(
+        "<int:pk>/rehearsals/<int:rehearsal_id>/",
+        views.campaign_rehearsal,
+        name="campaign-rehearsal",
+    ),
+    path(
+        "<int:pk>/rehearsals/<int:rehearsal_id>/outcomes.csv",
+        views.campaign_rehearsal_csv,
+        name="campaign-rehearsal-csv",
+    ),
+    path(
+        "<int:pk>/rehearsals/<int:rehearsal_id>/panel/",
+        views.campaign_rehearsal_panel,
+        name="campaign-rehearsal-panel",
+    ),
 ]

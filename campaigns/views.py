@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,12 +20,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.roles import admins_only
 from audit.log import record
 from audit.models import Action
-from campaigns import reports, services
-from campaigns.csv_export import recipient_rows
-from campaigns.forms import CampaignForm, CampaignSettingsForm
-from campaigns.models import Campaign, CampaignSettings, CampaignStatus, RecipientState
+from campaigns import rehearsal, reports, services
+from campaigns.csv_export import recipient_rows, rehearsal_rows
+from campaigns.forms import CampaignForm, CampaignSettingsForm, RehearsalForm
+from campaigns.models import Campaign, CampaignSettings, CampaignStatus, RecipientState, Rehearsal
 
 PER_PAGE = 50
+LISTED_REHEARSALS = 20  # on the campaign page, newest first
+REHEARSAL_POLL_SECONDS = 2
 LISTED_RECIPIENTS = 100  # unknown / failed recipients shown on the page; the CSV has all
 POLL_SECONDS = {CampaignStatus.RUNNING: 3, CampaignStatus.SCHEDULED: 30}
 # As services.cancel allows: everything not yet over.
@@ -365,8 +367,11 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "zone": settings.TIME_ZONE,
         "segment": segment_fact(campaign),
     }
+    context["rehearsals"] = list(
+        campaign.rehearsals.select_related("created_by")[:LISTED_REHEARSALS]
+    )
     if campaign.status == CampaignStatus.DRAFT:
-        context.update(preview_of(campaign))
+        context.update(preview_of(campaign), rehearse_form=RehearsalForm())
     else:
         listed = campaign.recipients.select_related("contact").order_by("pk")
         context.update(
@@ -471,3 +476,86 @@ def campaign_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Saved the campaign rules."))
         return redirect("campaign-settings")
     return render(request, "campaigns/settings.html", {"form": form})
+
+
+# --- Rehearsal (docs/campaigns.md, "Rehearsal") ---------------------------------------------
+
+
+@admin_required
+@require_POST
+def campaign_rehearse(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue a rehearsal of the draft with the options typed; its page follows it."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    form = RehearsalForm(request.POST)
+    if not form.is_valid():
+        problems = [str(e) for errors in form.errors.values() for e in errors]
+        messages.error(request, _("Not rehearsed: %(why)s") % {"why": " ".join(problems)})
+        return redirect("campaign", pk=campaign.pk)
+    try:
+        asked = rehearsal.start(campaign, form.options(), created_by=request.user)
+    except services.CampaignError as refused:
+        messages.error(request, str(refused))
+        return redirect("campaign", pk=campaign.pk)
+    return redirect("campaign-rehearsal", pk=campaign.pk, rehearsal_id=asked.pk)
+
+
+def _rehearsal_of(pk: int, rehearsal_id: int) -> Rehearsal:
+    rehearsals = Rehearsal.objects.select_related("campaign", "created_by")
+    return get_object_or_404(rehearsals, pk=rehearsal_id, campaign_id=pk)
+
+
+def rehearsal_context(asked: Rehearsal) -> dict:
+    """The report panel: the stored report with its times as datetimes and its duration
+    in words; polled while the rehearsal is queued or running."""
+    context = {"rehearsal": asked, "campaign": asked.campaign, "zone": settings.TIME_ZONE,
+               "poll_seconds": None if asked.over else REHEARSAL_POLL_SECONDS,
+               "percents": RehearsalForm.percents(asked.options)}  # fmt: skip
+    report = asked.report
+    if report:
+        duration = report["duration"]
+        context.update(
+            report=report,
+            duration_text=duration_text(timedelta(seconds=duration["seconds"])),
+            sending_text=duration_text(timedelta(seconds=duration["sending_seconds"])),
+            last_call=datetime.fromisoformat(duration["last_call"]),
+            waves=[
+                {**wave, "at": datetime.fromisoformat(wave["at"]),
+                 "last_call": datetime.fromisoformat(wave["last_call"])}
+                for wave in duration["waves"]
+            ],
+            budget_text=budget_text(),
+        )  # fmt: skip
+    return context
+
+
+@admin_required
+@require_GET
+def campaign_rehearsal(request: HttpRequest, pk: int, rehearsal_id: int) -> HttpResponse:
+    asked = _rehearsal_of(pk, rehearsal_id)
+    return render(request, "campaigns/rehearsal.html", rehearsal_context(asked))
+
+
+@admin_required
+@require_GET
+def campaign_rehearsal_panel(request: HttpRequest, pk: int, rehearsal_id: int) -> HttpResponse:
+    """The report panel alone, polled (htmx) until the rehearsal is over."""
+    asked = _rehearsal_of(pk, rehearsal_id)
+    return render(request, "campaigns/_rehearsal.html", rehearsal_context(asked))
+
+
+@admin_required
+@require_GET
+def campaign_rehearsal_csv(request: HttpRequest, pk: int, rehearsal_id: int) -> HttpResponse:
+    """Each recipient's simulated outcome (and who was left out, why), as CSV."""
+    asked = _rehearsal_of(pk, rehearsal_id)
+    if asked.outcomes is None:
+        raise Http404(_("This rehearsal has no outcomes (yet)."))
+    record(Action.EXPORT, request=request, target=f"campaign #{pk} rehearsal #{asked.pk}")
+    response = StreamingHttpResponse(
+        rehearsal_rows(asked.outcomes, bom=True), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="campaign-{pk}-rehearsal-{asked.pk}.csv"'
+    )
+    response["Cache-Control"] = "no-store"
+    return response

@@ -29,5 +29,10 @@ class ApiCallAdmin(admin.ModelAdmin):
     list_filter = ["application", "operation", "status_code", "fault"]
 
 
-admin.site.register(Account)
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "virtual_number", "currency_code", "rehearsal", "created_at"]
+    list_filter = ["rehearsal"]  # campaign rehearsals' stages (sandbox/rehearsal.py)
+
+
 admin.site.register(Tag)

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox import faults, messaging, profiles, services, webhooks
+from sandbox import faults, messaging, profiles, rehearsal, services, webhooks
 from sandbox.models import Application, Contact, Trigger
 from sandbox.schema import (
     ValidationFailed,
@@ -231,12 +231,15 @@ contact_by_reference = operations(
 
 def send_sms(request: HttpRequest, application: Application) -> list[dict]:
     sms = messaging.send_sms(application, parse_send(read_json(request), region=_region()))
+    rehearsal.play(application, [sms])  # a rehearsal stage's instant network; else nothing
     return [profiles.of(application).sent_sms(sms)]
 
 
 def send_bulk(request: HttpRequest, application: Application) -> str:
     data = parse_bulk(read_json(request), region=_region())
-    return messaging.send_bulk(application, data).summary()
+    result = messaging.send_bulk(application, data)
+    rehearsal.play(application, list(result.campaign.sms_set.order_by("pk")))
+    return result.summary()
 
 
 sms_send = operations(POST=("SendSMS", send_sms))

@@ -19,6 +19,9 @@ class Account(models.Model):
     # The number contacts text to, and the default sender of portal SMS.
     virtual_number = models.CharField(max_length=16, default="+447860000000")
     currency_code = models.CharField(max_length=3, default="GBP")
+    # A campaign rehearsal's stage (sandbox/rehearsal.py): made for one rehearsal, kept out
+    # of the console, deleted with every row when the rehearsal ends.
+    rehearsal = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -52,6 +55,9 @@ class Application(models.Model):
     # The API-gateway key (`x-api-key`) every contract call must carry; "": none asked.
     # Kept readable: the sandbox shows it to the developer who set it.
     api_key = models.CharField(max_length=200, blank=True)
+    # A rehearsal stage's application: its simulation options (sandbox/rehearsal.py,
+    # OPTION_DEFAULTS); its SMS are settled as they are accepted. None: an ordinary one.
+    rehearsal = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

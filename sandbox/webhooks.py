@@ -40,6 +40,7 @@ from sandbox.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from sandbox.schema import ValidationFailed
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 600
@@ -54,7 +55,10 @@ class UnknownHook(Exception):
 def subscribe(
     application: Application, trigger: Trigger, url: str
 ) -> tuple[WebhookSubscription, bool]:
-    """(hook, created). The same URL and trigger twice gives the existing hook."""
+    """(hook, created). The same URL and trigger twice gives the existing hook. A
+    rehearsal stage's application has none: nothing of a rehearsal may reach txtcrm."""
+    if application.rehearsal is not None:
+        raise ValidationFailed({"URL": "a rehearsal stage's application cannot subscribe"})
     return WebhookSubscription.objects.get_or_create(
         application=application, trigger=trigger, url=url, deleted_at=None
     )

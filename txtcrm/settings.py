@@ -520,6 +520,9 @@ SANDBOX_WEBHOOK_COPIES = env("SANDBOX_WEBHOOK_COPIES", "1")
 SANDBOX_WEBHOOK_JITTER_SECONDS = env_float("SANDBOX_WEBHOOK_JITTER_SECONDS", 0)
 # A delivery claimed longer ago than this belongs to a dead worker and is tried again.
 SANDBOX_WEBHOOK_CLAIM_LEASE = env_float("SANDBOX_WEBHOOK_CLAIM_LEASE", 300)
+# Where campaign rehearsals reach the built-in sandbox's API (its own stage account), even
+# when TXTSYNC_BASE_URL is the real TxtSync (docs/campaigns.md, "Rehearsal").
+SANDBOX_REHEARSAL_URL = env("SANDBOX_REHEARSAL_URL", f"{PUBLIC_BASE_URL}/sandbox/")
 
 if SANDBOX_ENABLED:
     CELERY_BEAT_SCHEDULE |= {

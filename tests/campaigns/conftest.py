@@ -18,6 +18,15 @@ def txtsync(live_server, transactional_db, settings):
     return connection.session()
 
 
+@pytest.fixture
+def stage(txtsync, settings):
+    """Campaign rehearsals reach the live server's sandbox for their stage; returns the
+    `default` application's session (the configured TxtSync, which a rehearsal must never
+    call)."""
+    settings.SANDBOX_REHEARSAL_URL = txtsync.base_url
+    return txtsync
+
+
 def worker_env(settings, **extra: str) -> dict[str, str]:
     """The worker's settings: it reads them from its environment, not from this process."""
     return {

@@ -45,6 +45,12 @@ def people(count: int, name=lambda n: f"Person{n}") -> list[str]:
     return numbers
 
 
+def customers(count: int) -> list[str]:
+    """`people`, numbered past the sandbox's outcome suffixes (...0000 fails, ...0001 never
+    gets a report, ...0002 and ...0003 fail): all delivered unless a test says otherwise."""
+    return people(count + 4)[4:]
+
+
 def campaign(template="Sale starts today", **audience) -> Campaign:
     return Campaign.objects.create(
         name="Spring sale", sender="Acme", template=template, audience=audience

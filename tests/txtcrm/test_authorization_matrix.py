@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.models import Invitation, Role
 from audiences.models import Segment
 from automations.models import KeywordRule, TagRoute
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Rehearsal
 from contacts import csv_import
 from contacts.models import Contact, Tag
 from messaging.models import CannedReply, Conversation, Direction, Message
@@ -204,6 +204,14 @@ for _pattern in ("campaigns/<int:pk>/test-send/", "campaigns/<int:pk>/duplicate/
 row("campaigns/settings/", *STAFF_PAGE)  # the account's campaign rules
 for _action in ("test-send", "duplicate"):
     row(f"api/^campaigns/(?P<pk>[^/.]+)/{_action}/$", 401, 403, OK, method="POST")
+# Campaign rehearsal: admins only, pages and API; its report and polled panel (rehearsal_id).
+row("campaigns/<int:pk>/rehearse/", *STAFF_PAGE, method="POST")
+row("campaigns/<int:pk>/rehearsals/<int:rehearsal_id>/", *STAFF_PAGE)
+row("campaigns/<int:pk>/rehearsals/<int:rehearsal_id>/panel/", *STAFF_PAGE)
+row("campaigns/<int:pk>/rehearsals/<int:rehearsal_id>/outcomes.csv", *STAFF_PAGE)
+row("api/^campaigns/(?P<pk>[^/.]+)/rehearse/$", 401, 403, OK, method="POST")
+row("api/^campaigns/(?P<pk>[^/.]+)/rehearsals/$", 401, 403, OK)
+row("api/^campaigns/(?P<pk>[^/.]+)/rehearsals/(?P<rehearsal_id>[0-9]+)/$", 401, 403, OK)
 # --- end of issue 16, campaigns
 # Issue 15, the API's schema (item 7): any other URL under api/ is the API's JSON 404.
 row("api/<path:path>/", 404, 404, 404)
@@ -310,6 +318,7 @@ def objects(db, admin_user, tmp_path):
     campaign = Campaign.objects.create(
         name="Spring", sender="txtcrm", template="Hi", created_by=admin_user
     )
+    rehearsal = Rehearsal.objects.create(campaign=campaign, created_by=admin_user, outcomes=[])
     job_id = csv_import.start_import_job(
         SimpleUploadedFile("c.csv", b"Mobile Number\n+447700900124\n"), actor=admin_user
     )
@@ -344,6 +353,7 @@ def objects(db, admin_user, tmp_path):
             "api/^segments/": segment.pk,
         },
         "job_id": job_id,
+        "rehearsal_id": rehearsal.pk,
     }
 
 
@@ -368,6 +378,7 @@ def concrete_url(pattern: str, objects: dict) -> str:
         "path": "anything",
         "uidb64": "MQ",
         "message_id": objects["pk"]["api/^messages/"],
+        "rehearsal_id": objects["rehearsal_id"],
     }
     if pattern == "admin/":
         return reverse("admin:index")

@@ -168,13 +168,17 @@ def _finish(rehearsal: Rehearsal, status: str, *, error: str = "", report=None) 
 
 def _copies(texts: list[services.Rendered]) -> list[StageContact]:
     """A copy of every recipient contact, with its tags (a number without a contact is
-    texted as it is, as TxtSync would)."""
-    contacts = [contact for contact, _, _ in texts if contact is not None]
-    tags = _tag_names([contact.pk for contact in contacts])
-    return [
-        StageContact({name: getattr(c, name) for name in COPIED_FIELDS}, tuple(tags.get(c.pk, ())))
-        for c in contacts
-    ]
+    texted as it is, as TxtSync would). The rendered contacts hold only what rendering
+    reads, so the copied fields are read here, a chunk of ids at a time."""
+    ids = [contact.pk for contact, _, _ in texts if contact is not None]
+    tags = _tag_names(ids)
+    copies = []
+    for offset in range(0, len(ids), CHUNK):
+        rows = Contact.objects.filter(pk__in=ids[offset : offset + CHUNK]).order_by("pk")
+        for row in rows.values("pk", *COPIED_FIELDS):
+            fields = {name: row[name] for name in COPIED_FIELDS}
+            copies.append(StageContact(fields, tuple(tags.get(row["pk"], ()))))
+    return copies
 
 
 def _tag_names(ids: list[int]) -> dict[int, list[str]]:

@@ -54,3 +54,26 @@ def test_launch_and_preview_cost_the_same_queries_for_5_or_60_contacts(template)
     assert many == few
     assert CounterBaseline.objects.count() == 60
     assert CounterBaseline.objects.get(contact__txtsync_id=3).outbound_offset == 2
+
+
+def copy_queries() -> tuple[int, list]:
+    from campaigns import rehearsal
+
+    campaign = Campaign(name="Sale", sender="Acme", template="Hi {FirstName}",
+                        audience={"any_tags": ["Club"]})  # fmt: skip
+    _audience, texts = services.rendered(campaign, services.audience_of(campaign))
+    with CaptureQueriesContext(connection) as queries:
+        copies = rehearsal._copies(texts)
+    return len(queries), copies
+
+
+def test_a_rehearsals_copy_of_the_audience_costs_the_same_queries_for_5_or_60_contacts():
+    pulled_people(0, 5)
+    few, _ = copy_queries()
+    pulled_people(5, 55)
+    Contact.objects.filter(first_name="P7").update(city="Leeds")
+    many, copies = copy_queries()
+    assert many == few
+    assert len(copies) == 60
+    assert next(c for c in copies if c.fields["first_name"] == "P7").fields["city"] == "Leeds"
+    assert all(c.tags == ("Club",) for c in copies)

@@ -45,7 +45,8 @@ def states(campaign: Campaign) -> dict[str, tuple[str, str]]:
 @pytest.mark.parametrize(
     ("document", "whole"),
     [
-        ({"match": "all", "conditions": [{"field": "tags", "op": "any", "value": [1, 2]}]}, [1, 2]),
+        ({"match": "all", "conditions": [{"field": "tags", "op": "any", "value": [1, 2]}]},
+         [1, 2]),
         ({"match": "any", "conditions": [{"field": "tags", "op": "any", "value": [2]},
                                          {"field": "tags", "op": "all", "value": [1]}]}, [1, 2]),
         ({"match": "all", "conditions": [{"field": "tags", "op": "any", "value": [1]},
@@ -98,8 +99,9 @@ def test_a_segment_audience_goes_to_its_contacts_at_launch_and_records_them(txts
     assert at_launch["name"] == "Lapsed VIPs"
     assert at_launch["conditions"] == leeds.conditions
 
-    leeds.name, leeds.conditions = "Renamed", conditions.validate(
-        {"version": 1, "match": "all", "conditions": [tags("any", "Staff")]}
+    leeds.name, leeds.conditions = (
+        "Renamed",
+        conditions.validate({"version": 1, "match": "all", "conditions": [tags("any", "Staff")]}),
     )
     leeds.save()
     sale.refresh_from_db()
@@ -118,8 +120,8 @@ def test_the_account_rules_apply_to_a_segment_and_say_why(txtsync):
 
 def test_a_segment_adds_to_tags_and_numbers_and_excluded_tags_still_win(txtsync):
     pushed(("Ann", ANN, ["VIP"]), ("Ben", BEN, ["Staff"]), ("Cat", CAT, ["VIP", "Press"]))
-    sale = to(segment(tags("any", "VIP")),
-              audience={"any_tags": ["Staff"], "numbers": [DAN], "excluded_tags": ["Press"]})  # fmt: skip
+    more = {"any_tags": ["Staff"], "numbers": [DAN], "excluded_tags": ["Press"]}
+    sale = to(segment(tags("any", "VIP")), audience=more)
     audience = services.audience_of(sale)
     assert sorted(r.number for r in audience.recipients) == sorted([ANN, BEN, DAN])
     assert [(e.reason, e.number) for e in audience.excluded] == [(Reason.EXCLUDED_TAG, CAT)]

@@ -177,17 +177,17 @@ def word_key(text: str) -> str:
 def _translated_consent_words() -> dict[str | None, list[str]]:
     """The active language's words: its names of the three consents (as the contact page
     shows them), its yes and no, and its opted in / opted out."""
-    context = "a word in an import's marketing consent column"
+    # Literal contexts: makemessages cannot read a variable's.
     return {
         MarketingConsent.GIVEN.value: [
             str(MarketingConsent.GIVEN.label),
             _("yes"),
-            pgettext(context, "opted in"),
+            pgettext("a word in an import's marketing consent column", "opted in"),
         ],
         MarketingConsent.WITHDRAWN.value: [
             str(MarketingConsent.WITHDRAWN.label),
             _("no"),
-            pgettext(context, "opted out"),
+            pgettext("a word in an import's marketing consent column", "opted out"),
         ],
         None: [str(MarketingConsent.UNKNOWN.label)],
     }

@@ -63,7 +63,10 @@ VOCABULARY = 5_000
 POOL = 50_000  # distinct bodies drawn from the vocabulary; numbers make them vary more
 OUR_NUMBER = "+447860000000"
 CHUNK = 20_000  # rows per COPY write
-META_TABLE = "bench_load_dataset_v2"  # a new name whenever what is generated changes
+META_TABLE = "bench_load_dataset_v3"  # a new name whenever what is generated changes
+# History's SMSIDs: far above the sandbox's own (its SMS table counts from 1), below the
+# locustfile's webhooks (LOAD_SMSID_BASE, 10**12 and up): they never meet.
+SMSID_OFFSET = 10**11
 TABLES = (  # emptied before a load, in this order (CASCADE does the rest)
     "messaging_opening", "messaging_message", "messaging_conversation",
     "contacts_contact_tags", "contacts_contact", "contacts_tag",
@@ -352,26 +355,16 @@ class Generator:
         inbound_count = 0
         opened = answered = responder = None
         for k, date in enumerate(dates):
-            self.message_id += 1
             inbound = k == length - 1 or rng.random() < 0.5  # the newest one came in
-            when = stamp(date)
+            when, author = stamp(date), None
             if inbound:
                 inbound_count += 1
                 opened = opened or when
-                self.messages.add(
-                    str(self.message_id), "1", str(pk), str(pk), mobile, OUR_NUMBER,
-                    self.words.body(), r"\N", when, when, "", str(self.message_id), "1",
-                    r"\N", when, r"\N", when,
-                )  # fmt: skip
-                continue
-            author = rng.choice(self.agent_ids) if rng.random() < 0.7 else None
-            if opened and not answered and author:
-                answered, responder = when, author
-            self.messages.add(
-                str(self.message_id), "0", str(pk), str(pk), OUR_NUMBER, mobile,
-                self.words.body(), str(author) if author else r"\N", when, when, "sent",
-                str(self.message_id), "1", "2", when, when, when,
-            )  # fmt: skip
+            else:
+                author = rng.choice(self.agent_ids) if rng.random() < 0.7 else None
+                if opened and not answered and author:
+                    answered, responder = when, author
+            self.message(pk, mobile, inbound, when, author)
         latest = stamp(newest)
         # Unread: the newest came in (always, here) and, unless closed, 10 % not opened yet.
         unread = not closed and rng.random() < 0.1
@@ -389,6 +382,20 @@ class Generator:
             str(pk), str(pk), opened, answered or r"\N",
             str(responder) if responder else r"\N",
             latest if closed else r"\N", str(assignee) if closed and assignee else r"\N",
+        )  # fmt: skip
+
+    def message(self, pk: int, mobile: str, inbound: bool, when: str, author) -> None:
+        """An inbound SMS, or one we sent (delivered) typed by `author` or by nobody."""
+        self.message_id += 1
+        numbers = (mobile, OUR_NUMBER) if inbound else (OUR_NUMBER, mobile)
+        if inbound:  # author, send_state, SMSID, segments, status, delivered_at, sent_at
+            sending = (r"\N", "", str(SMSID_OFFSET + self.message_id), "1", r"\N", when, r"\N")
+        else:
+            who = str(author) if author else r"\N"
+            sending = (who, "sent", str(SMSID_OFFSET + self.message_id), "1", "2", when, when)
+        self.messages.add(
+            str(self.message_id), "1" if inbound else "0", str(pk), str(pk), *numbers,
+            self.words.body(), sending[0], when, when, *sending[1:], when,
         )  # fmt: skip
 
     def tag_campaign(self, tag_id: int) -> None:
@@ -456,6 +463,15 @@ def ensure(database_url: str, scale: float, seed: int = 2026, force: bool = Fals
 
     with connection.cursor() as cursor:
         have = stored(cursor)
+        # The marker alone is not enough: a test run's flush, or a hand's TRUNCATE,
+        # leaves it behind.
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM contacts_contact), "
+            "(SELECT count(*) FROM messaging_message)"
+        )
+        counted = cursor.fetchone()
+    if have and (have["contacts"], have["messages"]) != counted:
+        have = None
     want = {"scale": scale, "seed": seed, **{k: sizes(scale)[k] for k in ("contacts", "messages")}}
     if have == want and not force:
         return f"kept: {have['contacts']:,} contacts, {have['messages']:,} messages"

@@ -274,15 +274,31 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
     return cuts[49], cuts[94], cuts[98]
 
 
-def replies_queued_to_sent(since) -> list[float]:
-    """Seconds from queued (created) to sent of the agents' replies in this run."""
+def replies_queued_to_sent(since) -> tuple[list[float], dict[str, int]]:
+    """Seconds from queued (created) to sent of the agents' replies in this run, and
+    how many replies ended in each send state."""
+    from django.db.models import Count
+
     from messaging.models import Message
 
-    rows = Message.objects.filter(
+    replies = Message.objects.filter(
         author__username__startswith=generate.AGENT_PREFIX, created_at__gte=since,
-        sent_at__isnull=False, campaign_id__isnull=True,
-    ).values_list("created_at", "sent_at")  # fmt: skip
-    return [(sent - created).total_seconds() for created, sent in rows]
+        campaign_id__isnull=True,
+    )  # fmt: skip
+    rows = replies.filter(sent_at__isnull=False).values_list("created_at", "sent_at")
+    states = dict(replies.values_list("send_state").annotate(n=Count("id")).order_by())
+    return [(sent - created).total_seconds() for created, sent in rows], states
+
+
+def received_to_applied(sent: dict) -> tuple[float, float, float]:
+    """p50/p95/p99 seconds from a notification stored to its effects applied (the
+    database's side of "inbound visible")."""
+    from messaging.models import WebhookEvent
+
+    rows = WebhookEvent.objects.filter(
+        sms_id__gte=sent["first_smsid"], sms_id__lte=sent["last_smsid"], applied_at__isnull=False
+    ).values_list("received_at", "applied_at")
+    return percentiles([(applied - received).total_seconds() for received, applied in rows])
 
 
 def webhooks_applied_once(sent: dict, wait: float = 60) -> tuple[bool, str]:
@@ -378,13 +394,19 @@ def targets(m: dict) -> list[tuple[str, str, bool]]:
 
 def measure(run: Run, since, before: dict, after: dict, sampler: Sampler, seconds: float):
     sent = json.loads((VAR / "webhooks.json").read_text())
-    replies = replies_queued_to_sent(since)
+    replies, reply_states = replies_queued_to_sent(since)
+    applied = webhooks_applied_once(sent)  # waits for the queue to drain first
+    run.notes.append(
+        "Webhook stored -> applied (s, p50/p95/p99): "
+        + " / ".join(f"{v:.2f}" for v in received_to_applied(sent))
+        + f". Agents' replies by send state at the end: {reply_states}."
+    )
     calls_allowed = seconds * int(BUDGET.split("/")[0]) / int(BUDGET.split("/")[1])
     return {
         "locust": read_locust(),
         "samples": sampler.samples,
         "growth": memory_growth(sampler.samples) if sampler.samples else {},
-        "applied": webhooks_applied_once(sent),
+        "applied": applied,
         "never_seen": sent["never_seen"],
         "reply_p": percentiles(replies),
         "replies": len(replies),

@@ -198,10 +198,14 @@ class Sampler:
         return row
 
 
+def sandbox_stats(sandbox: requests.Session, url: str) -> dict:
+    """The sandbox's ledger of the `default` application (docs/sandbox.md, `_stats`)."""
+    return sandbox.get(f"{url}/sandbox/_stats", timeout=10).json()["applications"]["default"]
+
+
 def ledger(sandbox: requests.Session, url: str) -> dict:
-    """The sandbox's own count for the `default` application: calls, 429s, in window."""
-    stats = sandbox.get(f"{url}/sandbox/_stats", timeout=10).json()
-    app = stats["applications"]["default"]
+    """The sandbox's own count: calls, 429s, calls in the window."""
+    app = sandbox_stats(sandbox, url)
     return {
         "calls": sum(app["calls"].values()) - app["rate_limited"],  # 429s use no slot
         "rate_limited": app["rate_limited"],
@@ -433,7 +437,7 @@ def scenario(run: Run, sandbox: requests.Session) -> str:
     token = webhook_token()
     contacts = generate.sizes(run.args.scale)["contacts"]
     sampler = Sampler(run.procs, sandbox, run.url, run.args.sample_every)
-    before = ledger(sandbox, run.url)
+    before, operations = ledger(sandbox, run.url), sandbox_stats(sandbox, run.url)["calls"]
     since, began = timezone.now(), time.monotonic()
     campaign = run.launch_campaign()
     importer = run.start_import()
@@ -441,6 +445,12 @@ def scenario(run: Run, sandbox: requests.Session) -> str:
     done = run.locust(token, contacts, 10**12 + int(time.time()) * 1000)
     seconds = time.monotonic() - began
     after = ledger(sandbox, run.url)
+    used = {
+        name: n - operations.get(name, 0)
+        for name, n in sandbox_stats(sandbox, run.url)["calls"].items()
+        if n - operations.get(name, 0)
+    }
+    run.notes.append(f"TxtSync calls in the run, by operation (sandbox ledger): {used}.")
     sampler.finish()
     stats = run.campaign_stats(campaign)
     run.notes.append(f"Campaign {campaign}: {stats}. Locust exited {done.returncode}.")
@@ -448,7 +458,14 @@ def scenario(run: Run, sandbox: requests.Session) -> str:
     run.notes.append(f"Import of {run.args.import_rows} rows: {state} at the end.")
     write_samples(sampler.samples)
     measured = measure(run, since, before, after, sampler, seconds)
-    table = report(run, measured)
+    args, load = run.args, os.getloadavg()
+    header = (
+        f"Load scenario {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: scale "
+        f"{args.scale} ({contacts:,} contacts), {args.agents} agents, {args.minutes} min, "
+        f"{os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
+        "at the end (1 / 5 / 15 min)."
+    )
+    table = header + "\n\n" + report(run, measured)
     (VAR / "report.md").write_text(table + "\n")
     return table
 

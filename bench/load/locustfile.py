@@ -58,6 +58,7 @@ DUPLICATE_SHARE = float(os.environ.get("LOAD_DUPLICATES", 0.1))
 BURST = int(os.environ.get("LOAD_BURST", 200))
 BURST_EVERY = float(os.environ.get("LOAD_BURST_EVERY", 60))
 API_TOKEN = os.environ.get("LOAD_API_TOKEN", "")
+HOSTS = [h for h in os.environ.get("LOAD_HOSTS", "").split(",") if h]  # the nodes' webs
 RESULTS = Path(os.environ.get("LOAD_RESULTS_DIR", "var/load"))
 PROBE = "LT"
 SEARCH_WORDS = ["order", "refund", "booking", "delivery", "tomorrow", "kaleidoscope"]
@@ -131,9 +132,13 @@ class Agent(HttpUser):
     weight = 50
     wait_time = between(5, 20)  # reading, typing, thinking
     numbers = itertools.count()
+    replies = itertools.count()  # every reply's text differs: a repeat is a duplicate
 
     def on_start(self) -> None:
-        self.username = f"{AGENT_PREFIX}{next(Agent.numbers)}"
+        number = next(Agent.numbers)
+        self.username = f"{AGENT_PREFIX}{number}"
+        if HOSTS:  # spread over the nodes, as a load balancer would
+            self.host = self.client.base_url = HOSTS[number % len(HOSTS)]
         self.sign_in()
         self.thread_id: int | None = None
         self.cursor = datetime.now(UTC).isoformat()  # until the first page gives one
@@ -234,7 +239,7 @@ class Agent(HttpUser):
         if not self.thread_id:
             return self.open_thread()
         token = self.client.cookies.get("csrftoken", "")
-        data = {"body": f"Thanks, {self.username} here: we are on it.",
+        data = {"body": f"Thanks, {self.username} here ({next(Agent.replies)}): we are on it.",
                 "csrfmiddlewaretoken": token, **self.seen}  # fmt: skip
         headers = {"HX-Request": "true", "X-CSRFToken": token,
                    "Referer": f"{self.host}/inbox/c/{self.thread_id}/"}  # fmt: skip

@@ -45,7 +45,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.load import generate  # noqa: E402
+from bench.load import generate, nodes  # noqa: E402
 from bench.load.shared import SIGN_IN, VISIBLE, WEBHOOK_ROUTE  # noqa: E402
 from deploy import processes  # noqa: E402
 from deploy import prod_check as shape  # noqa: E402 (the production shape's code)
@@ -155,12 +155,13 @@ def rss_mb(pid: int) -> float:
 class Sampler:
     """Samples the processes, the database, the queues and the sandbox's ledger."""
 
-    procs: shape.Processes
+    groups: list[tuple[str, shape.Processes]]  # (name prefix, a node's processes)
     sandbox: requests.Session
     url: str
     every: float
     samples: list[dict] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
+    errors: list[str] = field(default_factory=list)
 
     def start(self) -> None:
         self.redis = redis.Redis.from_url(REDIS_URL)
@@ -170,7 +171,10 @@ class Sampler:
 
     def loop(self) -> None:
         while not self.stop.wait(self.every):
-            self.samples.append(self.sample())
+            try:
+                self.samples.append(self.sample())
+            except Exception as error:  # a missed sample must not end the others
+                self.errors.append(f"{type(error).__name__}: {error}"[:200])
 
     def finish(self) -> None:
         self.stop.set()
@@ -179,10 +183,11 @@ class Sampler:
 
     def sample(self) -> dict:
         row = {"t": round(time.monotonic(), 1)}
-        for name, process in list(self.procs.running.items()):
-            row[f"rss_mb:{name}"] = round(
-                sum(rss_mb(pid) for pid in shape._group_members(process.pid)), 1
-            )
+        for prefix, procs in self.groups:
+            for name, process in list(procs.running.items()):
+                row[f"rss_mb:{prefix}{name}"] = round(
+                    sum(rss_mb(pid) for pid in shape._group_members(process.pid)), 1
+                )
         states = self.database.execute(
             "SELECT state, count(*) FROM pg_stat_activity WHERE datname = current_database() "
             "GROUP BY state"
@@ -224,6 +229,10 @@ class Run:
     secrets: dict
     url: str
     notes: list[str] = field(default_factory=list)
+    extra_nodes: list[nodes.Node] = field(default_factory=list)  # 2, 3, ...
+
+    def groups(self) -> list[tuple[str, shape.Processes]]:
+        return [("", self.procs)] + [(f"node{n.number}:", n.procs) for n in self.extra_nodes]
 
     def api(self) -> requests.Session:
         session = requests.Session()
@@ -253,10 +262,12 @@ class Run:
         command = [*processes.MANAGE, "import_contacts", str(path), "--tag", IMPORT_TAG]
         return self.procs.start("import", command)
 
-    def locust(self, token: str, contacts: int, smsid_base: int) -> subprocess.CompletedProcess:
+    def locust(self, token: str, smsid_base: int) -> subprocess.CompletedProcess:
         users = self.args.agents + 4 + 1  # agents, webhook senders, the API client
         env = self.env | {
-            "LOAD_WEBHOOK_TOKEN": token, "LOAD_CONTACTS": str(contacts),
+            "LOAD_WEBHOOK_TOKEN": token,
+            "LOAD_CONTACTS": str(generate.sizes(self.args.scale)["contacts"]),
+            "LOAD_HOSTS": ",".join([self.url] + [node.url for node in self.extra_nodes]),
             "LOAD_SMSID_BASE": str(smsid_base), "LOAD_API_TOKEN": self.secrets["api_token"],
             "LOAD_RESULTS_DIR": str(VAR),
         }  # fmt: skip
@@ -329,11 +340,16 @@ def read_locust() -> list[dict]:
         return [row for row in csv.DictReader(rows) if row["Name"] != "Aggregated"]
 
 
-def memory_growth(samples: list[dict]) -> dict[str, float]:
-    """Per process: mean RSS of the last third over the first third, in %."""
+def memory_growth(samples: list[dict], crashed: str | None) -> dict[str, float]:
+    """Per long-running process: mean RSS of the last third over the first, in %
+    (not the import, which ends, nor the node crashed on purpose)."""
     third = max(1, len(samples) // 3)
     growth = {}
-    for key in (k for k in samples[0] if k.startswith("rss_mb:") and k != "rss_mb:import"):
+    for key in samples[0]:
+        if not key.startswith("rss_mb:") or key == "rss_mb:import":
+            continue
+        if crashed and key.startswith(f"rss_mb:{crashed}"):
+            continue
         first = statistics.mean(s.get(key, 0) for s in samples[:third])
         last = statistics.mean(s.get(key, 0) for s in samples[-third:])
         if first:
@@ -371,7 +387,8 @@ def targets(m: dict) -> list[tuple[str, str, bool]]:
     errors = sum(int(r["Failure Count"]) for r in m["locust"])
     hook = next((r for r in m["locust"] if r["Name"] == WEBHOOK_ROUTE), None)
     visible = next((r for r in m["locust"] if r["Name"] == VISIBLE), None)
-    slot = 60 / int(BUDGET.split("/")[0])
+    limit = int(BUDGET.split("/")[0])
+    slot = int(BUDGET.split("/")[1]) / limit
     reply95 = m["reply_p"][1]
     growth = m["growth"]
     used = m["calls_used"] / m["calls_allowed"] * 100 if m["calls_allowed"] else 0
@@ -388,6 +405,9 @@ def targets(m: dict) -> list[tuple[str, str, bool]]:
         (f"reply queued -> sent p95 <= 2 slots ({2 * slot:.1f} s)",
          f"{reply95:.2f} s over {m['replies']} replies", m["replies"] > 0 and reply95 <= 2 * slot),
         ("0 x 429", str(m["rate_limited"]), m["rate_limited"] == 0),
+        (f"budget shared: calls in a window <= {limit}", f"at most {m['max_in_window']}",
+         m["max_in_window"] <= limit),
+        ("no SMS sent twice (sandbox's table)", str(m["duplicates"]), m["duplicates"] == 0),
         (">= 97 % of the budget used",
          f"{used:.1f} % ({m['calls_used']} of {m['calls_allowed']:.0f})", used >= 97),
         ("memory flat (last third vs first, < +10 %)",
@@ -406,10 +426,13 @@ def measure(run: Run, since, before: dict, after: dict, sampler: Sampler, second
         + f". Agents' replies by send state at the end: {reply_states}."
     )
     calls_allowed = seconds * int(BUDGET.split("/")[0]) / int(BUDGET.split("/")[1])
+    crashed = f"node{run.extra_nodes[-1].number}:" if run.args.chaos and run.extra_nodes else None
     return {
         "locust": read_locust(),
         "samples": sampler.samples,
-        "growth": memory_growth(sampler.samples) if sampler.samples else {},
+        "growth": memory_growth(sampler.samples, crashed) if sampler.samples else {},
+        "duplicates": nodes.duplicate_sms(since),
+        "max_in_window": max((s["calls_in_window"] for s in sampler.samples), default=0),
         "applied": applied,
         "never_seen": sent["never_seen"],
         "reply_p": percentiles(replies),
@@ -432,54 +455,70 @@ def write_samples(samples: list[dict]) -> None:
 
 
 def scenario(run: Run, sandbox: requests.Session) -> str:
+    """Launch the campaign and the import, run Locust with the sampler on, measure."""
     from django.utils import timezone
 
-    token = webhook_token()
-    contacts = generate.sizes(run.args.scale)["contacts"]
-    sampler = Sampler(run.procs, sandbox, run.url, run.args.sample_every)
+    sampler = Sampler(run.groups(), sandbox, run.url, run.args.sample_every)
     before, operations = ledger(sandbox, run.url), sandbox_stats(sandbox, run.url)["calls"]
     since, began = timezone.now(), time.monotonic()
     campaign = run.launch_campaign()
     importer = run.start_import()
     sampler.start()
-    done = run.locust(token, contacts, 10**12 + int(time.time()) * 1000)
+    if run.args.chaos and run.extra_nodes:
+        nodes.chaos(run.extra_nodes[-1], run.args.minutes * 30, run.notes)
+    done = run.locust(webhook_token(), 10**12 + int(time.time()) * 1000)
     seconds = time.monotonic() - began
     after = ledger(sandbox, run.url)
+    sampler.finish()
     used = {
         name: n - operations.get(name, 0)
         for name, n in sandbox_stats(sandbox, run.url)["calls"].items()
         if n - operations.get(name, 0)
     }
     run.notes.append(f"TxtSync calls in the run, by operation (sandbox ledger): {used}.")
-    sampler.finish()
-    stats = run.campaign_stats(campaign)
-    run.notes.append(f"Campaign {campaign}: {stats}. Locust exited {done.returncode}.")
+    run.notes.append(f"Campaign {campaign}: {run.campaign_stats(campaign)}.")
     state = "finished" if importer.poll() is not None else "still running"
     run.notes.append(f"Import of {run.args.import_rows} rows: {state} at the end.")
+    run.notes.append(f"Locust exited {done.returncode}.")
     write_samples(sampler.samples)
+    if sampler.errors:
+        run.notes.append(f"{len(sampler.errors)} samples missed, e.g. {sampler.errors[0]}")
     measured = measure(run, since, before, after, sampler, seconds)
-    args, load = run.args, os.getloadavg()
-    header = (
-        f"Load scenario {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: scale "
-        f"{args.scale} ({contacts:,} contacts), {args.agents} agents, {args.minutes} min, "
-        f"{os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
-        "at the end (1 / 5 / 15 min)."
-    )
-    table = header + "\n\n" + report(run, measured)
+    table = header(run) + "\n\n" + report(run, measured)
     (VAR / "report.md").write_text(table + "\n")
     return table
 
 
-def main() -> int:
+def header(run: Run) -> str:
+    args, load = run.args, os.getloadavg()
+    contacts = generate.sizes(args.scale)["contacts"]
+    return (
+        f"Load scenario {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: scale "
+        f"{args.scale} ({contacts:,} contacts), {args.agents} agents, {args.minutes} min, "
+        f"{args.nodes} node(s){' with chaos' if args.chaos else ''}, {os.cpu_count()} CPUs, "
+        f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the end "
+        "(1 / 5 / 15 min)."
+    )
+
+
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=0.01)
     parser.add_argument("--minutes", type=float, default=5)
     parser.add_argument("--agents", type=int, default=50)
     parser.add_argument("--sample-every", type=float, default=10)
-    parser.add_argument("--import-rows", type=int, default=None)
+    parser.add_argument("--import-rows", type=int, default=None, help="100,000 x scale")
+    parser.add_argument("--nodes", type=int, default=1, help="web + workers sets (nodes.py)")
+    parser.add_argument("--chaos", action="store_true", help="crash and restart the last node")
     args = parser.parse_args()
     if args.import_rows is None:
         args.import_rows = max(1000, round(100_000 * args.scale))
+    return args
+
+
+def prepare(args: argparse.Namespace) -> Run:
+    """Data, database, static files, the sandbox and an admin: what runs before the
+    processes start."""
     (VAR / "logs").mkdir(parents=True, exist_ok=True)
     print(f"== load scenario: scale {args.scale}, {args.minutes} min, {args.agents} agents")
     print("  data: " + ensure_data(args.scale), flush=True)
@@ -490,21 +529,25 @@ def main() -> int:
     shape.collectstatic(env)
     secrets = setup_django(env)
     procs = shape.Processes(env, VAR / "logs")
-    run = Run(args, env, procs, secrets, f"http://127.0.0.1:{port}")
-    checks = shape.Scenario(env, procs, shape.Report(), 0)
-    checks.client_key, checks.client_secret = (
-        secrets["TXTSYNC_CLIENT_KEY"], secrets["TXTSYNC_CLIENT_SECRET"],
-    )  # fmt: skip
+    return Run(args, env, procs, secrets, f"http://127.0.0.1:{port}")
+
+
+def main() -> int:
+    run = prepare(arguments())
+    checks = shape.Scenario(run.env, run.procs, shape.Report(), 0)
+    checks.client_key = run.secrets["TXTSYNC_CLIENT_KEY"]
+    checks.client_secret = run.secrets["TXTSYNC_CLIENT_SECRET"]
     sandbox = requests.Session()
     sandbox.auth = (checks.client_key, checks.client_secret)
     try:
         print("  " + checks.start_processes(), flush=True)
+        run.extra_nodes = nodes.start_nodes(run.env, run.args.nodes, VAR)
         print("  webhooks: " + checks.subscribe_webhooks(), flush=True)
-        print(f"  running Locust for {args.minutes} min ...", flush=True)
+        print(f"  running Locust for {run.args.minutes} min ...", flush=True)
         print(scenario(run, sandbox))
-        print(f"\nload average {os.getloadavg()}; report: {VAR / 'report.md'}")
+        print(f"\nreport: {VAR / 'report.md'}")
     finally:
-        left = procs.stop_all()
+        left = [name for _, procs in run.groups() for name in procs.stop_all()]
         from django.db import connections
 
         connections.close_all()

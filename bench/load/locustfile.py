@@ -68,6 +68,7 @@ CURSOR = re.compile(r'id="inbox-cursor"[^>]*data-cursor="([^"]+)"')
 THREAD_LINK = re.compile(r'href="/inbox/c/(\d+)/')
 SEEN = re.compile(r'name="(seen_up_to|seen_note)" value="([^"]*)"')
 PROBES = re.compile(PROBE + r"(\d+)\b")
+PRESENCE = re.compile(r'id="inbox-presence"[^>]*?data-token="([^"]*)"')
 NEVER_SEEN_AFTER = 10  # s: a probe sent this long before the end and not seen counts
 RNG = random.Random()  # noqa: S311 (load, not secrets)
 
@@ -143,6 +144,8 @@ class Agent(HttpUser):
         self.thread_id: int | None = None
         self.cursor = datetime.now(UTC).isoformat()  # until the first page gives one
         self.seen: dict[str, str] = {}
+        self.presence = ""  # the presence line's token the page shows
+        self.filters: dict[str, str] = {}
         self.rows: list[int] = []
         self.open_list("all")
         self.pollers = [gevent.spawn(self.keep_polling), gevent.spawn(self.keep_badge)]
@@ -171,7 +174,8 @@ class Agent(HttpUser):
             self.poll()
 
     def poll(self) -> None:
-        params = {"cursor": self.cursor, "presence": ""}
+        # The page's poll URL carries its list's filters and the open thread.
+        params = {**self.filters, "cursor": self.cursor, "presence": self.presence}
         if self.thread_id:
             params["c"] = self.thread_id
         answer = self.client.get("/inbox/poll/", params=params, name="/inbox/poll/")
@@ -194,6 +198,8 @@ class Agent(HttpUser):
         rows, the composer's send-guard marks; and any inbound text now visible."""
         if found := CURSOR.search(text):
             self.cursor = found.group(1)
+        if found := PRESENCE.search(text):
+            self.presence = found.group(1)
         rows = [int(pk) for pk in THREAD_LINK.findall(text)]
         if rows:
             self.rows = rows
@@ -205,7 +211,7 @@ class Agent(HttpUser):
     # what the person does
 
     def open_list(self, folder: str) -> None:
-        self.thread_id = None
+        self.thread_id, self.filters = None, {"folder": folder}
         answer = self.client.get(
             "/inbox/", params={"folder": folder}, name=f"/inbox/?folder={folder}"
         )
@@ -230,7 +236,7 @@ class Agent(HttpUser):
         term = RNG.choice(SEARCH_WORDS)
         if RNG.random() < 0.3:  # by the last digits of a number
             term = f"{RNG.randrange(CONTACTS) + 1:07d}"[-5:]
-        self.thread_id = None
+        self.thread_id, self.filters = None, {"q": term}
         answer = self.client.get("/inbox/", params={"q": term}, name="/inbox/?q=")
         self.take_page(answer.text)
 

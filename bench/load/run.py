@@ -424,8 +424,13 @@ def measure(run: Run, since, before: dict, after: dict, sampler: Sampler, second
     sent = json.loads((VAR / "webhooks.json").read_text())
     replies, reply_states = replies_queued_to_sent(since)
     applied = webhooks_applied_once(sent)  # waits for the queue to drain first
+    posted = next(
+        (int(r["Request Count"]) for r in read_locust() if r["Name"] == WEBHOOK_ROUTE), 0
+    )
     run.notes.append(
-        "Webhook stored -> applied (s, p50/p95/p99): "
+        f"Webhooks posted: {posted / seconds:.1f}/s over the run (Locust aims at "
+        "LOAD_WEBHOOK_RATE, 20/s, plus the bursts: less means the load generator itself "
+        "was short of CPU). Webhook stored -> applied (s, p50/p95/p99): "
         + " / ".join(f"{v:.2f}" for v in received_to_applied(sent))
         + f". Agents' replies by send state at the end: {reply_states}."
     )

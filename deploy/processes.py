@@ -6,7 +6,7 @@ Settings come from the environment (docs/operations.md, "Production"), never fro
 commands, so the same commands run in a container and on this machine.
 
 Layout: one web (gunicorn, several processes x threads), one worker for what people
-wait for (`interactive`: replies, webhook effects), one for the rest (`campaigns`,
+wait for (`replies,interactive`: replies, webhook effects), one for the rest (`campaigns`,
 `sync`: campaign runs, contact sync, imports, the built-in sandbox's own network),
 and exactly one beat (a second one stands by: txtcrm/beat.py). Scale by running more
 copies of a worker; the queue split is txtcrm/queues.py.
@@ -22,7 +22,10 @@ _WORKER = ["celery", "-A", "txtcrm", "worker", "--loglevel", "INFO"]
 _WORKER += ["--without-gossip", "--without-mingle"]  # less broker chatter on Redis
 WORKER_INTERACTIVE = [
     *_WORKER,
-    *("--queues", "interactive", "--hostname", "interactive@%h", "--concurrency", "4"),
+    *("--queues", "replies,interactive", "--hostname", "interactive@%h", "--concurrency", "4"),
+    # Take one task at a time per process, so a reply queued behind a burst of webhook
+    # effects is next, not behind 16 tasks already prefetched (txtcrm/queues.py).
+    *("--prefetch-multiplier", "1"),
 ]
 # One task at a time per process: a 10 s campaign slice must not hold prefetched
 # contact pushes (or the sandbox's webhooks) hostage.

@@ -4,30 +4,36 @@ The call budget (txtcrm/budget.py) orders *TxtSync calls* by priority; these que
 *workers* from being tied up by lower-priority work, so an inbox reply or a webhook's
 effects never wait behind a 10-second campaign slice or a full contact import:
 
-- `interactive`: what a person is waiting for: replies (Priority.INTERACTIVE), the
-  effects of inbound/outbound notifications, and the sweeper that re-queues both.
+- `replies`: sending a reply (a person's or an automatic one; Priority.INTERACTIVE). A
+  queue of its own so that a reply never waits behind a backlog of webhook effects: the
+  interactive worker consumes `replies,interactive`, and kombu takes from the queues in
+  turn (round robin), not one after the other (the load run of issue 17 saw a reply wait
+  78 s behind 1,980 queued `apply_events` when they shared one FIFO queue).
+- `interactive`: what else a person is waiting for: the effects of inbound/outbound
+  notifications, automatic replies' decisions, and the sweeper that re-queues both.
 - `campaigns`: campaign runs and the campaign tick (Priority.CAMPAIGN).
 - `sync`: contact push, refresh, full pull and CSV imports (Priority.SYNC_PUSH and
   REFRESH), outgoing webhooks, the built-in sandbox's own network and webhook
   deliveries, and any task not named below (the default queue).
 
-Production runs a worker per queue group (deploy/processes.py: one for `interactive`,
-one for `campaigns,sync`); `make run`'s single worker and the tests' workers consume
-every queue. Names get an optional prefix (CELERY_QUEUE_PREFIX) so that test runs
-sharing one Redis never share a queue.
+Production runs a worker per queue group (deploy/processes.py: one for
+`replies,interactive`, one for `campaigns,sync`); `make run`'s single worker and the
+tests' workers consume every queue. Names get an optional prefix (CELERY_QUEUE_PREFIX)
+so that test runs sharing one Redis never share a queue.
 """
 
 from kombu import Exchange, Queue
 
+REPLIES = "replies"
 INTERACTIVE = "interactive"
 CAMPAIGNS = "campaigns"
 SYNC = "sync"
-QUEUES = (INTERACTIVE, CAMPAIGNS, SYNC)
+QUEUES = (REPLIES, INTERACTIVE, CAMPAIGNS, SYNC)
 DEFAULT = SYNC
 
 # Task name (or glob) -> queue. Anything else goes to DEFAULT.
 ROUTES: dict[str, str] = {
-    "messaging.send_message": INTERACTIVE,
+    "messaging.send_message": REPLIES,
     "messaging.apply_events": INTERACTIVE,
     "messaging.sweep": INTERACTIVE,
     "messaging.subscribe_webhooks": INTERACTIVE,

@@ -49,6 +49,7 @@ from bench.load import generate, nodes  # noqa: E402
 from bench.load.shared import SIGN_IN, VISIBLE, WEBHOOK_ROUTE  # noqa: E402
 from deploy import processes  # noqa: E402
 from deploy import prod_check as shape  # noqa: E402 (the production shape's code)
+from txtcrm.queues import QUEUES  # noqa: E402
 
 VAR = ROOT / "var" / "load"
 DATABASE_URL = os.environ.get("LOAD_DATABASE_URL", generate.DEFAULT_DATABASE)
@@ -195,7 +196,7 @@ class Sampler:
         ).fetchall()
         row["db_connections"] = sum(n for _, n in states)
         row["db_active"] = sum(n for state, n in states if state == "active")
-        for queue in ("interactive", "campaigns", "sync"):
+        for queue in QUEUES:
             row[f"queue:{queue}"] = sum(
                 self.redis.llen(key) for key in self.redis.scan_iter(f"{queue}*")
                 if self.redis.type(key) == b"list"

@@ -231,8 +231,8 @@ def test_by_tag(text, agent_ann, agent_bob):
 
 
 def test_automatic_replies_go_at_interactive_priority(text, monkeypatch):
-    """The reply's send task is on the `interactive` queue and asks the call budget for an
-    INTERACTIVE slot, like a person's reply; so is the automations' own task."""
+    """The reply's send task is on the `replies` queue, as a person's reply, and asks the
+    call budget for an INTERACTIVE slot; the automations' own task is `interactive`."""
     automations.set_up(open_now=False)
     text("Hello?")
     [reply] = automatic_replies()
@@ -247,8 +247,9 @@ def test_automatic_replies_go_at_interactive_priority(text, monkeypatch):
     messaging_tasks.send_message(reply.pk)
 
     assert asked == [gateway.Priority.INTERACTIVE]
-    for task in ("automations.respond", "messaging.send_message"):
-        assert app.amqp.router.route({}, task)["queue"].name.endswith("interactive")
+    route = app.amqp.router.route
+    assert route({}, "automations.respond")["queue"].name.endswith("interactive")
+    assert route({}, "messaging.send_message")["queue"].name.endswith("replies")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -25,7 +25,7 @@ def own(queue: str) -> str:
 @pytest.mark.parametrize(
     ("task", "queue"),
     [
-        ("messaging.send_message", "interactive"),  # a person waits for the reply
+        ("messaging.send_message", "replies"),  # a person waits for it: never behind webhooks
         ("messaging.apply_events", "interactive"),  # inbound SMS reach the inbox
         ("messaging.sweep", "interactive"),
         ("campaigns.run", "campaigns"),

@@ -46,7 +46,7 @@ ROOT_WARNING = "ignore:You're running the worker with superuser privileges"
 
 
 def worker_command() -> list[str]:
-    """The one worker of the embedded default: every queue (interactive, campaigns,
+    """The one worker of the embedded default: every queue (replies, interactive, campaigns,
     sync; txtcrm/queues.py) and beat, in a single process; --quiet: no start-up banner
     (ours is the one to read)."""
     command = [sys.executable, "-m", "celery", "-A", "txtcrm", "--quiet", "worker", "--beat"]

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from messaging import webhook_setup
 from notifications.models import Kind, Notification, Preference
-from tests.support.browser import needs_chromium
+from tests.support.browser import needs_chromium, wait_for_true
 from tests.support.inbound import deliver_webhooks
 from tests.support.inbox import converse, said_in
 from tests.support.sandbox import text_in
@@ -125,13 +125,13 @@ def test_a_new_text_shows_a_browser_notification_with_the_sound(
         page.evaluate("window.notReloaded = true")
         count = page.locator("#notif-count")
         expect(count).to_be_hidden()
-        page.wait_for_function(f"localStorage.getItem('{seen_key(agent)}') === '0'")
+        wait_for_true(page, f"localStorage.getItem('{seen_key(agent)}') === '0'")
 
         text_in(wired, "Is my order ready?")
         deliver_webhooks()
 
         expect(count).to_have_text("1")
-        page.wait_for_function("window.__shown.length === 1")
+        wait_for_true(page, "window.__shown.length === 1")
         assert page.evaluate("window.__shown") == [
             {"title": "New text from +447911123456 (unassigned)", "body": "Is my order ready?"}
         ]
@@ -148,7 +148,7 @@ def test_no_browser_notification_when_the_kind_is_off(browser, live_server, wire
     Preference.objects.create(user=agent, kind=Kind.UNASSIGNED, browser=False)
     page = signed_in_page(browser, live_server, "/inbox/", permissions=["notifications"])
     try:
-        page.wait_for_function(f"localStorage.getItem('{seen_key(agent)}') === '0'")
+        wait_for_true(page, f"localStorage.getItem('{seen_key(agent)}') === '0'")
         text_in(wired, "Hello")
         deliver_webhooks()
 
@@ -178,9 +178,7 @@ def test_the_service_worker_controls_the_site_and_caches_the_shell(browser, live
     try:
         scope = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
         assert scope == f"{live_server.url}/"
-        page.wait_for_function(
-            "caches.keys().then(k => k.some(n => n.startsWith('txtcrm-shell-')))"
-        )
+        wait_for_true(page, "caches.keys().then(k => k.some(n => n.startsWith('txtcrm-shell-')))")
         cached = page.evaluate(
             """caches.keys().then(k => caches.open(k.find(n => n.startsWith('txtcrm-shell-'))))
                .then(c => c.keys()).then(r => r.map(x => new URL(x.url).pathname))"""

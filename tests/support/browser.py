@@ -34,6 +34,20 @@ def chromium():
             browser.close()
 
 
+def wait_for_true(page, expression: str, timeout: float = 10.0, every: float = 0.1) -> None:
+    """Wait until `expression` (JavaScript, awaited) is truthy in `page`. Unlike Playwright's
+    wait_for_function, which may `eval` the expression again while polling, and so fails
+    under our CSP (no 'unsafe-eval') when the first check is false, each check here is a
+    fresh page.evaluate."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(every * 1000)
+
+
 @dataclass
 class WatchedPage:
     """A page signed in as someone, watched: `problems` collects console errors and

@@ -81,8 +81,10 @@ class AudienceSerializer(StrictSerializerMixin, serializers.Serializer):
     )
     segment_at_launch = serializers.DictField(
         read_only=True,
-        help_text="Once launched: the segment's name and conditions as they were then "
-        "(name, conditions, at).",
+        default=None,  # always in the answer: null until launched with a segment
+        allow_null=True,
+        help_text="Once launched with a segment: its name and conditions as they were then "
+        "(name, conditions, at); null otherwise.",
     )
 
     def validate(self, attrs: dict) -> dict:

@@ -177,7 +177,8 @@ def test_create_makes_a_draft_with_the_default_sender_and_its_preview(api, club,
     assert response["Location"].endswith(detail(campaign))
     assert (body["id"], body["status"], body["sender"]) == (campaign.pk, "draft", "Acme")
     assert body["audience"] == {"any_tags": ["Club"], "all_tags": [], "excluded_tags": [],
-                                "contacts": [], "numbers": [], "segment": None}  # fmt: skip
+                                "contacts": [], "numbers": [], "segment": None,
+                                "segment_at_launch": None}  # fmt: skip
     assert (body["quiet_start"], body["quiet_end"], body["scheduled_at"]) == ("21:00", "08:00",
                                                                               None)  # fmt: skip
     assert body["created_by"]["username"] == "ada"

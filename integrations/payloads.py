@@ -57,14 +57,21 @@ def message(message: Message, previous: dict | None = None) -> dict[str, Any]:
     return data
 
 
+def _who(contact: Contact) -> dict[str, Any]:
+    """Who a contact event is about, the same keys in every one."""
+    return {
+        "id": contact.pk,
+        "number": contact.mobile_number,
+        "name": contact.full_name,
+        "external_reference": contact.external_reference,
+    }
+
+
 def opted_out(contact: Contact, opt_out: OptOutEvent) -> dict[str, Any]:
     """data of contact.opted_out."""
     return {
         "contact": {
-            "id": contact.pk,
-            "number": contact.mobile_number,
-            "name": contact.full_name,
-            "external_reference": contact.external_reference,
+            **_who(contact),
             "allow_sms": False,
             "opted_out_at": iso(opt_out.at),
             "source": opt_out.source,
@@ -79,10 +86,7 @@ def consent_changed(contact: Contact, event: ConsentEvent) -> dict[str, Any]:
     actor = event.actor
     return {
         "contact": {
-            "id": contact.pk,
-            "number": contact.mobile_number,
-            "name": contact.full_name,
-            "external_reference": contact.external_reference,
+            **_who(contact),
             "marketing_consent": event.consent,
             "source": event.source,
             "actor": None if actor is None else {"id": actor.pk, "username": actor.get_username()},

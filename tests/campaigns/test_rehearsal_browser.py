@@ -8,9 +8,8 @@ from playwright.sync_api import expect
 
 from campaigns.models import CampaignStatus, Rehearsal
 from sandbox.models import Account
-from tests.support.browser import needs_chromium, watched_page
+from tests.support.browser import needs_chromium, sideways, watched_page
 from tests.support.campaigns import customers, new_campaign, status
-from tests.txtcrm.test_walkthrough_browser import sideways
 
 pytestmark = needs_chromium
 

@@ -34,6 +34,29 @@ def chromium():
             browser.close()
 
 
+# Elements sticking out on the right, to say what overflows when a test fails.
+OVERFLOWING = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+  .filter(e => !e.closest('.csv-scroll, .table-scroll, [hidden]'))
+  .slice(0, 6).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' +
+    [...e.classList].join('.') + ' ' + Math.round(e.getBoundingClientRect().right))"""
+INNER = """() => [...document.querySelectorAll(
+    '.topbar nav, .inbox-folders, #inbox-list, .inbox-contact')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.className + ' ' + e.scrollWidth + '>' + e.clientWidth)"""
+
+
+def sideways(page) -> list[str]:
+    """What sticks out on the right of the page, if the page scrolls sideways, and the
+    boxes that scroll sideways inside."""
+    page.wait_for_load_state("load")
+    scroll_width, inner_width = page.evaluate(
+        "[document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    outside = page.evaluate(OVERFLOWING) or ["?"] if scroll_width > inner_width else []
+    return outside + page.evaluate(INNER)
+
+
 def wait_for_true(page, expression: str, timeout: float = 10.0, every: float = 0.1) -> None:
     """Wait until `expression` (JavaScript, awaited) is truthy in `page`. Unlike Playwright's
     wait_for_function, which may `eval` the expression again while polling, and so fails

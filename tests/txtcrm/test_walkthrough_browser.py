@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from contacts import services as contacts
 from messaging.models import Conversation, Direction, Message, SendState
-from tests.support.browser import needs_chromium
+from tests.support.browser import needs_chromium, sideways
 from tests.support.inbox import converse, said_in
 from txtcrm.models import UserPreference
 
@@ -20,12 +20,6 @@ pytestmark = needs_chromium
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
-# Elements sticking out on the right, to say what overflows when a test fails.
-OVERFLOWING = """() => [...document.querySelectorAll('body *')]
-  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
-  .filter(e => !e.closest('.csv-scroll, .table-scroll, [hidden]'))
-  .slice(0, 6).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' +
-    [...e.classList].join('.') + ' ' + Math.round(e.getBoundingClientRect().right))"""
 CSV = (
     "Mobile Number,First Name,Last Name,Company Name,Email Address,Tags,Notes about them\n"
     "07911 123456,Annamaria,Bellavista-Scognamiglio,Società Cooperativa Agricola del Nord,"
@@ -57,23 +51,6 @@ def signed_in_page(browser, live_server, user, language, viewport):
 
 # Boxes that must not scroll (or clip) sideways inside either: the top bar's links, the
 # inbox's folder tabs and list, the thread's contact panel.
-INNER = """() => [...document.querySelectorAll(
-    '.topbar nav, .inbox-folders, #inbox-list, .inbox-contact')]
-  .filter(e => e.scrollWidth > e.clientWidth + 1)
-  .map(e => e.className + ' ' + e.scrollWidth + '>' + e.clientWidth)"""
-
-
-def sideways(page) -> list[str]:
-    """What sticks out on the right of the page, if the page scrolls sideways, and the
-    boxes that scroll sideways inside."""
-    page.wait_for_load_state("load")
-    scroll_width, inner_width = page.evaluate(
-        "[document.documentElement.scrollWidth, window.innerWidth]"
-    )
-    outside = page.evaluate(OVERFLOWING) or ["?"] if scroll_width > inner_width else []
-    return outside + page.evaluate(INNER)
-
-
 def busy_conversation(ada):
     """A conversation with all the side panel and folder tabs can hold: long names, tags,
     an assignee, a long text, a link, a failed reply with TxtSync's reason."""

@@ -34,11 +34,4 @@ urlpatterns = [
         name="inbox-scheduled-cancel",
     ),
     path("c/<int:pk>/contact/", thread_actions.contact_edit, name="inbox-contact-edit"),
-    # Canned replies: everyone's own, the team's (messaging/canned.py).
-    path("replies/", canned_replies.canned_replies, name="canned-replies"),
-    path("replies/search/", canned_replies.canned_reply_search, name="canned-reply-search"),
-    path("replies/<int:pk>/edit/", canned_replies.canned_reply_edit, name="canned-reply-edit"),
-    path(
-        "replies/<int:pk>/delete/", canned_replies.canned_reply_delete, name="canned-reply-delete"
-    ),
 ]

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -14,7 +13,7 @@ from campaigns import services
 from campaigns.models import Campaign, CampaignStatus, RecipientState
 from contacts import services as contacts
 from contacts.models import Contact, MarketingConsent
-from tests.support.browser import needs_chromium
+from tests.support.browser import needs_chromium, page_signed_in
 
 pytestmark = needs_chromium
 
@@ -35,18 +34,7 @@ def composer(browser, live_server, transactional_db):
     )
     earlier.recipients.update(state=RecipientState.SENT, sent_at=timezone.now() - timedelta(1))
     Campaign.objects.filter(pk=earlier.pk).update(status=CampaignStatus.FINISHED)
-    client = Client()
-    client.force_login(ada)
-    context = browser.new_context()
-    context.set_default_timeout(10_000)
-    cookie = client.cookies["sessionid"].value
-    context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{live_server.url}/campaigns/new/")
-    page.errors = errors
-    return page
+    return page_signed_in(browser, live_server, ada, "/campaigns/new/")
 
 
 def choose_vip(page):

@@ -7,12 +7,11 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
 from playwright.sync_api import expect
 
 from campaigns.models import Campaign
 from contacts import services as contacts
-from tests.support.browser import needs_chromium
+from tests.support.browser import needs_chromium, page_signed_in
 from txtcrm.models import UserPreference
 
 pytestmark = needs_chromium
@@ -29,18 +28,7 @@ def composer(browser, live_server, transactional_db):
             contacts.create_contact(
                 {"first_name": f"P{n}", "mobile_number": f"+44791120000{n}"}, tag_names=tags
             )
-        client = Client()
-        client.force_login(ada)
-        context = browser.new_context(java_script_enabled=javascript)
-        context.set_default_timeout(10_000)
-        cookie = client.cookies["sessionid"].value
-        context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(f"{live_server.url}/campaigns/new/")
-        page.errors = errors
-        return page
+        return page_signed_in(browser, live_server, ada, "/campaigns/new/", javascript)
 
     return open_composer
 

@@ -71,6 +71,24 @@ def wait_for_true(page, expression: str, timeout: float = 10.0, every: float = 0
         page.wait_for_timeout(every * 1000)
 
 
+def page_signed_in(browser, live_server, user, path: str, javascript: bool = True):
+    """`path` opened in a new context signed in as `user`; `page.errors` collects the
+    page's uncaught exceptions."""
+    from django.test import Client
+
+    signed_in = Client()
+    signed_in.force_login(user)
+    context = browser.new_context(java_script_enabled=javascript)
+    context.set_default_timeout(10_000)
+    session = signed_in.cookies["sessionid"].value
+    context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.goto(f"{live_server.url}{path}")
+    return page
+
+
 @dataclass
 class WatchedPage:
     """A page signed in as someone, watched: `problems` collects console errors and

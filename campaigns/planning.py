@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final, Literal
 
+from txtcrm.budget import Policy
+
 MAX_NUMBERS_PER_BULK_CALL: Final = 1000
 """The documented maximum of `To` numbers in one SendBulkSMS."""
 
@@ -113,7 +115,10 @@ def plan_sends(
 
 
 def duration(
-    calls: int, budget_calls: int = 100, window_seconds: float = 60, margin: float = 0.03
+    calls: int,
+    budget_calls: int = Policy.calls,
+    window_seconds: float = Policy.seconds,
+    margin: float = Policy.margin,
 ) -> timedelta:
     """From the first call to the start of the last one, at even pacing on an idle budget.
 

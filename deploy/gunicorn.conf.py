@@ -29,8 +29,11 @@ threads = _int("GUNICORN_THREADS", 8)
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
-# Recycle workers now and then (staggered), so a slow leak never becomes an outage.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 5000)
+# No recycling by default: a gthread worker that restarts after max_requests resets the
+# keep-alive connections it holds (gunicorn#3038, still open; issue 17's load run saw
+# those errors), and the 30-minute load run shows flat memory without it. Set it (say
+# 5000, staggered by a tenth) if a leak ever needs the safety net.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = max_requests // 10
 # Heartbeat files in memory, not on a container's overlay filesystem.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108

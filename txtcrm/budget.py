@@ -20,6 +20,14 @@ waiting. A refused caller registers as a waiter of its class (with an
 expiry, so a dead worker's registration lapses), which is what holds lower
 classes back and what the metrics call queue depth.
 
+A campaign is a stream of calls, and a stream that is being granted its slots
+never waits, so waiting alone would not hold lower classes back: a sync push
+asking between two campaign calls would be given every other slot. So a class
+that streams (campaign) leaves *demand* for STREAM_HOLD_SECONDS after each slot
+it is given, long enough to span the hand-over between two of its tasks; while
+a higher class's demand lasts, a lower class takes only capacity nobody has
+booked (lead 0), as refresh always does.
+
 Slots alone are not enough: TxtSync counts a call when the request reaches it,
 which may be any moment between our slot and the response. A request that
 arrives late (a busy machine, a slow store, a queue at the server) lands in a
@@ -68,6 +76,11 @@ LEAD_INTERVALS: dict[Priority, float | None] = {
 }
 
 
+# Classes whose calls come as a stream, and how long after its latest slot the stream
+# still counts as wanting the budget (a campaign hands over to a fresh task every 10 s).
+STREAM_HOLD_SECONDS: dict[Priority, float] = {Priority.CAMPAIGN: 5.0}
+
+
 class BudgetWait(Exception):
     """No slot within the caller's patience: reschedule the work `seconds` from now."""
 
@@ -81,7 +94,7 @@ class BudgetWait(Exception):
 class Policy:
     calls: int = 100
     seconds: float = 60.0
-    margin: float = 0.03  # share of the budget held back for clock and network jitter
+    margin: float = 0.02  # share of the budget held back (pacing slack, clock rates)
     # The longest a call can take (connect + read timeout): a call never released
     # (its worker died) counts as in flight until then.
     longest_call: float = 60.0
@@ -105,6 +118,7 @@ class State:
     consecutive_429s: int = 0
     last_429_at: float = 0.0
     waiters: dict[str, dict[str, float]] = field(default_factory=dict)  # class -> token -> expiry
+    demand: dict[str, float] = field(default_factory=dict)  # streaming class -> held until
     # token -> [slot, response time or None while in flight], for calls TxtSync may
     # still count in a window that ends now or later
     calls: dict[str, list[float | None]] = field(default_factory=dict)
@@ -156,6 +170,8 @@ def decide(
         return refusal
     state.tat = slot + policy.interval
     state.waiters.get(str(int(priority)), {}).pop(token, None)
+    if priority in STREAM_HOLD_SECONDS:
+        state.demand[str(int(priority))] = slot + STREAM_HOLD_SECONDS[priority]
     state.calls[token] = [slot, None]  # the same token asking again replaces its slot
     state.count("calls")
     return Decision(slot=slot)
@@ -213,13 +229,22 @@ def _refusal(
         return Decision(None, policy.interval, "a window of calls still in flight")
     lead_intervals = LEAD_INTERVALS[priority]
     lead = patience if lead_intervals is None else min(patience, lead_intervals * policy.interval)
+    reason = "budget in use"
+    if streaming := _higher_stream(state, priority):
+        lead, reason = 0.0, f"{streaming.name.lower()} sending"
     ahead = slot - now
     if ahead > lead:
-        return Decision(None, max(ahead - lead, policy.interval / 4), "budget in use")
+        return Decision(None, max(ahead - lead, policy.interval / 4), reason)
     return None
 
 
+def _higher_stream(state: State, priority: Priority) -> Priority | None:
+    """A higher class still streaming (its demand not yet expired), if any."""
+    return next((Priority(int(name)) for name in state.demand if int(name) < priority), None)
+
+
 def _drop_expired(state: State, now: float) -> None:
+    state.demand = {name: until for name, until in state.demand.items() if until > now}
     for name, tokens in list(state.waiters.items()):
         live = {token: expiry for token, expiry in tokens.items() if expiry > now}
         if live:

@@ -484,7 +484,7 @@ TXTSYNC_READ_TIMEOUT = env_float("TXTSYNC_READ_TIMEOUT", 30)
 # The call budget per connection: CALLS/SECONDS, less a safety margin, paced evenly;
 # its state in Redis (production) or the database (embedded default).
 TXTSYNC_BUDGET = env("TXTSYNC_BUDGET", "100/60")
-TXTSYNC_BUDGET_MARGIN = env_float("TXTSYNC_BUDGET_MARGIN", 0.03)
+TXTSYNC_BUDGET_MARGIN = env_float("TXTSYNC_BUDGET_MARGIN", 0.02)
 TXTSYNC_BUDGET_STORE = env("TXTSYNC_BUDGET_STORE", REDIS_URL or "database")
 TXTSYNC_BUDGET_REDIS_PREFIX = "txtcrm:budget:"
 

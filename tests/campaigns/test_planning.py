@@ -171,8 +171,8 @@ def test_a_plan_that_would_send_wrongly_is_refused(given, complaint):
     [
         (0, {}, 0),
         (1, {}, 0),
-        (2, {}, 60 / 97),
-        (101, {}, 100 * 60 / 97),
+        (2, {}, 60 / 98),
+        (101, {}, 100 * 60 / 98),
         (3, {"budget_calls": 10, "window_seconds": 60, "margin": 0}, 12),
         (11, {"budget_calls": 100, "window_seconds": 60, "margin": 0}, 6),
     ],

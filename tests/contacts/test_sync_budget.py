@@ -2,9 +2,12 @@
 makes several (bench/faults.py found real 429s: a push that adopts a contact, or
 falls back from its reference to its ContactID, made 2-3 calls on one slot)."""
 
-from contacts import services
+from contacts import services, sync
+from contacts.models import Contact, SyncState
+from contacts.tasks import push_contacts
 from tests.support.contacts import push
 from txtcrm import txtsync_gateway as gateway
+from txtcrm.single_flight import single_flight
 
 ANN = "+447911123456"
 
@@ -37,3 +40,18 @@ def test_one_call_takes_one_slot(txtsync):
     push()
 
     assert sandbox_calls(txtsync) == budget_calls() == 1
+
+
+def test_a_push_run_while_another_runs_leaves_the_contacts_to_it(txtsync):
+    """An import enqueues a push per batch: each concurrent run would hold a worker
+    process while the budget made it wait (issue 17's load run)."""
+    services.create_contact({"mobile_number": ANN})
+    Contact.objects.update(next_push_at=None)  # due now
+
+    with single_flight("contacts.push", sync.PUSH_LEASE):  # a run on another worker
+        push_contacts()
+        assert Contact.objects.get().sync_state == SyncState.DIRTY
+    push_contacts()
+
+    assert Contact.objects.get().sync_state == SyncState.CLEAN
+    assert sandbox_calls(txtsync) == 1

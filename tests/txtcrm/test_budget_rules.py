@@ -66,7 +66,7 @@ def test_slots_are_spaced_evenly(make_budget):
 
 
 def test_the_margin_holds_back_part_of_the_budget():
-    assert Policy(100, 60, 0.03).interval == pytest.approx(60 / 97)
+    assert Policy(100, 60, 0.02).interval == pytest.approx(60 / 98)
     assert Policy.parse("20/5", 0.02) == Policy(20, 5.0, 0.02)
 
 
@@ -116,6 +116,31 @@ def test_a_waiting_higher_class_holds_lower_classes_back(make_budget):
     assert budget.reserve(Priority.CAMPAIGN, 60).slot is None  # the reply is still waiting
     assert budget.reserve(Priority.INTERACTIVE, 60, token="reply-9").slot is not None
     assert budget.reserve(Priority.CAMPAIGN, 60).slot is not None
+
+
+def test_a_streaming_campaign_leaves_lower_classes_only_capacity_nobody_booked(make_budget):
+    """A campaign granted every slot never waits, yet a sync push asking between two of
+    its calls must not take every other slot (issue 17's load run: pushes took 60 %)."""
+    budget, clock = make_budget(), make_budget.clock
+    pushes = []
+    for _ in range(30):
+        slot = answered_at_its_slot(budget, Priority.CAMPAIGN, 60).slot
+        clock.now = max(clock.now, slot) + 0.1  # sleep until the slot; the call takes 0.1 s
+        pushes.append(budget.reserve(Priority.SYNC_PUSH, 60))
+
+    assert [push.slot for push in pushes] == [None] * 30
+    assert {push.reason for push in pushes} == {"campaign sending"}
+
+    clock.now += 5  # the campaign has stopped: past its hold, the push's lead is back
+    assert budget.reserve(Priority.SYNC_PUSH, 60).slot is not None
+
+
+def test_lower_classes_use_the_gaps_of_a_slow_stream(make_budget):
+    budget, clock = make_budget(), make_budget.clock
+    answered_at_its_slot(budget, Priority.CAMPAIGN, 60)
+    clock.now += 1.5  # the campaign's next call is late: its slot went unbooked
+
+    assert budget.reserve(Priority.SYNC_PUSH, 60).slot == clock.now
 
 
 def test_a_dead_waiters_registration_lapses(make_budget):

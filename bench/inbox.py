@@ -320,7 +320,7 @@ def service_fetchers(agent, thread_id: int, searches: dict[str, str]):
 
     def thread():
         conversation = Conversation.objects.select_related("contact", "assignee").get(pk=thread_id)
-        return conversations.thread(conversation)
+        return conversations.thread(conversation).entries
 
     return {
         "inbox list (all)": (listing(), 150),

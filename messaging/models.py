@@ -96,6 +96,13 @@ class Conversation(models.Model):
         indexes = [
             models.Index(fields=["status", "-last_activity_at"]),
             models.Index(fields=["assignee", "status", "-last_activity_at"]),
+            # The folders' unread counts (conversations.unread_counts) read only these: a
+            # few percent of the rows, found without reading the table.
+            models.Index(
+                fields=["status", "assignee", "snoozed_until", "snoozed_until_reply"],
+                condition=Q(unread=True, last_activity_at__isnull=False),
+                name="conversation_unread",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -278,6 +285,19 @@ class Opening(models.Model):
         indexes = [
             models.Index(fields=["opened_at"], name="opening_opened_at"),
             models.Index(fields=["first_responder", "opened_at"], name="opening_responder"),
+            # The overdue mark (response_times.late) on every inbox row: only open
+            # stretches past a due time, so the list's check reads a handful of rows
+            # rather than every Opening (a 60 ms scan at 1M conversations).
+            models.Index(
+                fields=["answer_due"],
+                condition=Q(closed_at__isnull=True, first_response_at__isnull=True),
+                name="opening_answer_due_open",
+            ),
+            models.Index(
+                fields=["resolve_due"],
+                condition=Q(closed_at__isnull=True),
+                name="opening_resolve_due_open",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -458,6 +458,9 @@ RECONCILE_DELIVERY_SECONDS = env_float("RECONCILE_DELIVERY_SECONDS", 300)
 # Inbox live updates: poll seconds while in use, while idle (> INBOX_IDLE_AFTER_SECONDS);
 # never while the tab is hidden.
 INBOX_POLL_SECONDS = env_float("INBOX_POLL_SECONDS", 3)
+# How long the team folders' unread counts are shared by every agent (0: counted for
+# each page and poll). messaging.conversations.unread_counts says why.
+INBOX_COUNTS_MAX_AGE = env_float("INBOX_COUNTS_MAX_AGE", 2)
 INBOX_POLL_IDLE_SECONDS = env_float("INBOX_POLL_IDLE_SECONDS", 15)
 INBOX_IDLE_AFTER_SECONDS = env_float("INBOX_IDLE_AFTER_SECONDS", 60)
 # Notifications (docs/notifications.md): the top bar's count is polled every

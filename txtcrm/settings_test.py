@@ -51,3 +51,6 @@ WHITENOISE_USE_FINDERS = True
 TXTSYNC_BUDGET_REDIS_PREFIX = f"txtcrm-{VAR_DIR.name}:budget:"
 CACHES["default"]["KEY_PREFIX"] = CELERY_QUEUE_PREFIX  # a shared Redis: keys of its own
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test logins
+# Each test's inbox is its own: counts shared across tests (one cache, one key) would be
+# another test's. tests/messaging/test_inbox_counts_shared.py turns the sharing on.
+INBOX_COUNTS_MAX_AGE = 0

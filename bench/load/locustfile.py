@@ -57,6 +57,7 @@ WEBHOOK_USERS = int(os.environ.get("LOAD_WEBHOOK_USERS", 4))
 DUPLICATE_SHARE = float(os.environ.get("LOAD_DUPLICATES", 0.1))
 BURST = int(os.environ.get("LOAD_BURST", 200))
 BURST_EVERY = float(os.environ.get("LOAD_BURST_EVERY", 60))
+DELIVERY_ATTEMPTS = 5
 API_TOKEN = os.environ.get("LOAD_API_TOKEN", "")
 HOSTS = [h for h in os.environ.get("LOAD_HOSTS", "").split(",") if h]  # the nodes' webs
 RESULTS = Path(os.environ.get("LOAD_RESULTS_DIR", "var/load"))
@@ -82,7 +83,8 @@ class Ledger:
     def __init__(self):
         self.ids = itertools.count(SMSID_BASE)
         self.recent: deque[tuple[str, str]] = deque(maxlen=500)  # (kind, body) to repeat
-        self.distinct = {"inbound": 0, "outbound": 0}
+        self.distinct = {"inbound": 0, "outbound": 0}  # accepted (answered 200)
+        self.unconfirmed = 0  # never answered 200 after every attempt
         self.first_id = SMSID_BASE
         self.waiting: dict[int, float] = {}  # inbound SMSID -> when its POST was answered
 
@@ -115,6 +117,7 @@ def write_ledger(environment, **_kwargs) -> None:
                 "first_smsid": LEDGER.first_id,
                 "last_smsid": last,
                 "distinct": LEDGER.distinct,
+                "unconfirmed": LEDGER.unconfirmed,
                 "never_seen": sum(
                     sent < time.perf_counter() - NEVER_SEEN_AFTER
                     for sent in LEDGER.waiting.values()
@@ -334,19 +337,29 @@ class Webhooks(FastHttpUser):
             sms_id = None
         else:
             kind, body, sms_id = notification()
-        with self.client.post(
-            f"/hooks/txtsync/{TOKEN}/{kind}", data=body,
-            headers={"Content-Type": "application/json"}, name=WEBHOOK_ROUTE,
-            catch_response=True,
-        ) as answer:  # fmt: skip
-            if answer.status_code != 200:
-                answer.failure(f"{answer.status_code}: {answer.text[:200]}")
-                return
+        if not self.delivered(kind, body):
+            LEDGER.unconfirmed += sms_id is not None  # may be stored all the same
+            return
         if sms_id is not None:
             LEDGER.recent.append((kind, body))
             LEDGER.distinct[kind] += 1
             if kind == "inbound":
                 LEDGER.waiting[sms_id] = time.perf_counter()
+
+    def delivered(self, kind: str, body: str) -> bool:
+        """POST until answered 200, as TxtSync retries a notification that failed; each
+        failed attempt is an error in the table."""
+        for attempt in range(DELIVERY_ATTEMPTS):
+            with self.client.post(
+                f"/hooks/txtsync/{TOKEN}/{kind}", data=body,
+                headers={"Content-Type": "application/json"}, name=WEBHOOK_ROUTE,
+                catch_response=True,
+            ) as answer:  # fmt: skip
+                if answer.status_code == 200:
+                    return True
+                answer.failure(f"{answer.status_code}: {(answer.text or '')[:200]}")
+            gevent.sleep(2**attempt)
+        return False
 
 
 # --- An integration on the REST API --------------------------------------------------------

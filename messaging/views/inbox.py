@@ -216,9 +216,25 @@ def _send_state(message: Message) -> tuple[str, str, str]:
     return "sent", _("Sent from elsewhere"), _("Sent outside txtcrm (e.g. TxtSync's portal).")
 
 
-def _thread_items(conversation: Conversation) -> list[ThreadItem]:
+# Messages a thread shows at first; "Show earlier" doubles it, up to THREAD_SHOWN_MAX.
+THREAD_NEWEST = 100
+THREAD_SHOWN_MAX = 12_800
+
+
+def _shown(request: HttpRequest) -> int:
+    """How many of the newest messages the thread shows (its `shown` parameter)."""
+    try:
+        asked = int(request.GET.get("shown", THREAD_NEWEST))
+    except ValueError:
+        return THREAD_NEWEST
+    return min(max(asked, THREAD_NEWEST), THREAD_SHOWN_MAX)
+
+
+def _thread_items(conversation: Conversation, shown: int) -> tuple[list[ThreadItem], int]:
+    """The items shown, and how many messages are earlier than them."""
     items, last_day = [], None
-    for entry in conversations.thread(conversation):
+    thread = conversations.thread(conversation, newest=shown)
+    for entry in thread.entries:
         local = timezone.localtime(entry.at)
         day = "" if local.date() == last_day else date_format(local, "l j F Y")
         last_day = local.date()
@@ -233,7 +249,7 @@ def _thread_items(conversation: Conversation) -> list[ThreadItem]:
         else:
             state = _scheduled_state if entry.message.send_state == "scheduled" else _send_state
             items.append(ThreadItem("out", entry, day, *state(entry.message)))
-    return items
+    return items, thread.earlier
 
 
 def _status_context(conversation: Conversation) -> dict:
@@ -248,19 +264,37 @@ def _status_context(conversation: Conversation) -> dict:
     }
 
 
-def _thread_context(conversation: Conversation, reply_form: ReplyForm | None = None) -> dict:
+def _entries_context(request: HttpRequest, conversation: Conversation) -> dict:
+    """The thread's items (_entries.html), and the link to earlier ones when it is long."""
+    shown = _shown(request)
+    items, earlier = _thread_items(conversation, shown)
+    more = ""
+    if earlier and shown < THREAD_SHOWN_MAX:
+        more = reverse("inbox-thread", args=[conversation.pk]) + ListFilters.from_query(
+            request.GET
+        ).query(shown=min(shown * 2, THREAD_SHOWN_MAX))
+    return {"items": items, "earlier": earlier, "earlier_href": more}
+
+
+def _thread_context(
+    request: HttpRequest, conversation: Conversation, reply_form: ReplyForm | None = None
+) -> dict:
     senders = conversations.senders()
-    items = _thread_items(conversation)
-    return _status_context(conversation) | {
-        "contact": conversation.contact,
-        "items": items,
-        "seen": send_guard.seen_in(items),  # the send guard's marks (messaging/send_guard.py)
-        "assignees": list(conversations.assignees()),
-        "senders": senders,
-        "reply_form": reply_form or ReplyForm(senders=senders),
-        "note_form": NoteForm(),
-        "snooze_choices": [(key, label) for key, (label, _delta) in SNOOZE_CHOICES.items()],
-    }
+    entries = _entries_context(request, conversation)
+    return (
+        _status_context(conversation)
+        | entries
+        | {
+            "contact": conversation.contact,
+            # the send guard's marks (messaging/send_guard.py)
+            "seen": send_guard.seen_in(entries["items"]),
+            "assignees": list(conversations.assignees()),
+            "senders": senders,
+            "reply_form": reply_form or ReplyForm(senders=senders),
+            "note_form": NoteForm(),
+            "snooze_choices": [(key, label) for key, (label, _delta) in SNOOZE_CHOICES.items()],
+        }
+    )
 
 
 def _tags(contact: Contact | None = None) -> tuple[list[Tag], list[Tag]]:
@@ -280,6 +314,14 @@ def _cursor(now: datetime, previous: datetime | None = None) -> str:
     return max(cursor, previous).isoformat() if previous else cursor.isoformat()
 
 
+def _poll_thread(request: HttpRequest, conversation: Conversation | None) -> dict:
+    """What the poll says of the open thread: which, and how much of it is shown."""
+    if conversation is None:
+        return {}
+    shown = _shown(request)
+    return {"c": conversation.pk} | ({"shown": shown} if shown != THREAD_NEWEST else {})
+
+
 def _render_inbox(
     request: HttpRequest,
     filters: ListFilters,
@@ -295,10 +337,10 @@ def _render_inbox(
         "poll": _poll_settings(),
         "tags": tags,
         "contact_tags": contact_tags,
-        "poll_query": filters.query(**({"c": conversation.pk} if conversation else {})),
+        "poll_query": filters.query(**_poll_thread(request, conversation)),
     }
     if conversation is not None:
-        context |= _thread_context(conversation, reply_form)
+        context |= _thread_context(request, conversation, reply_form)
         # SMS in / out, last contact: ours and TxtSync's counters (messaging/contact_panel.py)
         messages_shown = [item.message for item in context["items"] if item.message]
         context["panel"] = panel_counts(conversation.contact, messages_shown)
@@ -378,7 +420,7 @@ def poll(request: HttpRequest) -> HttpResponse:
         "cursor": _cursor(now, cursor),
     }
     if conversation is not None:
-        context |= _status_context(conversation) | {"items": _thread_items(conversation)}
+        context |= _status_context(conversation) | _entries_context(request, conversation)
         context["present"] = present
     return render(request, "messaging/_poll.html", context)
 
@@ -435,7 +477,7 @@ def _held_back(request: HttpRequest, conversation: Conversation, form: ReplyForm
             request, _("New activity since you opened this: review, then send again.")
         )
         return _render_inbox(request, ListFilters.from_query(request.GET), conversation, form)
-    context = _thread_context(conversation, form)
+    context = _thread_context(request, conversation, form)
     context["news"] = _news(new_messages, new_notes, conversation.contact)
     return render(request, "messaging/_reply_held.html", context)
 
@@ -464,10 +506,11 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
                 return _back_to_thread(request, conversation)
             conversation.refresh_from_db()
             form = ReplyForm(senders=senders, initial={"sender": form.cleaned_data["sender"]})
-            context = _thread_context(conversation, form) | {"sent": True}
+            context = _thread_context(request, conversation, form) | {"sent": True}
             return render(request, "messaging/_reply_sent.html", context)
     if _is_htmx(request):
-        return render(request, "messaging/_composer.html", _thread_context(conversation, form))
+        context = _thread_context(request, conversation, form)
+        return render(request, "messaging/_composer.html", context)
     return _render_inbox(request, ListFilters.from_query(request.GET), conversation, form)
 
 

@@ -57,10 +57,10 @@ def schedule(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, done)
                 return _back_to_thread(request, conversation)
             form = SendLaterForm(senders=senders, initial={"sender": sender})
-            context = _thread_context(conversation, form) | {"scheduled_note": done}
+            context = _thread_context(request, conversation, form) | {"scheduled_note": done}
             return render(request, "messaging/_reply_sent.html", context)
     if _is_htmx(request):
-        context = _thread_context(conversation, form) | {"later_open": True}
+        context = _thread_context(request, conversation, form) | {"later_open": True}
         return render(request, "messaging/_composer.html", context)
     return _render_inbox(request, ListFilters.from_query(request.GET), conversation, form)
 

@@ -119,7 +119,7 @@ def test_a_cancelled_reply_is_never_sent_and_the_thread_says_who_cancelled_it(
     line = Activity.objects.get(conversation=chat)
     assert (line.kind, line.actor) == (activity.SCHEDULE_CANCELLED, agent_ann)
     assert "Calling you at 10" in line.detail
-    entries = conversations.thread(chat)
+    entries = conversations.thread(chat).entries
     assert [e.message for e in entries if e.message and e.message.pk == message.pk] == []
     assert entries[-1].activity.kind == activity.SCHEDULE_CANCELLED
 

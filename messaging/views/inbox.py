@@ -14,12 +14,15 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format, time_format
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -100,25 +103,12 @@ def _page_title(counts: dict[str, int], conversation: Conversation | None) -> st
     return f"({unread}) {name}" if unread else name
 
 
-def _list_context(request: HttpRequest, filters: ListFilters, current: int | None) -> dict:
-    """The left pane: folders with unread counts, filters and one page of rows."""
-    start = (filters.page_number - 1) * LIST_SIZE
-    end = start + LIST_SIZE + 1  # one more: is there an older page?
-    folder = conversations.in_folder(filters.folder_name, request.user)
-    if filters.overdue_only:
-        folder = folder.filter(response_times.overdue())
-    found = conversations.search(
-        folder,
-        filters.text,
-        filters.tag_id,
-        page_end=end,
-    )
-    rows = list(response_times.with_overdue(conversations.for_list(found))[start:end])
-    now = timezone.now()
-    for row in rows:
-        row.when = _when(row.last_activity_at, now)
+def _list_context(
+    request: HttpRequest, filters: ListFilters, current: int | None, with_rows: bool = True
+) -> dict:
+    """The left pane: folders with unread counts, filters and one page of rows (without
+    `with_rows`, the folders only)."""
     counts = conversations.unread_counts(request.user)
-    inbox_url = reverse("inbox")
     folders = [
         {
             "name": name,
@@ -129,11 +119,41 @@ def _list_context(request: HttpRequest, filters: ListFilters, current: int | Non
         }
         for name in conversations.FOLDERS
     ]
+    context = {"filters": filters, "folders": folders, "counts": counts, "current_id": current}
+    return context | (_rows_context(filters, request.user) if with_rows else {"rows_live": False})
+
+
+# What a row shows (_rows.html): a poll renders 51 rows whenever anything changed, and
+# whole contacts and messages cost more to load than to render (issue 17's load run).
+ROW_FIELDS = (
+    "status", "unread", "last_activity_at",
+    "contact__full_name", "contact__mobile_number",
+    "assignee__username", "assignee__first_name", "assignee__last_name",
+    "last_message__direction", "last_message__body", "last_message__purged_at",
+)  # fmt: skip
+
+
+def _rows_context(filters: ListFilters, user) -> dict:
+    start = (filters.page_number - 1) * LIST_SIZE
+    end = start + LIST_SIZE + 1  # one more: is there an older page?
+    folder = conversations.in_folder(filters.folder_name, user)
+    if filters.overdue_only:
+        folder = folder.filter(response_times.overdue())
+    found = conversations.search(
+        folder,
+        filters.text,
+        filters.tag_id,
+        page_end=end,
+    )
+    rows = conversations.for_list(found).only(*ROW_FIELDS)
+    rows = list(response_times.with_overdue(rows)[start:end])
+    now = timezone.now()
+    for row in rows:
+        row.when = _when(row.last_activity_at, now)
+    inbox_url = reverse("inbox")
     return {
-        "filters": filters,
+        "rows_live": True,
         "list_query": filters.query(),
-        "folders": folders,
-        "counts": counts,
         "rows": rows[:LIST_SIZE],
         "older_href": inbox_url + filters.query(page=filters.page_number + 1)
         if len(rows) > LIST_SIZE
@@ -141,7 +161,6 @@ def _list_context(request: HttpRequest, filters: ListFilters, current: int | Non
         "newer_href": inbox_url + filters.query(page=filters.page_number - 1)
         if filters.page_number > 1
         else "",
-        "current_id": current,
     }
 
 
@@ -309,9 +328,32 @@ def _tags(contact: Contact | None = None) -> tuple[list[Tag], list[Tag]]:
 
 
 def _cursor(now: datetime, previous: datetime | None = None) -> str:
-    """The next cursor: a little before `now`, never before the previous one."""
-    cursor = now - CURSOR_OVERLAP
+    """The next cursor: a little before `now`, never before the previous one; at least
+    as far back as what the poll may have shown from the shared counts and rows, so
+    that a change they did not show yet makes the next poll read them again."""
+    cursor = now - max(CURSOR_OVERLAP, timedelta(seconds=settings.INBOX_COUNTS_MAX_AGE))
     return max(cursor, previous).isoformat() if previous else cursor.isoformat()
+
+
+def _shared_rows(request: HttpRequest, filters: ListFilters, current: int | None) -> str | None:
+    """The poll's rows, rendered once for every agent polling the same list and language
+    for INBOX_COUNTS_MAX_AGE seconds (Mine: once for its owner); None when sharing is
+    off. At a busy team's webhook rate every poll has something new, and rendering 51
+    rows for each of 50 agents every 3 s outran 2 cores (issue 17's load run)."""
+    max_age = settings.INBOX_COUNTS_MAX_AGE
+    if not max_age:
+        return None
+    owner = request.user.pk if filters.folder_name == "mine" else ""
+    key = f"inbox:rows:{translation.get_language()}:{owner}:{filters.query()}"
+    rows = cache.get(key)
+    if rows is None:
+        context = _rows_context(filters, request.user) | {"filters": filters, "oob": True}
+        rows = render_to_string("messaging/_rows.html", context, request)
+        cache.set(key, rows, max_age)
+    if current:  # this agent's open conversation (aria-current), as _rows.html marks it
+        mark = f'data-conversation="{current}"'
+        rows = rows.replace(mark, f'{mark} aria-current="true"', 1)
+    return mark_safe(rows)  # noqa: S308 (rendered by the template, escaped there)
 
 
 def _poll_thread(request: HttpRequest, conversation: Conversation | None) -> dict:
@@ -414,8 +456,15 @@ def poll(request: HttpRequest) -> HttpResponse:
     if conversation is not None:
         conversations.mark_read(conversation)  # the agent is looking at it
     filters = ListFilters.from_query(request.GET)
-    context = _list_context(request, filters, conversation_id)
+    # Search results are not refreshed by the poll: a search is read again only when the
+    # agent searches (an open search polled every 3 s by 50 agents was most of the
+    # database's time in issue 17's load run).
+    shared = None if filters.text else _shared_rows(request, filters, conversation_id)
+    context = _list_context(
+        request, filters, conversation_id, with_rows=not filters.text and shared is None
+    )
     context |= {
+        "rows_html": shared,
         "page_title": _page_title(context["counts"], conversation),
         "cursor": _cursor(now, cursor),
     }

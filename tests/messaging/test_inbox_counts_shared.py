@@ -2,7 +2,11 @@
 (INBOX_COUNTS_MAX_AGE), Mine stays live: at a busy team's webhook rate every poll re-reads
 the counts, and 50 agents each counting the whole backlog outran 2 cores (issue 17)."""
 
+import re
+from datetime import datetime, timedelta
+
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -10,13 +14,16 @@ from django.test.utils import CaptureQueriesContext
 from messaging import conversations
 from tests.support.inbox import converse, said_in
 
+LANGUAGES = [code for code, _name in settings.LANGUAGES]
+
 
 @pytest.fixture
 def shared_counts(settings):
     settings.INBOX_COUNTS_MAX_AGE = 60
-    cache.delete(conversations.TEAM_COUNTS_KEY)
+    keys = [conversations.TEAM_COUNTS_KEY, *(f"inbox:rows:{lang}::" for lang in LANGUAGES)]
+    cache.delete_many(keys)  # nothing another test's inbox left
     yield
-    cache.delete(conversations.TEAM_COUNTS_KEY)
+    cache.delete_many(keys)
 
 
 def test_the_team_counts_are_shared_and_mine_stays_live(shared_counts, agent_ann, agent_bob):
@@ -41,3 +48,28 @@ def test_counted_for_each_call_when_sharing_is_off(settings, agent_ann):
     assert conversations.unread_counts(agent_ann)["all"] == 1
     converse("+447911000002", said_in("second", 1), unread=True)
     assert conversations.unread_counts(agent_ann)["all"] == 2
+
+
+def test_a_poll_s_rows_are_rendered_once_for_every_agent_on_the_same_list(
+    shared_counts, client, agent_ann, agent_bob
+):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    first = converse("+447911000001", said_in("first", 2), unread=True)
+    second = converse("+447911000002", said_in("second", 1), unread=True)
+    cursor = (timezone.now() - timezone.timedelta(minutes=5)).isoformat()
+    poll = reverse("inbox-poll")
+    client.force_login(agent_ann)
+    ann_sees = client.get(poll, {"cursor": cursor, "c": first.pk}).content.decode()
+    client.force_login(agent_bob)
+    with CaptureQueriesContext(connection) as queries:
+        bob_sees = client.get(poll, {"cursor": cursor, "c": second.pk}).content.decode()
+
+    assert not any("LIMIT 51" in q["sql"] for q in queries)  # no page of rows read
+    for html, mine, other in ((ann_sees, first, second), (bob_sees, second, first)):
+        assert f'data-conversation="{mine.pk}" aria-current="true"' in html
+        assert f'data-conversation="{other.pk}" aria-current' not in html
+    # The cursor steps back at least as far as the shared rows may be old.
+    next_cursor = re.search(r'data-cursor="([^"]+)"', bob_sees)[1]
+    assert timezone.now() - datetime.fromisoformat(next_cursor) >= timedelta(seconds=60)

@@ -540,6 +540,22 @@ def test_a_poll_after_a_new_inbound_sms_sends_the_fragments(ann_client):
     assert conversation.unread is False  # it arrived in front of the agent
 
 
+def test_a_poll_under_a_search_updates_the_folders_and_thread_but_not_the_results(ann_client):
+    """Search results are read when the agent searches, not every 3 s by every poll
+    (issue 17's load run: open searches were most of the database's time)."""
+    conversation = converse(ANN_NUMBER, said_in("Hi", 10), first="Ann")
+    cursor = timezone.now()
+    conversations.reply(conversation, None, "Hello again")
+
+    html = poll(ann_client, cursor, q="ann", c=conversation.pk).content.decode()
+
+    assert 'id="inbox-folders"' in html and 'id="inbox-entries"' in html
+    assert 'id="inbox-list"' not in html
+    page = ann_client.get(reverse("inbox"), {"q": "ann"}).content.decode()
+    assert "Search results stay as they were when you searched" in page
+    assert 'id="inbox-list"' in poll(ann_client, cursor).content.decode()  # no search: live
+
+
 def test_a_send_state_change_alone_updates_the_open_thread(ann_client):
     conversation = converse(ANN_NUMBER, said_in("Hi", 10))
     message = conversations.reply(conversation, None, "Hello")

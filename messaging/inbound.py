@@ -46,6 +46,7 @@ ARRIVAL_PRECISION = timedelta(seconds=10)
 ENDPOINTS_TTL = 5.0  # seconds
 APPLY_DELAY_SECONDS = 0.25  # a notification is applied this long after it arrives, or less
 APPLY_BATCH = 200
+APPLY_SLICE_SECONDS = 2.0  # an apply task starts no new batch after this long
 MAX_APPLY_ATTEMPTS = 5
 
 
@@ -143,14 +144,21 @@ class _ApplyKick:
 _schedule_apply = _ApplyKick()
 
 
-def apply_pending(batch: int = APPLY_BATCH) -> int:
+def apply_pending(batch: int = APPLY_BATCH, for_seconds: float | None = None) -> int:
     """Apply stored notifications not yet applied, oldest first, a batch per transaction;
-    returns how many were applied. Workers running it at once take different events
+    returns how many were applied. With `for_seconds`, no new batch starts after that
+    long (one at least): the rest goes to a fresh task, so that a reply queued on the
+    same worker meanwhile is not held behind a long backlog (issue 17's load run saw
+    runs of 37 s). Workers running it at once take different events
     (SKIP LOCKED on PostgreSQL). An event whose effects fail stays stored with the error
     and is tried again by later runs, up to MAX_APPLY_ATTEMPTS; then it is parked until
     an admin retries it (Settings -> TxtSync)."""
     applied, after = 0, 0  # each event once per run, so a failing one waits for the next
+    deadline = None if for_seconds is None else time.monotonic() + for_seconds
     while True:
+        if after and deadline is not None and time.monotonic() >= deadline:
+            _schedule_apply()
+            return applied
         with transaction.atomic():
             events = list(
                 WebhookEvent.objects.filter(

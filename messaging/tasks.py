@@ -37,7 +37,7 @@ def reconcile_outcomes() -> None:
 
 @shared_task(name="messaging.apply_events", ignore_result=True)
 def apply_events() -> None:
-    inbound.apply_pending()
+    inbound.apply_pending(for_seconds=inbound.APPLY_SLICE_SECONDS)
 
 
 @shared_task(bind=True, name="messaging.subscribe_webhooks", ignore_result=True, max_retries=30)

@@ -293,6 +293,21 @@ def test_the_request_only_stores_the_notification_and_asks_for_it_to_be_applied(
     assert inbound.apply_pending() == 0  # applied once
 
 
+def test_an_apply_task_hands_a_long_backlog_to_a_fresh_task(client, token, monkeypatch):
+    """A task starts no new batch after APPLY_SLICE_SECONDS: a reply queued behind it
+    on the same worker is not held for the whole backlog (issue 17's load run)."""
+    kicks = []
+    monkeypatch.setattr(inbound, "_schedule_apply", lambda: kicks.append(1))
+    for sms_id in (1, 2, 3):
+        post(client, token, "inbound", notification(sms_id), apply=False)
+    kicks.clear()  # the requests' own
+
+    assert inbound.apply_pending(batch=1, for_seconds=0) == 1  # one batch at least
+    assert kicks == [1]  # the rest: a fresh task
+    assert inbound.apply_pending(batch=1) == 2  # without a limit: everything
+    assert Message.objects.count() == 3
+
+
 def test_an_event_whose_effects_fail_is_kept_and_applied_by_a_later_run(
     client, token, monkeypatch
 ):

@@ -63,7 +63,7 @@ VOCABULARY = 5_000
 POOL = 50_000  # distinct bodies drawn from the vocabulary; numbers make them vary more
 OUR_NUMBER = "+447860000000"
 CHUNK = 20_000  # rows per COPY write
-META_TABLE = "bench_load_dataset_v3"  # a new name whenever what is generated changes
+META_TABLE = "bench_load_dataset_v4"  # a new name whenever what is generated changes
 # History's SMSIDs: far above the sandbox's own (its SMS table counts from 1), below the
 # locustfile's webhooks (LOAD_SMSID_BASE, 10**12 and up): they never meet.
 SMSID_OFFSET = 10**11
@@ -86,7 +86,10 @@ def number(prefix: str, n: int) -> str:
 
 
 def contact_number(n: int) -> str:
-    return number("7", n)
+    # 071...: every one of them valid for libphonenumber, as TxtSync checks (with 077...
+    # 4 % were not, and a campaign to them was refused: 400 "To is not a valid phone
+    # number"; txtcrm trusts the E.164 numbers its own contacts store).
+    return number("1", n)
 
 
 def order_reference(n: int) -> str:

@@ -4,11 +4,10 @@ canned replies and replies. The writer of the inbox's own changes to a conversat
 to its conversation, are messaging.writer's (docs/architecture.md, "Who writes what")."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
@@ -27,6 +26,7 @@ from messaging.models import (
     Note,
     SendState,
 )
+from txtcrm.single_flight import shared_for
 from txtsync.segments import count_segments
 
 FOLDERS = ("mine", "unassigned", "all", "snoozed", "scheduled", "closed")
@@ -143,13 +143,26 @@ def unread_counts(user) -> dict[str, int]:
     the user's own, counted live (the conversation_unread index)."""
     now = timezone.now()
     max_age = settings.INBOX_COUNTS_MAX_AGE
-    team = cache.get(TEAM_COUNTS_KEY) if max_age else None
-    if team is not None:
-        return {"mine": _unread().filter(_awake(now), assignee=user).count()} | team
-    counts = _all_unread_counts(user, now)  # one query: Mine with the team's folders
-    if max_age:
-        cache.set(TEAM_COUNTS_KEY, {k: v for k, v in counts.items() if k != "mine"}, max_age)
-    return counts
+    if not max_age:
+        return FolderCounts(_all_unread_counts(user, now), as_of=now)
+    computed: dict[str, int] = {}
+
+    def team() -> dict[str, int]:  # one query: Mine with the team's folders
+        computed.update(_all_unread_counts(user, now))
+        return {name: n for name, n in computed.items() if name != "mine"}
+
+    counts, as_of = shared_for(TEAM_COUNTS_KEY, max_age, team)
+    mine = computed["mine"] if computed else _unread().filter(_awake(now), assignee=user).count()
+    return FolderCounts({"mine": mine} | counts, as_of=datetime.fromtimestamp(as_of, UTC))
+
+
+class FolderCounts(dict):
+    """Unread conversations per folder, and when the team's folders were counted (a
+    poll's cursor must not pass it: txtcrm/views/inbox.py, _cursor)."""
+
+    def __init__(self, counts: dict[str, int], as_of: datetime):
+        super().__init__(counts)
+        self.as_of = as_of
 
 
 def _unread() -> QuerySet[Conversation]:

@@ -7,14 +7,13 @@ cursor.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -48,6 +47,7 @@ from messaging.forms import (
     parse_cursor,
 )
 from messaging.models import Conversation, ConversationStatus, Delivery, Direction, Message
+from txtcrm.single_flight import shared_for
 
 LIST_SIZE = 50
 # A change committed just after a poll read the clock but stamped before it would be
@@ -328,14 +328,22 @@ def _tags(contact: Contact | None = None) -> tuple[list[Tag], list[Tag]]:
 
 
 def _cursor(now: datetime, previous: datetime | None = None) -> str:
-    """The next cursor: a little before `now`, never before the previous one; at least
-    as far back as what the poll may have shown from the shared counts and rows, so
-    that a change they did not show yet makes the next poll read them again."""
-    cursor = now - max(CURSOR_OVERLAP, timedelta(seconds=settings.INBOX_COUNTS_MAX_AGE))
+    """The next cursor: a little before `now` (the time of the oldest data the answer
+    shows: shared counts and rows may be seconds old, and a change they did not show
+    yet must make the next poll read them again), never before the previous one."""
+    cursor = now - CURSOR_OVERLAP
     return max(cursor, previous).isoformat() if previous else cursor.isoformat()
 
 
-def _shared_rows(request: HttpRequest, filters: ListFilters, current: int | None) -> str | None:
+@dataclass(frozen=True)
+class SharedRows:
+    html: str  # rendered by _rows.html, which escapes what it shows
+    as_of: datetime
+
+
+def _shared_rows(
+    request: HttpRequest, filters: ListFilters, current: int | None
+) -> SharedRows | None:
     """The poll's rows, rendered once for every agent polling the same list and language
     for INBOX_COUNTS_MAX_AGE seconds (Mine: once for its owner); None when sharing is
     off. At a busy team's webhook rate every poll has something new, and rendering 51
@@ -345,15 +353,16 @@ def _shared_rows(request: HttpRequest, filters: ListFilters, current: int | None
         return None
     owner = request.user.pk if filters.folder_name == "mine" else ""
     key = f"inbox:rows:{translation.get_language()}:{owner}:{filters.query()}"
-    rows = cache.get(key)
-    if rows is None:
+
+    def render_rows() -> str:
         context = _rows_context(filters, request.user) | {"filters": filters, "oob": True}
-        rows = render_to_string("messaging/_rows.html", context, request)
-        cache.set(key, rows, max_age)
+        return str(render_to_string("messaging/_rows.html", context, request))
+
+    rows, as_of = shared_for(key, max_age, render_rows)
     if current:  # this agent's open conversation (aria-current), as _rows.html marks it
         mark = f'data-conversation="{current}"'
         rows = rows.replace(mark, f'{mark} aria-current="true"', 1)
-    return mark_safe(rows)  # noqa: S308 (rendered by the template, escaped there)
+    return SharedRows(mark_safe(rows), datetime.fromtimestamp(as_of, UTC))  # noqa: S308
 
 
 def _poll_thread(request: HttpRequest, conversation: Conversation | None) -> dict:
@@ -463,10 +472,11 @@ def poll(request: HttpRequest) -> HttpResponse:
     context = _list_context(
         request, filters, conversation_id, with_rows=not filters.text and shared is None
     )
+    shown_as_of = min(now, context["counts"].as_of, *([shared.as_of] if shared else []))
     context |= {
-        "rows_html": shared,
+        "rows_html": shared.html if shared else None,
         "page_title": _page_title(context["counts"], conversation),
-        "cursor": _cursor(now, cursor),
+        "cursor": _cursor(shown_as_of, cursor),
     }
     if conversation is not None:
         context |= _status_context(conversation) | _entries_context(request, conversation)

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.core.cache import cache
 
-from txtcrm.single_flight import single_flight
+from txtcrm.single_flight import shared_for, single_flight
 
 LEASE = timedelta(minutes=1)
 
@@ -36,3 +36,22 @@ def test_a_run_whose_lease_ran_out_leaves_the_next_runs_claim_alone():
         slow.__exit__(None, None, None)  # the slow run ends while the next one runs
         with single_flight("job", LEASE) as third:
             assert (next_run, third) == (True, False)
+
+
+def test_a_shared_value_is_computed_once_and_served_stale_while_another_recomputes():
+    key, calls = "test-shared-value", []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    cache.delete(key)
+    assert shared_for(key, 60, compute)[0] == 1
+    assert shared_for(key, 60, compute)[0] == 1  # fresh: not computed again
+    value, computed_at = cache.get(key)
+    cache.set(key, (value, computed_at - 61))  # it went stale
+    with single_flight(key, LEASE):  # another process is recomputing it
+        assert shared_for(key, 60, compute) == (1, computed_at - 61)  # the stale one
+    assert shared_for(key, 60, compute)[0] == 2
+    assert len(calls) == 2
+    cache.delete(key)

@@ -155,6 +155,25 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot (/proc/stat)."""
+    ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return (sum(ticks) - idle) / CLOCK_TICKS, sum(ticks) / CLOCK_TICKS
+
+
 @dataclass
 class Sampler:
     """Samples the processes, the database, the queues and the sandbox's ledger."""
@@ -189,9 +208,10 @@ class Sampler:
         row = {"t": round(time.monotonic(), 1)}
         for prefix, procs in self.groups:
             for name, process in list(procs.running.items()):
-                row[f"rss_mb:{prefix}{name}"] = round(
-                    sum(rss_mb(pid) for pid in shape._group_members(process.pid)), 1
-                )
+                members = shape._group_members(process.pid)
+                row[f"rss_mb:{prefix}{name}"] = round(sum(rss_mb(pid) for pid in members), 1)
+                row[f"cpu_s:{prefix}{name}"] = round(sum(cpu_seconds(pid) for pid in members), 1)
+        row["cpu_busy_s"], row["cpu_total_s"] = machine_cpu()
         states = self.database.execute(
             "SELECT state, count(*) FROM pg_stat_activity WHERE datname = current_database() "
             "GROUP BY state"
@@ -478,6 +498,26 @@ def write_samples(samples: list[dict]) -> None:
         writer.writerows(samples)
 
 
+def cpu_note(samples: list[dict]) -> str:
+    """Where the machine's CPU went between the first and the last sample."""
+    if len(samples) < 2:
+        return "CPU: fewer than two samples."
+    first, last = samples[0], samples[-1]
+    busy = last["cpu_busy_s"] - first["cpu_busy_s"]
+    total = last["cpu_total_s"] - first["cpu_total_s"]
+    used = {  # the most a group had used (one that ended, the import, keeps its count)
+        key.removeprefix("cpu_s:"): max(s.get(key, 0) for s in samples) - first.get(key, 0)
+        for key in last
+        if key.startswith("cpu_s:")
+    }
+    parts = ", ".join(f"{name} {s:.0f} s" for name, s in sorted(used.items(), key=lambda i: -i[1]))
+    return (
+        f"CPU between the first and last sample: the machine {busy / total * 100:.0f} % busy "
+        f"({busy:.0f} of {total:.0f} CPU-seconds); {parts}; everything else (PostgreSQL, "
+        f"Redis, Locust, the system) {busy - sum(used.values()):.0f} s."
+    )
+
+
 def scenario(run: Run, sandbox: requests.Session) -> str:
     """Launch the campaign and the import, run Locust with the sampler on, measure."""
     from django.utils import timezone
@@ -505,6 +545,7 @@ def scenario(run: Run, sandbox: requests.Session) -> str:
     state = "finished" if importer.poll() is not None else "still running"
     run.notes.append(f"Import of {run.args.import_rows} rows: {state} at the end.")
     run.notes.append(f"Locust exited {done.returncode}.")
+    run.notes.append(cpu_note(sampler.samples))
     write_samples(sampler.samples)
     if sampler.errors:
         run.notes.append(f"{len(sampler.errors)} samples missed, e.g. {sampler.errors[0]}")

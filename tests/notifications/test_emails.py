@@ -107,13 +107,14 @@ def test_the_daily_digest_holds_what_is_unread_and_goes_once(
     conversations.assign(conversation, agent_ann.pk, by=admin_user)
     services.mark_all_read(agent_bob)  # bob read his in the app: no digest for him
     made_at = timezone.localtime(timezone.now(), ROME)
-    next_morning = (made_at + timedelta(days=1)).replace(hour=8, minute=1)
-    before_eight = next_morning.replace(hour=7, minute=59)
-    if made_at >= before_eight:  # made after 07:59 (test runs then): a day later
-        next_morning += timedelta(days=1)
-        before_eight += timedelta(days=1)
+    # The first 08:00 after they were made: today's when the test runs before 08:00
+    # in Rome (CI at 00:08 UTC found the old "tomorrow" wrong), else tomorrow's.
+    due = made_at.replace(hour=8, minute=0, second=0, microsecond=0)
+    if made_at >= due:
+        due += timedelta(days=1)
+    before_eight, next_morning = due - timedelta(minutes=1), due + timedelta(minutes=1)
 
-    assert emails.send_due_digests(before_eight) == 0  # today's made after 08:00
+    assert emails.send_due_digests(before_eight) == 0  # not due before the next 08:00
     assert emails.send_due_digests(next_morning) == 1
     assert emails.send_due_digests(next_morning) == 0  # once only
 

@@ -352,7 +352,8 @@ def _shared_rows(
     if not max_age:
         return None
     owner = request.user.pk if filters.folder_name == "mine" else ""
-    key = f"inbox:rows:{translation.get_language()}:{owner}:{filters.query()}"
+    staff = int(request.user.is_staff)  # an empty inbox shows admins their setup links
+    key = f"inbox:rows:{translation.get_language()}:{staff}:{owner}:{filters.query()}"
 
     def render_rows() -> str:
         context = _rows_context(filters, request.user) | {"filters": filters, "oob": True}

@@ -21,7 +21,8 @@ LANGUAGES = [code for code, _name in settings.LANGUAGES]
 @pytest.fixture
 def shared_counts(settings):
     settings.INBOX_COUNTS_MAX_AGE = 60
-    keys = [conversations.TEAM_COUNTS_KEY, *(f"inbox:rows:{lang}::" for lang in LANGUAGES)]
+    rows = [f"inbox:rows:{lang}:{staff}::" for lang in LANGUAGES for staff in (0, 1)]
+    keys = [conversations.TEAM_COUNTS_KEY, *rows]
     cache.delete_many(keys)  # nothing another test's inbox left
     yield
     cache.delete_many(keys)
@@ -76,3 +77,23 @@ def test_a_poll_s_rows_are_rendered_once_for_every_agent_on_the_same_list(
     # not show yet makes his next poll read them again.
     next_cursor = datetime.fromisoformat(re.search(r'data-cursor="([^"]+)"', bob_sees)[1])
     assert next_cursor <= shared_at_latest - inbox.CURSOR_OVERLAP
+
+
+def test_an_empty_inbox_shows_admins_their_setup_links_and_agents_not(
+    shared_counts, client, admin_user, agent_ann
+):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    cursor = (timezone.now() - timezone.timedelta(minutes=5)).isoformat()
+    converse("+447911000001", said_in("gone", 1))  # a change, then no conversation left
+    from messaging.models import Conversation
+
+    Conversation.objects.update(last_activity_at=None)  # none in any list
+    client.force_login(admin_user)
+    admin_sees = client.get(reverse("inbox-poll"), {"cursor": cursor}).content.decode()
+    client.force_login(agent_ann)
+    ann_sees = client.get(reverse("inbox-poll"), {"cursor": cursor}).content.decode()
+
+    console = reverse("sandbox:console")
+    assert console in admin_sees and console not in ann_sees

@@ -39,3 +39,10 @@ def wire(settings, live_server):
         return connection
 
     return wired
+
+
+@pytest.fixture
+def ann_client(client, agent_ann):
+    """Ann signed in (a module may override it, e.g. with her full name)."""
+    client.force_login(agent_ann)
+    return client

@@ -14,12 +14,6 @@ CLEO = "+447911123456"
 
 
 @pytest.fixture
-def ann_client(client, agent_ann):
-    client.force_login(agent_ann)
-    return client
-
-
-@pytest.fixture
 def replies(agent_ann, agent_bob):
     return {
         "team": CannedReply.objects.create(title="Opening hours", body="We open at 9."),

@@ -37,12 +37,6 @@ def thread_url(conversation, query=""):
     return reverse("inbox-thread", args=[conversation.pk]) + query
 
 
-@pytest.fixture
-def ann_client(client, agent_ann):
-    client.force_login(agent_ann)
-    return client
-
-
 # --- Access ------------------------------------------------------------------------------
 
 

@@ -16,12 +16,6 @@ NUMBER = "+447911123456"
 
 
 @pytest.fixture
-def ann_client(client, agent_ann):
-    client.force_login(agent_ann)
-    return client
-
-
-@pytest.fixture
 def three_newest(monkeypatch):
     monkeypatch.setattr(inbox, "THREAD_NEWEST", 3)
 
